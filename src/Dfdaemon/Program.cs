@@ -1,0 +1,2 @@
+Console.WriteLine("dfdaemon: the Dragonfly registry mirror and proxy.");
+return 0;

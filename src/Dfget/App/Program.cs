@@ -1,0 +1,2 @@
+Console.WriteLine("dfget: the Dragonfly P2P download client.");
+return 0;

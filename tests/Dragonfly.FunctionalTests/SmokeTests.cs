@@ -1,0 +1,7 @@
+namespace Dragonfly.FunctionalTests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Assembly_Loads() => typeof(SmokeTests).Assembly.Should().NotBeNull();
+}
