@@ -52,13 +52,12 @@ public readonly record struct Rate(long BytesPerSecond) : IComparable<Rate>
             return false;
         }
 
-        var bytes = number * unit;
-        if (bytes > long.MaxValue)
+        if (number > long.MaxValue / unit)
         {
             return false;
         }
 
-        rate = new Rate((long)bytes);
+        rate = new Rate((long)(number * unit));
         return true;
     }
 
