@@ -1,0 +1,336 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Dragonfly.Common.Hashing;
+using Dragonfly.Common.Logging;
+using Dragonfly.Common.Pieces;
+using Dragonfly.Supernode.Origin;
+using Dragonfly.Supernode.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Supernode.Managers.Cdn;
+
+/// <summary>
+/// Downloads a source into the CDN file (§2.5 steps 3–5): GET (or a Range GET to resume), records Last-Modified/ETag,
+/// reads through the shared rate limiter while hashing the whole file, cuts wrapped pieces into pooled one-piece buffers,
+/// writes each at <c>pieceNum·pieceSize</c> and reports it at once. One piece is read while the previous is written, so
+/// memory stays at two pieces whatever the file size.
+/// </summary>
+internal sealed partial class CdnDownloader
+{
+    private readonly IPieceStore _store;
+    private readonly IOriginClient _origin;
+    private readonly CdnRateLimiter _limiter;
+    private readonly CdnMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly FileMetadataStore _meta;
+    private readonly PieceMd5Store _md5s;
+
+    public CdnDownloader(IPieceStore store, IOriginClient origin, CdnRateLimiter limiter, CdnMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _origin = origin;
+        _limiter = limiter;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _meta = new FileMetadataStore(store);
+        _md5s = new PieceMd5Store(store);
+    }
+
+    public delegate ValueTask PieceReady(int pieceNum, PieceMd5 md5);
+
+    public async Task<CdnResult> DownloadAsync(CdnTaskSpec spec, CdnTaskState state, CacheDecision decision, PieceReady onPiece, CancellationToken cancellationToken)
+    {
+        var ps = spec.PieceSize;
+        var content = PieceLayout.ContentPerPiece(ps);
+        var fileMd5 = Md5Hex.Create();
+        HttpResponseMessage? response = null;
+        try
+        {
+            IReadOnlyList<PieceMd5> prefix = [];
+            if (decision.Kind == CacheDecisionKind.Resume)
+            {
+                prefix = await CacheDetector.ReadPiecesAsync(_store, spec, (long)decision.StartPiece * ps, untilInvalid: true, fileMd5, cancellationToken);
+            }
+
+            var prefixSource = (long)prefix.Count * content;
+            if (prefix.Count > 0 && prefixSource > spec.HttpFileLength)
+            {
+                prefix = [];
+                prefixSource = 0;
+                fileMd5.Dispose();
+                fileMd5 = Md5Hex.Create();
+            }
+
+            if (prefix.Count > 0 && prefixSource < spec.HttpFileLength)
+            {
+                var range = string.Create(CultureInfo.InvariantCulture, $"bytes={prefixSource}-{spec.HttpFileLength - 1}");
+                response = await _origin.GetAsync(spec.Origin, new Dictionary<string, string> { ["Range"] = range }, cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    // The source ignored Range: this 200 is the whole file, start over from piece 0.
+                    Log.ResumeIgnored(_logger, spec.TaskId.Value);
+                    prefix = [];
+                    prefixSource = 0;
+                    fileMd5.Dispose();
+                    fileMd5 = Md5Hex.Create();
+                }
+                else if (response.StatusCode != HttpStatusCode.PartialContent)
+                {
+                    return await FailAsync(spec, state, $"resume request answered {(int)response.StatusCode}", cancellationToken);
+                }
+            }
+
+            if (prefix.Count == 0)
+            {
+                _store.DeleteSide(spec.TaskId, PieceMd5Store.Suffix);
+                _store.Truncate(spec.TaskId, 0);
+                if (response is null)
+                {
+                    response = await _origin.GetAsync(spec.Origin, null, cancellationToken);
+                    if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
+                    {
+                        return await FailAsync(spec, state, $"source answered {(int)response.StatusCode}", cancellationToken);
+                    }
+                }
+            }
+            else
+            {
+                Log.Resuming(_logger, spec.TaskId.Value, prefix.Count, prefixSource);
+            }
+
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var previous = decision.Metadata;
+            var meta = new CdnFileMetadata
+            {
+                TaskId = spec.TaskId.Value,
+                Url = spec.TaskUrl,
+                PieceSize = ps,
+                HttpFileLength = spec.HttpFileLength,
+                BizId = spec.Identifier ?? string.Empty,
+                AccessTime = now,
+                Interval = previous is { AccessTime: > 0 } ? Math.Max(0, now - previous.AccessTime) : 0,
+                Md5 = spec.Md5 ?? string.Empty,
+                LastModified = response?.Content.Headers.LastModified?.ToUnixTimeMilliseconds() ?? previous?.LastModified ?? 0,
+                ETag = response?.Headers.ETag?.ToString() ?? (response is null ? previous?.ETag : null) ?? string.Empty,
+            };
+            await _meta.WriteAsync(spec.TaskId, meta, cancellationToken);
+
+            for (var i = 0; i < prefix.Count; i++)
+            {
+                state.PieceWritten(i, prefix[i]);
+                await onPiece(i, prefix[i]);
+            }
+
+            _metrics.Downloads.Add(1);
+            var (pieceCount, sourceBytes) = response is null
+                ? (prefix.Count, prefixSource)
+                : await PumpAsync(spec, state, response, prefix.Count, prefixSource, fileMd5, onPiece, cancellationToken);
+
+            var fileLength = sourceBytes + ((long)pieceCount * PieceFrame.Overhead);
+            state.AllPiecesWritten(fileLength);
+            var realMd5 = Md5Hex.Finish(fileMd5);
+            var expected = spec.HttpFileLength >= 0 ? spec.HttpFileLength
+                : prefix.Count == 0 && response?.StatusCode == HttpStatusCode.OK ? response.Content.Headers.ContentLength ?? -1 : -1;
+
+            if (!string.IsNullOrEmpty(spec.Md5) && !string.Equals(spec.Md5, realMd5, StringComparison.OrdinalIgnoreCase))
+            {
+                return await FailAsync(spec, state, $"md5 mismatch: expected {spec.Md5}, got {realMd5}", cancellationToken, meta with { RealMd5 = realMd5, FileLength = fileLength });
+            }
+
+            if (expected >= 0 && expected != sourceBytes)
+            {
+                return await FailAsync(spec, state, $"length mismatch: expected {expected}, got {sourceBytes}", cancellationToken, meta with { RealMd5 = realMd5, FileLength = fileLength });
+            }
+
+            var pieces = Enumerable.Range(0, pieceCount).Select(i => state.Pieces[i]).ToList();
+            await _md5s.WriteAsync(spec.TaskId, pieces, realMd5, cancellationToken);
+            await _meta.WriteAsync(spec.TaskId, meta with { RealMd5 = realMd5, FileLength = fileLength, Finish = true, Success = true }, cancellationToken);
+            Log.Downloaded(_logger, spec.TaskId.Value, sourceBytes, pieceCount, realMd5);
+            return new CdnResult(true, fileLength, sourceBytes, realMd5, CacheHit: false);
+        }
+        catch (StoreWriteException e)
+        {
+            // Disk failure (a full disk included): the task fails cleanly (finish, no success, no .md5), the process goes on.
+            return await FailAsync(spec, state, e.Message, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // The source stream broke: the task fails, but the cache stays unfinished so the next run resumes by Range.
+            Log.DownloadFailed(_logger, spec.TaskId.Value, e.Message);
+            _metrics.DownloadFailures.Add(1);
+            return new CdnResult(false, -1, -1, null, CacheHit: false, e.Message);
+        }
+        finally
+        {
+            response?.Dispose();
+            fileMd5.Dispose();
+        }
+    }
+
+    private async Task<(int PieceCount, long SourceBytes)> PumpAsync(
+        CdnTaskSpec spec, CdnTaskState state, HttpResponseMessage response, int startPiece, long sourceBytes,
+        IncrementalHash fileMd5, PieceReady onPiece, CancellationToken cancellationToken)
+    {
+        var ps = spec.PieceSize;
+        var content = PieceLayout.ContentPerPiece(ps);
+        var pieceNum = startPiece;
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await using var bodyScope = body;
+        Task? pending = null;
+        byte[]? buffer = null;
+        try
+        {
+            while (true)
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(ps);
+                var n = await FillAsync(body, buffer.AsMemory(PieceFrame.HeadLength, content), cancellationToken);
+                if (n == 0 && !(pieceNum == 0 && sourceBytes == 0))
+                {
+                    break;
+                }
+
+                fileMd5.AppendData(buffer, PieceFrame.HeadLength, n);
+                PieceFrame.WriteHead(buffer, n, ps);
+                buffer[PieceFrame.HeadLength + n] = PieceFrame.Tail;
+                var wrapped = n + PieceFrame.Overhead;
+                _metrics.DownloadBytes.Add(n);
+
+                if (pending is not null)
+                {
+                    await pending;
+                }
+
+                // The piece md5 and the write run on another core while the next piece is read and hashed here.
+                var (owned, num) = (buffer, pieceNum);
+                buffer = null;
+                pending = Task.Run(() => WritePieceAsync(spec, state, num, owned, wrapped, onPiece, cancellationToken), CancellationToken.None);
+                sourceBytes += n;
+                pieceNum++;
+                if (n < content)
+                {
+                    break;
+                }
+            }
+
+            if (pending is not null)
+            {
+                await pending;
+                pending = null;
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (pending is not null)
+            {
+                try
+                {
+                    await pending;
+                }
+                catch (Exception)
+                {
+                    // Already failing; the first error is the one reported.
+                }
+            }
+        }
+
+        return (pieceNum, sourceBytes);
+    }
+
+    private async Task WritePieceAsync(CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, int wrapped, PieceReady onPiece, CancellationToken cancellationToken)
+    {
+        PieceMd5 md5;
+        try
+        {
+            md5 = new PieceMd5(Md5Hex.Of(buffer.AsSpan(0, wrapped)), wrapped);
+            await _store.WriteAsync(spec.TaskId, (long)pieceNum * spec.PieceSize, buffer.AsMemory(0, md5.WrappedLength), cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreWriteException(e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        state.PieceWritten(pieceNum, md5);
+        await onPiece(pieceNum, md5);
+    }
+
+    /// <summary>Reads until <paramref name="destination"/> is full or the body ends, through the rate limiter.</summary>
+    private async Task<int> FillAsync(Stream body, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < destination.Length)
+        {
+            var chunk = Math.Min(_limiter.ChunkSize, destination.Length - total);
+            var read = await body.ReadAsync(destination.Slice(total, chunk), cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+
+            await _limiter.AcquireAsync(read, cancellationToken);
+            total += read;
+        }
+
+        return total;
+    }
+
+    private async Task<CdnResult> FailAsync(CdnTaskSpec spec, CdnTaskState state, string error, CancellationToken cancellationToken, CdnFileMetadata? meta = null)
+    {
+        Log.DownloadFailed(_logger, spec.TaskId.Value, error);
+        _metrics.DownloadFailures.Add(1);
+        _store.DeleteSide(spec.TaskId, PieceMd5Store.Suffix);
+        try
+        {
+            var failed = (meta ?? new CdnFileMetadata
+            {
+                TaskId = spec.TaskId.Value,
+                Url = spec.TaskUrl,
+                PieceSize = spec.PieceSize,
+                HttpFileLength = spec.HttpFileLength,
+                BizId = spec.Identifier ?? string.Empty,
+                AccessTime = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+                Md5 = spec.Md5 ?? string.Empty,
+            }) with { Finish = true, Success = false };
+            await _meta.WriteAsync(spec.TaskId, failed, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            Log.MetaWriteFailed(_logger, spec.TaskId.Value, e.Message);
+        }
+
+        return new CdnResult(false, -1, -1, null, CacheHit: false, error);
+    }
+
+    /// <summary>A write to the piece store failed (disk full, permissions): not resumable, unlike a broken source stream.</summary>
+    private sealed class StoreWriteException(Exception inner) : Exception(inner.Message, inner);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.SupernodeCdn + 20, Level = LogLevel.Information, Message = "CDN downloaded task {TaskId}: {Bytes} bytes in {Pieces} pieces, md5 {Md5}")]
+        public static partial void Downloaded(ILogger logger, string taskId, long bytes, int pieces, string md5);
+
+        [LoggerMessage(EventId = EventIds.SupernodeCdn + 21, Level = LogLevel.Warning, Message = "CDN download of task {TaskId} failed: {Error}")]
+        public static partial void DownloadFailed(ILogger logger, string taskId, string error);
+
+        [LoggerMessage(EventId = EventIds.SupernodeCdn + 22, Level = LogLevel.Information, Message = "CDN resumes task {TaskId} after {Pieces} pieces at source offset {Offset}")]
+        public static partial void Resuming(ILogger logger, string taskId, int pieces, long offset);
+
+        [LoggerMessage(EventId = EventIds.SupernodeCdn + 23, Level = LogLevel.Information, Message = "Source ignored the resume Range for task {TaskId}; downloading from the start")]
+        public static partial void ResumeIgnored(ILogger logger, string taskId);
+
+        [LoggerMessage(EventId = EventIds.SupernodeCdn + 24, Level = LogLevel.Error, Message = "Could not write metadata of failed task {TaskId}: {Error}")]
+        public static partial void MetaWriteFailed(ILogger logger, string taskId, string error);
+    }
+}
