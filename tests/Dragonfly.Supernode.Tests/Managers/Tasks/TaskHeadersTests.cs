@@ -1,0 +1,47 @@
+using Dragonfly.Common.Errors;
+using Dragonfly.Supernode.Managers.Tasks;
+
+namespace Dragonfly.Supernode.Tests.Managers.Tasks;
+
+public class TaskHeadersTests
+{
+    [Fact]
+    public void Parse_SplitsOnFirstColonAndTrims()
+    {
+        var headers = TaskHeaders.Parse(["Authorization:  Bearer a:b ", "X-A: 1"]);
+
+        headers.Should().BeEquivalentTo(new Dictionary<string, string> { ["Authorization"] = "Bearer a:b", ["X-A"] = "1" });
+    }
+
+    [Fact]
+    public void Parse_DropsEmptyValuesAndLinesWithoutColon()
+    {
+        TaskHeaders.Parse(["X-Empty:  ", "novalue", ": v", ""]).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Parse_DuplicateKeys_JoinedWithComma()
+    {
+        TaskHeaders.Parse(["Accept: a", "Accept: b"])["Accept"].Should().Be("a,b");
+    }
+
+    [Fact]
+    public void Parse_Null_IsEmpty() => TaskHeaders.Parse(null).Should().BeEmpty();
+
+    [Theory]
+    [InlineData("X-A: a\r\nInjected: 1")]
+    [InlineData("X A: 1")]
+    public void Parse_IllegalCharacters_Throws(string line)
+    {
+        var act = () => TaskHeaders.Parse([line]);
+
+        act.Should().Throw<DragonflyException>().Which.Code.Should().Be(ErrorCode.InvalidValue);
+    }
+
+    [Fact]
+    public void FromMap_TrimsAndDropsEmpty()
+    {
+        TaskHeaders.FromMap(new Dictionary<string, string> { [" K "] = " v ", ["E"] = "" }).Should()
+            .BeEquivalentTo(new Dictionary<string, string> { ["K"] = "v" });
+    }
+}
