@@ -1,0 +1,283 @@
+using CommandLine;
+using CommandLine.Text;
+using Microsoft.Extensions.Options;
+
+namespace Dragonfly.Supernode.Hosting;
+
+/// <summary>
+/// The supernode command line (§2.1): flags with the original's names and defaults, <c>--config</c> YAML underneath them,
+/// and the <c>version</c> and <c>config default</c> subcommands. Every problem becomes one clear line and a non-zero exit code.
+/// </summary>
+public static class SupernodeCommandLine
+{
+    public const int ExitOk = 0;
+    public const int ExitUsage = 2;
+    public const int ExitConfig = 10;
+    public const int ExitStartup = 1;
+
+    /// <summary>Host settings a hosting tool (e.g. WebApplicationFactory) may pass as <c>--key=value</c>; forwarded to the host untouched.</summary>
+    private static readonly string[] HostKeys = ["contentRoot", "environment", "applicationName", "urls"];
+
+    /// <summary>The outcome of parsing: options to run with, or an exit code (help, version, errors).</summary>
+    public sealed record ParseResult(SupernodeOptions? Options, int ExitCode, string[] HostArgs);
+
+    /// <summary>Parses, runs <paramref name="run"/> with the options, and turns configuration failures into one line on stderr.</summary>
+    public static async Task<int> RunAsync(string[] args, Func<SupernodeOptions, string[], Task<int>> run, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        stdout ??= Console.Out;
+        stderr ??= Console.Error;
+        var parsed = Parse(args, stdout, stderr, File.Exists, File.ReadAllText);
+        if (parsed.Options is null)
+        {
+            return parsed.ExitCode;
+        }
+
+        try
+        {
+            return await run(parsed.Options, parsed.HostArgs).ConfigureAwait(false);
+        }
+        catch (SupernodeConfigurationException e)
+        {
+            await stderr.WriteLineAsync($"supernode: {e.Message}").ConfigureAwait(false);
+            return ExitConfig;
+        }
+        catch (OptionsValidationException e)
+        {
+            await stderr.WriteLineAsync($"supernode: invalid configuration: {string.Join("; ", e.Failures)}").ConfigureAwait(false);
+            return ExitConfig;
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await stderr.WriteLineAsync($"supernode: cannot listen: {e.Message}").ConfigureAwait(false);
+            return ExitStartup;
+        }
+    }
+
+    /// <summary>Parses the command line. File access is injected so tests need no real <c>/etc</c>.</summary>
+    public static ParseResult Parse(string[] args, TextWriter stdout, TextWriter stderr, Func<string, bool> fileExists, Func<string, string> readFile)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(fileExists);
+        ArgumentNullException.ThrowIfNull(readFile);
+
+        var hostArgs = args.Where(IsHostArg).ToArray();
+        var ownArgs = args.Where(a => !IsHostArg(a)).ToArray();
+
+        using var parser = new Parser(s =>
+        {
+            s.HelpWriter = null;
+            s.CaseSensitive = true;
+            s.AutoVersion = true;
+            s.AutoHelp = true;
+        });
+        var result = parser.ParseArguments<RunVerb, VersionVerb, ConfigVerb>(ownArgs);
+
+        if (result is NotParsed<object> notParsed)
+        {
+            if (notParsed.Errors.Any(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.HelpVerbRequestedError))
+            {
+                stdout.WriteLine(Help(parser, ownArgs));
+                return new ParseResult(null, ExitOk, hostArgs);
+            }
+
+            if (notParsed.Errors.Any(e => e.Tag == ErrorType.VersionRequestedError))
+            {
+                stdout.WriteLine(VersionLine());
+                return new ParseResult(null, ExitOk, hostArgs);
+            }
+
+            var sentence = SentenceBuilder.Create();
+            var messages = notParsed.Errors.Select(e => sentence.FormatError(e)).Where(m => m.Length > 0);
+            stderr.WriteLine($"supernode: {string.Join("; ", messages)} (see 'supernode --help')");
+            return new ParseResult(null, ExitUsage, hostArgs);
+        }
+
+        switch (((Parsed<object>)result).Value)
+        {
+            case VersionVerb:
+                stdout.WriteLine(VersionLine());
+                return new ParseResult(null, ExitOk, hostArgs);
+            case ConfigVerb config:
+                if (!string.Equals(config.Action, "default", StringComparison.Ordinal))
+                {
+                    stderr.WriteLine($"supernode: unknown config action '{config.Action}' (only 'config default' exists)");
+                    return new ParseResult(null, ExitUsage, hostArgs);
+                }
+
+                stdout.Write(SupernodeConfigFile.Render(new SupernodeOptions()));
+                return new ParseResult(null, ExitOk, hostArgs);
+            case RunVerb run:
+                try
+                {
+                    var options = Build(run, fileExists, readFile);
+                    var errors = options.ValidationErrors();
+                    if (errors.Count > 0)
+                    {
+                        stderr.WriteLine($"supernode: invalid configuration: {string.Join("; ", errors)}");
+                        return new ParseResult(null, ExitConfig, hostArgs);
+                    }
+
+                    return new ParseResult(options, ExitOk, hostArgs);
+                }
+                catch (SupernodeConfigurationException e)
+                {
+                    stderr.WriteLine($"supernode: {e.Message}");
+                    return new ParseResult(null, ExitConfig, hostArgs);
+                }
+
+            default:
+                return new ParseResult(null, ExitUsage, hostArgs);
+        }
+    }
+
+    private static string VersionLine()
+    {
+        var v = SupernodeVersion.Current;
+        return $"supernode version {v.Version} (revision {v.Revision}, built {v.BuildDate}, runtime {v.GoVersion}, {v.OS}/{v.Arch})";
+    }
+
+    /// <summary>Usage: the run flags, then the subcommands.</summary>
+    private static string Help(Parser parser, string[] args)
+    {
+        var flagsOnly = args.Where(a => a is not ("run" or "help")).ToArray();
+        var runResult = parser.ParseArguments<RunVerb>(flagsOnly.Length == 0 ? ["--help"] : flagsOnly);
+        var help = HelpText.AutoBuild(runResult, h =>
+        {
+            h.Heading = $"supernode {SupernodeVersion.Current.Version}: the Dragonfly tracker, scheduler and CDN cache";
+            h.Copyright = "Usage: supernode [flags] | supernode version | supernode config default";
+            h.AdditionalNewLineAfterOption = false;
+            h.AutoVersion = false;
+            return h;
+        }, e => e);
+        return help + Environment.NewLine + Environment.NewLine +
+               "Commands:" + Environment.NewLine +
+               "  (none)          run the supernode" + Environment.NewLine +
+               "  version         print the version" + Environment.NewLine +
+               "  config default  print the default configuration (YAML)";
+    }
+
+    private static bool IsHostArg(string arg) =>
+        HostKeys.Any(k => arg.StartsWith($"--{k}=", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Defaults, then the YAML file, then the flags.</summary>
+    private static SupernodeOptions Build(RunVerb run, Func<string, bool> fileExists, Func<string, string> readFile)
+    {
+        var options = new SupernodeOptions();
+        var configPath = run.Config ?? SupernodeOptions.DefaultConfigPath;
+        if (fileExists(configPath))
+        {
+            string yaml;
+            try
+            {
+                yaml = readFile(configPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SupernodeConfigurationException($"cannot read config {configPath}: {e.Message}", e);
+            }
+
+            options = SupernodeConfigFile.Apply(options, yaml, configPath);
+        }
+        else if (run.Config is not null)
+        {
+            throw new SupernodeConfigurationException($"config file {run.Config} does not exist");
+        }
+
+        const string Flag = "flag --";
+        if (run.CdnPattern is { } pattern)
+        {
+            options = options with { CdnPattern = pattern.Trim().ToLowerInvariant() };
+        }
+
+        options = run.Port is { } port ? options with { ListenPort = port } : options;
+        options = run.DownloadPort is { } downloadPort ? options with { DownloadPort = downloadPort } : options;
+        options = run.HomeDir is { } home ? options with { HomeDir = home } : options;
+        options = run.SystemBandwidth is { } sys ? options with { SystemReservedBandwidth = SupernodeConfigFile.RateOf(sys, Flag + "system-bandwidth") } : options;
+        options = run.MaxBandwidth is { } max ? options with { MaxBandwidth = SupernodeConfigFile.RateOf(max, Flag + "max-bandwidth") } : options;
+        options = run.PoolSize is { } pool ? options with { SchedulerCorePoolSize = pool } : options;
+        options = run.Profiler ? options with { EnableProfiler = true } : options;
+        options = run.Debug ? options with { Debug = true } : options;
+        options = run.UpLimit is { } up ? options with { PeerUpLimit = up } : options;
+        options = run.DownLimit is { } down ? options with { PeerDownLimit = down } : options;
+        options = run.AdvertiseIp is { } ip ? options with { AdvertiseIp = ip } : options;
+        options = run.FailAccessInterval is { } fai ? options with { FailAccessInterval = SupernodeConfigFile.Duration(fai, Flag + "fail-access-interval") } : options;
+        options = run.GcInitialDelay is { } gid ? options with { GcInitialDelay = SupernodeConfigFile.Duration(gid, Flag + "gc-initial-delay") } : options;
+        options = run.GcMetaInterval is { } gmi ? options with { GcMetaInterval = SupernodeConfigFile.Duration(gmi, Flag + "gc-meta-interval") } : options;
+        options = run.TaskExpireTime is { } tet ? options with { TaskExpireTime = SupernodeConfigFile.Duration(tet, Flag + "task-expire-time") } : options;
+        options = run.PeerGcDelay is { } pgd ? options with { PeerGcDelay = SupernodeConfigFile.Duration(pgd, Flag + "peer-gc-delay") } : options;
+        return options;
+    }
+
+    [Verb("run", isDefault: true, HelpText = "Run the supernode (the default command).")]
+    internal sealed class RunVerb
+    {
+        [Option("config", HelpText = "YAML config file ('base:' keys); ignored when the default path is missing. Default /etc/dragonfly/supernode.yml")]
+        public string? Config { get; set; }
+
+        [Option("cdn-pattern", HelpText = "CDN pattern: local (cache and serve pieces) or source (peers read the source). Default local")]
+        public string? CdnPattern { get; set; }
+
+        [Option("port", HelpText = "API listen port. Default 8002")]
+        public int? Port { get; set; }
+
+        [Option("download-port", HelpText = "Port serving CDN pieces (/download/...). Default 8001")]
+        public int? DownloadPort { get; set; }
+
+        [Option("home-dir", HelpText = "Work home (repo, logs). Default /home/admin/supernode")]
+        public string? HomeDir { get; set; }
+
+        [Option("system-bandwidth", HelpText = "Bandwidth reserved for the system, e.g. 20MB. Default 20MB")]
+        public string? SystemBandwidth { get; set; }
+
+        [Option("max-bandwidth", HelpText = "Total bandwidth; the CDN source rate is max minus system. Default 200MB")]
+        public string? MaxBandwidth { get; set; }
+
+        [Option("pool-size", HelpText = "Scheduler core pool size (accepted for compatibility). Default 10")]
+        public int? PoolSize { get; set; }
+
+        [Option("profiler", HelpText = "Accepted for compatibility; profile with dotnet-counters / dotnet-trace.")]
+        public bool Profiler { get; set; }
+
+        [Option('D', "debug", HelpText = "Debug-level logging.")]
+        public bool Debug { get; set; }
+
+        [Option("up-limit", HelpText = "Max concurrent uploads per peer. Default 5")]
+        public int? UpLimit { get; set; }
+
+        [Option("down-limit", HelpText = "Max concurrent downloads per client. Default 4")]
+        public int? DownLimit { get; set; }
+
+        [Option("advertise-ip", HelpText = "IPv4 address peers use to reach this supernode. Default: first non-loopback IPv4")]
+        public string? AdvertiseIp { get; set; }
+
+        [Option("fail-access-interval", HelpText = "How long an unreachable source URL is remembered. Default 3m")]
+        public string? FailAccessInterval { get; set; }
+
+        [Option("gc-initial-delay", HelpText = "Delay before the first GC. Default 6s")]
+        public string? GcInitialDelay { get; set; }
+
+        [Option("gc-meta-interval", HelpText = "Interval of task and peer GC. Default 2m")]
+        public string? GcMetaInterval { get; set; }
+
+        [Option("task-expire-time", HelpText = "Idle time after which a task is collected. Default 3m")]
+        public string? TaskExpireTime { get; set; }
+
+        [Option("peer-gc-delay", HelpText = "Delay before a service-down peer is collected. Default 3m")]
+        public string? PeerGcDelay { get; set; }
+    }
+
+    [Verb("version", HelpText = "Print the version.")]
+    internal sealed class VersionVerb
+    {
+    }
+
+    [Verb("config", HelpText = "'config default' prints the default YAML configuration.")]
+    internal sealed class ConfigVerb
+    {
+        [Value(0, MetaName = "action", Required = true, HelpText = "default")]
+        public string Action { get; set; } = string.Empty;
+    }
+}

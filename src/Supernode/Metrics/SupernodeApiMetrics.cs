@@ -1,0 +1,84 @@
+using System.Diagnostics.Metrics;
+using Dragonfly.Supernode.Hosting;
+
+namespace Dragonfly.Supernode.Metrics;
+
+/// <summary>
+/// The API's instruments on the <c>Dragonfly.Supernode</c> meter (§2.10): HTTP requests per route template, build info,
+/// and what dfget clients report through <c>POST /task/metrics</c>.
+/// </summary>
+public sealed class SupernodeApiMetrics
+{
+    public const string MeterName = "Dragonfly.Supernode";
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<long> _requestSize;
+    private readonly Histogram<long> _responseSize;
+    private readonly Histogram<double> _dfgetDuration;
+    private readonly Counter<long> _dfgetBytes;
+    private readonly Counter<long> _dfgetDownloads;
+    private readonly Counter<long> _dfgetFailures;
+
+    public SupernodeApiMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _requests = meter.CreateCounter<long>("dragonfly_supernode_http_requests_total", description: "HTTP requests by status code and route template");
+        _duration = meter.CreateHistogram<double>("dragonfly_supernode_http_request_duration_seconds", unit: "s", description: "HTTP request latencies in seconds");
+        _requestSize = meter.CreateHistogram<long>("dragonfly_supernode_http_request_size_bytes", unit: "By", description: "HTTP request sizes in bytes");
+        _responseSize = meter.CreateHistogram<long>("dragonfly_supernode_http_response_size_bytes", unit: "By", description: "HTTP response sizes in bytes");
+        _dfgetDuration = meter.CreateHistogram<double>("dragonfly_dfget_download_duration_seconds", unit: "s", description: "Download durations reported by dfget");
+        _dfgetBytes = meter.CreateCounter<long>("dragonfly_dfget_download_size_bytes_total", unit: "By", description: "Bytes downloaded as reported by dfget");
+        _dfgetDownloads = meter.CreateCounter<long>("dragonfly_dfget_download_total", description: "Downloads reported by dfget");
+        _dfgetFailures = meter.CreateCounter<long>("dragonfly_dfget_download_failed_total", description: "Failed downloads reported by dfget");
+        var version = SupernodeVersion.Current;
+        meter.CreateObservableGauge(
+            "dragonfly_supernode_build_info",
+            () => new Measurement<int>(1, [
+                new("version", version.Version), new("revision", version.Revision), new("os", version.OS),
+                new("arch", version.Arch), new("goversion", version.GoVersion),
+            ]),
+            description: "Build information of the supernode");
+    }
+
+    public void RecordRequest(string handler, int statusCode, double seconds, long? requestBytes, long? responseBytes)
+    {
+        var code = statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _requests.Add(1, new KeyValuePair<string, object?>("code", code), new KeyValuePair<string, object?>("handler", handler));
+        _duration.Record(seconds, new KeyValuePair<string, object?>("handler", handler));
+        if (requestBytes is { } request)
+        {
+            _requestSize.Record(request, new KeyValuePair<string, object?>("handler", handler));
+        }
+
+        if (responseBytes is { } response)
+        {
+            _responseSize.Record(response, new KeyValuePair<string, object?>("handler", handler));
+        }
+    }
+
+    /// <summary>Records one <c>POST /task/metrics</c> report.</summary>
+    public void RecordDfgetReport(string? callSystem, string? peerIp, double? durationSeconds, bool success, string? backSourceReason, long? fileLength)
+    {
+        var cs = new KeyValuePair<string, object?>("callsystem", callSystem ?? string.Empty);
+        var peer = new KeyValuePair<string, object?>("peer", peerIp ?? string.Empty);
+        _dfgetDownloads.Add(1);
+        if (success)
+        {
+            if (durationSeconds is { } seconds and >= 0)
+            {
+                _dfgetDuration.Record(seconds, cs, peer);
+            }
+
+            if (fileLength is { } length and > 0)
+            {
+                _dfgetBytes.Add(length);
+            }
+        }
+        else
+        {
+            _dfgetFailures.Add(1, cs, peer, new KeyValuePair<string, object?>("reason", backSourceReason ?? string.Empty));
+        }
+    }
+}

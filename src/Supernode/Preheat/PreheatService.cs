@@ -1,0 +1,289 @@
+using System.Collections.Concurrent;
+using Dragonfly.Common.Api.Models;
+using Dragonfly.Common.Identity;
+using Dragonfly.Common.Ids;
+using Dragonfly.Supernode.Api;
+using Dragonfly.Supernode.Hosting;
+using Dragonfly.Supernode.Managers.Gc;
+using Dragonfly.Supernode.Managers.Registration;
+using Dragonfly.Supernode.Managers.Tasks;
+using TaskCdnStatus = Dragonfly.Supernode.Managers.Tasks.CdnStatus;
+
+namespace Dragonfly.Supernode.Preheat;
+
+/// <summary>
+/// Preheats (§1.7). A file preheat registers through the same in-process <see cref="IRegistrationService"/> a dfget uses
+/// (a cdn-pattern client, no uploader), which triggers the CDN; the status follows the task's CDN status. An image preheat
+/// fetches the manifest (token auth once on 401), and runs one child file preheat per layer blob; the parent succeeds when
+/// every child did and fails on the first failure.
+/// </summary>
+public sealed partial class PreheatService : IDisposable
+{
+    private readonly ConcurrentDictionary<string, PreheatRecord> _records = new(StringComparer.Ordinal);
+    private readonly IServiceProvider _services;
+    private readonly SupernodeRuntime _runtime;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PreheatService> _logger;
+    private readonly RegistryClient _registry = new();
+    private readonly CancellationTokenSource _stopping = new();
+
+    public PreheatService(IServiceProvider services, SupernodeRuntime runtime, TimeProvider time, ILogger<PreheatService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _services = services;
+        _runtime = runtime;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>How often a running file preheat looks at its task's CDN status.</summary>
+    internal TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A file preheat fails when its CDN has not finished after this long (the original's 30 minutes).</summary>
+    internal TimeSpan FileTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Validates and starts a preheat; returns its id. An unfinished preheat with the same id is reused; a failed one is
+    /// restarted.
+    /// </summary>
+    /// <exception cref="ApiException">400 for bad input; 208 when a successful preheat with this id exists.</exception>
+    public string Create(PreheatCreateRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Type is not { } type)
+        {
+            throw ApiException.BadRequest("type is required (image or file)");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Url) || request.Url.Length < 3)
+        {
+            throw ApiException.BadRequest("url is required (at least 3 characters)");
+        }
+
+        if (!TaskIdentity.IsHttpUrl(request.Url))
+        {
+            throw ApiException.BadRequest($"url '{request.Url}' is not an http or https URL");
+        }
+
+        if (type == PreheatType.Image && !ImageReference.TryParse(request.Url, out _))
+        {
+            throw ApiException.BadRequest($"url '{request.Url}' is not an image manifest URL (<scheme>://<host>/v2/<repo>/manifests/<reference>)");
+        }
+
+        var headers = request.Headers ?? new Dictionary<string, string>();
+        var id = IdOf(request.Url, request.Filter, request.Identifier, headers);
+        var record = new PreheatRecord(id, type, request.Url, request.Filter, request.Identifier, headers, parentId: null, _time.GetUtcNow());
+        while (true)
+        {
+            if (_records.TryAdd(id, record))
+            {
+                Start(record);
+                return id;
+            }
+
+            if (!_records.TryGetValue(id, out var existing))
+            {
+                continue;
+            }
+
+            switch (existing.Status)
+            {
+                case PreheatStatus.Success:
+                    throw new ApiException(StatusCodes.Status208AlreadyReported, $"preheat task already exists, id:{id}");
+                case PreheatStatus.Waiting or PreheatStatus.Running:
+                    return id;
+                default:
+                    if (_records.TryUpdate(id, record, existing))
+                    {
+                        Start(record);
+                        return id;
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    public PreheatInfo? Get(string id) => _records.TryGetValue(id, out var record) ? record.ToInfo() : null;
+
+    public IReadOnlyList<PreheatTask> List() => _records.Values.Select(r => r.ToTask()).OrderBy(t => t.StartTime).ThenBy(t => t.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>Forgets a preheat record (a running preheat's CDN work continues). False when unknown.</summary>
+    public bool Delete(string id) => _records.TryRemove(id, out _);
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _registry.Dispose();
+    }
+
+    internal static string IdOf(string url, string? filter, string? identifier, IReadOnlyDictionary<string, string> headers)
+    {
+        var range = headers.FirstOrDefault(h => h.Key == "Range").Value;
+        return TaskIdentity.ComputeTaskId(TaskIdentity.FilterUrl(url, TaskIdentity.ParseFilter(filter)), md5: null, identifier, range).Value;
+    }
+
+    private void Start(PreheatRecord record)
+    {
+        var ct = _stopping.Token;
+        _ = Task.Run(() => RunAsync(record, ct), ct);
+    }
+
+    private async Task RunAsync(PreheatRecord record, CancellationToken cancellationToken)
+    {
+        record.SetRunning(_time.GetUtcNow());
+        try
+        {
+            var (success, error) = record.Type == PreheatType.Image
+                ? await RunImageAsync(record, cancellationToken).ConfigureAwait(false)
+                : await RunFileAsync(record, cancellationToken).ConfigureAwait(false);
+            record.Finish(success, error, _time.GetUtcNow());
+            LogFinished(_logger, record.Id, record.Url, success, error);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            record.Finish(false, "supernode stopping", _time.GetUtcNow());
+        }
+        catch (Exception e)
+        {
+            record.Finish(false, e.Message, _time.GetUtcNow());
+            LogFinished(_logger, record.Id, record.Url, false, e.Message);
+        }
+    }
+
+    private async Task<(bool Success, string? Error)> RunFileAsync(PreheatRecord record, CancellationToken cancellationToken)
+    {
+        var registration = _services.GetRequiredService<IRegistrationService>();
+        var tasks = _services.GetRequiredService<ITaskMgr>();
+        var sign = record.Id[..16];
+        RegistrationResult result;
+        try
+        {
+            result = await registration.RegisterAsync(
+                new RegistrationRequest
+                {
+                    RawUrl = record.Url,
+                    Filter = TaskIdentity.ParseFilter(record.Filter),
+                    Cid = $"preheat-{sign}",
+                    Ip = _runtime.AdvertiseIp,
+                    HostName = "supernode-preheat",
+                    Port = 0,
+                    Path = $"/peer/file/preheat-{sign}",
+                    Identifier = record.Identifier,
+                    CallSystem = "dragonfly_preheat",
+                    HeaderMap = record.Headers,
+                    SupernodeIp = _runtime.AdvertiseIp,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Common.Errors.DragonflyException e)
+        {
+            return (false, e.WireMessage);
+        }
+
+        try
+        {
+            var deadline = _time.GetUtcNow() + FileTimeout;
+            while (true)
+            {
+                if (!tasks.TryGet(result.TaskId, out var task))
+                {
+                    return (false, $"task {result.TaskId.Value} disappeared before its CDN finished");
+                }
+
+                switch (task.CdnStatus)
+                {
+                    case TaskCdnStatus.Success:
+                        return (true, null);
+                    case TaskCdnStatus.Failed or TaskCdnStatus.SourceError:
+                        return (false, $"cdn status of task {result.TaskId.Value} is {CdnStatusText.ToWire(task.CdnStatus)}");
+                }
+
+                if (_time.GetUtcNow() >= deadline)
+                {
+                    return (false, $"timed out after {FileTimeout} waiting for the CDN of task {result.TaskId.Value}");
+                }
+
+                await Task.Delay(PollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // The preheat client was only a vehicle for the CDN; drop its peer so it is never scheduled as a holder.
+            _services.GetRequiredService<IGcMgr>().DeletePeer(result.PeerId);
+        }
+    }
+
+    private async Task<(bool Success, string? Error)> RunImageAsync(PreheatRecord parent, CancellationToken cancellationToken)
+    {
+        if (!ImageReference.TryParse(parent.Url, out var image))
+        {
+            return (false, $"url '{parent.Url}' is not an image manifest URL");
+        }
+
+        var (body, authorization) = await _registry.GetManifestAsync(parent.Url, parent.Headers, authorization: null, cancellationToken).ConfigureAwait(false);
+        var content = ManifestParser.Parse(body);
+        var layers = new List<string>(content.Layers);
+        foreach (var child in content.ChildManifests)
+        {
+            (var childBody, authorization) = await _registry.GetManifestAsync(image.ManifestUrl(child), parent.Headers, authorization, cancellationToken).ConfigureAwait(false);
+            layers.AddRange(ManifestParser.Parse(childBody).Layers.Where(l => !layers.Contains(l, StringComparer.Ordinal)));
+        }
+
+        var childHeaders = new Dictionary<string, string>(parent.Headers, StringComparer.OrdinalIgnoreCase);
+        if (authorization is not null)
+        {
+            childHeaders["Authorization"] = authorization;
+        }
+
+        var children = new List<PreheatRecord>();
+        foreach (var digest in layers)
+        {
+            var url = image.BlobUrl(digest);
+            var id = IdOf(url, filter: null, parent.Identifier, childHeaders);
+            var child = _records.GetOrAdd(id, _ => new PreheatRecord(id, PreheatType.File, url, null, parent.Identifier, childHeaders, parent.Id, _time.GetUtcNow()));
+            children.Add(child);
+        }
+
+        parent.SetChildren(children.Select(c => c.Id).ToList());
+        if (children.Count == 0)
+        {
+            return (true, null);
+        }
+
+        // Children run concurrently; the first failure fails the parent, and the rest are left to finish on their own.
+        var runs = children.Select(c => c.IsFinished ? Task.FromResult(c.Status == PreheatStatus.Success ? (true, (string?)null) : (false, c.ToInfo().ErrorMsg)) : RunChildAsync(c, cancellationToken)).ToList();
+        while (runs.Count > 0)
+        {
+            var done = await Task.WhenAny(runs).ConfigureAwait(false);
+            runs.Remove(done);
+            var (ok, error) = await done.ConfigureAwait(false);
+            if (!ok)
+            {
+                return (false, $"layer preheat failed: {error}");
+            }
+        }
+
+        return (true, null);
+    }
+
+    private async Task<(bool, string?)> RunChildAsync(PreheatRecord child, CancellationToken cancellationToken)
+    {
+        child.SetRunning(_time.GetUtcNow());
+        try
+        {
+            var (ok, error) = await RunFileAsync(child, cancellationToken).ConfigureAwait(false);
+            child.Finish(ok, error, _time.GetUtcNow());
+            return (ok, error);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            child.Finish(false, e.Message, _time.GetUtcNow());
+            return (false, e.Message);
+        }
+    }
+}

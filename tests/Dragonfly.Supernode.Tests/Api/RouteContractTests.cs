@@ -1,0 +1,114 @@
+using Dragonfly.Supernode.Api;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using YamlDotNet.RepresentationModel;
+
+namespace Dragonfly.Supernode.Tests.Api;
+
+/// <summary>
+/// apis/swagger.yml is the source of truth: every documented path + method is mapped (at every mount point of §1.1), and
+/// nothing undocumented is (the CDN download endpoints, which live on the download port only, aside).
+/// </summary>
+public sealed class RouteContractTests(SupernodeApiFactory factory) : IClassFixture<SupernodeApiFactory>
+{
+    private const string VersionPrefix = SupernodeRoutes.VersionPrefix;
+
+    [Fact]
+    public void MappedRoutes_EqualSwaggerPaths()
+    {
+        var documented = SwaggerRoutes();
+        var mapped = MappedPatterns();
+
+        var normalized = mapped.Select(m => (m.Method, Path: Normalize(m.Path, documented))).ToHashSet();
+
+        normalized.Should().BeEquivalentTo(documented, "every endpoint must be documented and every documented route mapped");
+    }
+
+    [Fact]
+    public void EveryRoute_MountedAtAllPrefixes()
+    {
+        var mapped = MappedPatterns().ToHashSet();
+        foreach (var (method, path) in SwaggerRoutes())
+        {
+            if (path.StartsWith(SupernodeRoutes.V1Prefix, StringComparison.Ordinal))
+            {
+                var relative = path[SupernodeRoutes.V1Prefix.Length..];
+                mapped.Should().Contain((method, path));
+                mapped.Should().Contain((method, VersionPrefix + path));
+                var legacyTwin = SwaggerRoutes().Contains((method, relative));
+                if (relative != "/" && !legacyTwin)
+                {
+                    mapped.Should().Contain((method, relative), $"v1 {method} {path} is also served at the root");
+                    mapped.Should().Contain((method, VersionPrefix + relative));
+                }
+            }
+            else
+            {
+                mapped.Should().Contain((method, path));
+                mapped.Should().Contain((method, VersionPrefix + (path == "/" ? "/" : path)));
+            }
+        }
+    }
+
+    [Fact]
+    public void Swagger_ListsNoRouteTheTableLacks()
+    {
+        var table = SupernodeRoutes.All.Select(r => (r.Method, r.DocumentedPath)).ToHashSet();
+        table.Should().BeEquivalentTo(SwaggerRoutes());
+    }
+
+    private static string Normalize(string pattern, HashSet<(string Method, string Path)> documented)
+    {
+        var path = pattern.StartsWith(VersionPrefix, StringComparison.Ordinal) ? pattern[VersionPrefix.Length..] : pattern;
+        if (path.Length == 0)
+        {
+            path = "/";
+        }
+
+        return documented.Any(d => d.Path == path) ? path : SupernodeRoutes.V1Prefix + path;
+    }
+
+    private List<(string Method, string Path)> MappedPatterns()
+    {
+        factory.CreateClient().Dispose();
+        var source = factory.Services.GetRequiredService<EndpointDataSource>();
+        var result = new List<(string, string)>();
+        foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
+        {
+            if (endpoint.Metadata.GetMetadata<DownloadPortEndpointMetadata>() is not null)
+            {
+                continue;
+            }
+
+            var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"];
+            foreach (var method in methods)
+            {
+                result.Add((method, endpoint.RoutePattern.RawText!));
+            }
+        }
+
+        return result;
+    }
+
+    internal static HashSet<(string Method, string Path)> SwaggerRoutes()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "swagger.yml"))));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var paths = (YamlMappingNode)root.Children[new YamlScalarNode("paths")];
+        var set = new HashSet<(string, string)>();
+        foreach (var (pathNode, item) in paths.Children)
+        {
+            foreach (var (methodNode, _) in ((YamlMappingNode)item).Children)
+            {
+                var method = ((YamlScalarNode)methodNode).Value!;
+                if (method is "get" or "post" or "put" or "delete" or "patch" or "head")
+                {
+                    set.Add((method.ToUpperInvariant(), ((YamlScalarNode)pathNode).Value!));
+                }
+            }
+        }
+
+        return set;
+    }
+}

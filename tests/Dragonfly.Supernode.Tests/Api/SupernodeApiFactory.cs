@@ -1,0 +1,33 @@
+using Dragonfly.TestCommon;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Dragonfly.Supernode.Tests.Api;
+
+/// <summary>
+/// The real Program on an in-memory TestServer. Options reach Program through its real command line: host settings
+/// become <c>--key=value</c> arguments (<c>--home-dir</c>, <c>--advertise-ip</c>), exactly like an operator's flags.
+/// </summary>
+public sealed class SupernodeApiFactory : WebApplicationFactory<Program>
+{
+    private readonly TempDirectory _home = new("dragonfly-sn-api-");
+
+    public string HomeDir => _home.Path;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("home-dir", _home.Path);
+        builder.UseSetting("advertise-ip", "127.0.0.1");
+        builder.UseSetting("config", Path.Combine(_home.Path, "supernode.yml"));
+        File.WriteAllText(Path.Combine(_home.Path, "supernode.yml"), "base:\n  debug: false\n");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _home.Dispose();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dragonfly.Supernode.Tests.Api;
+using Dragonfly.TestCommon;
+using static Dragonfly.Supernode.Tests.Api.ApiTestExtensions;
+
+namespace Dragonfly.Supernode.Tests.Preheat;
+
+/// <summary>Preheats (§1.7) through the real Program: file and image preheats run the in-process registration + CDN path.</summary>
+public sealed class PreheatEndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyncLifetime
+{
+    private readonly HttpClient _client;
+    private OriginServer _origin = null!;
+
+    public PreheatEndpointsTests(SupernodeApiFactory factory) => _client = factory.CreateClient();
+
+    public async Task InitializeAsync() => _origin = await OriginServer.StartAsync();
+
+    public async Task DisposeAsync() => await _origin.DisposeAsync();
+
+    [Fact]
+    public async Task FilePreheat_Create_RunsToSuccessThen208OnRecreate()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        _origin.AddFile("/preheat/file.bin", 300_000, seed: 11);
+        var body = $$"""{"type":"file","url":"{{_origin.Url("/preheat/file.bin")}}"}""";
+
+        var (status, created, text) = await _client.PostAsync("/api/v1/preheats", JsonBody(body)).ReadJsonAsync();
+        status.Should().Be(HttpStatusCode.Created, text);
+        var id = created.GetProperty("ID").GetString()!;
+        id.Should().MatchRegex("^[0-9a-f]{64}$");
+
+        var info = await WaitForFinishAsync(id, cts.Token);
+        info.GetProperty("status").GetString().Should().Be("SUCCESS", info.ToString());
+        info.TryGetProperty("finishTime", out _).Should().BeTrue();
+        _origin.Requests.Should().Contain(r => r.Path == "/preheat/file.bin" && r.Method == "GET");
+
+        var (again, error, _) = await _client.PostAsync("/preheats", JsonBody(body)).ReadJsonAsync();
+        again.Should().Be((HttpStatusCode)208);
+        error.GetProperty("message").GetString().Should().Be($"preheat task already exists, id:{id}");
+
+        var (listStatus, list, listText) = await _client.GetAsync("/api/v1/preheats").ReadJsonAsync();
+        listStatus.Should().Be(HttpStatusCode.OK);
+        var record = list.EnumerateArray().Single(p => p.GetProperty("ID").GetString() == id);
+        record.GetProperty("URL").GetString().Should().Be(_origin.Url("/preheat/file.bin").ToString());
+        record.GetProperty("Type").GetString().Should().Be("file");
+        record.GetProperty("Status").GetString().Should().Be("SUCCESS");
+        record.GetProperty("StartTime").ValueKind.Should().Be(JsonValueKind.Number, listText);
+
+        (await _client.DeleteAsync($"/api/v1/preheats/{id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await _client.GetAsync($"/api/v1/preheats/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task FilePreheat_MissingSource_Failed()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (status, created, _) = await _client.PostAsync("/api/v1/preheats", JsonBody($$"""{"type":"file","url":"{{_origin.Url("/preheat/none.bin")}}"}""")).ReadJsonAsync();
+        status.Should().Be(HttpStatusCode.Created);
+
+        var info = await WaitForFinishAsync(created.GetProperty("ID").GetString()!, cts.Token);
+
+        info.GetProperty("status").GetString().Should().Be("FAILED");
+        info.GetProperty("errorMsg").GetString().Should().NotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task ImagePreheat_Schema2Manifest_OneChildPerLayerAllSucceed()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var layers = new[] { _origin.AddFile("/l1", 1000, 21).ReadAll(), _origin.AddFile("/l2", 2000, 22).ReadAll() };
+        var digests = layers.Select(l => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(l))).ToArray();
+        for (var i = 0; i < layers.Length; i++)
+        {
+            _origin.AddFile($"/v2/library/busy/blobs/{digests[i]}", layers[i]);
+        }
+
+        var manifest = $$"""
+            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+             "config":{"digest":"sha256:{{new string('0', 64)}}","size":10},
+             "layers":[{"digest":"{{digests[0]}}","size":1000},{"digest":"{{digests[1]}}","size":2000},{"digest":"{{digests[0]}}","size":1000}]}
+            """;
+        _origin.AddFile("/v2/library/busy/manifests/latest", Encoding.UTF8.GetBytes(manifest));
+
+        var (status, created, text) = await _client.PostAsync("/api/v1/preheats", JsonBody(
+            $$"""{"type":"image","url":"{{_origin.Url("/v2/library/busy/manifests/latest")}}"}""")).ReadJsonAsync();
+        status.Should().Be(HttpStatusCode.Created, text);
+        var id = created.GetProperty("ID").GetString()!;
+
+        var info = await WaitForFinishAsync(id, cts.Token);
+        info.GetProperty("status").GetString().Should().Be("SUCCESS", info.ToString());
+
+        var (_, list, _) = await _client.GetAsync("/api/v1/preheats").ReadJsonAsync();
+        var parent = list.EnumerateArray().Single(p => p.GetProperty("ID").GetString() == id);
+        var children = parent.GetProperty("Children").EnumerateArray().Select(c => c.GetString()).ToList();
+        children.Should().HaveCount(2);
+        var childRecords = list.EnumerateArray().Where(p => children.Contains(p.GetProperty("ID").GetString())).ToList();
+        childRecords.Should().HaveCount(2).And.OnlyContain(c => c.GetProperty("ParentID").GetString() == id && c.GetProperty("Status").GetString() == "SUCCESS");
+        childRecords.Select(c => c.GetProperty("URL").GetString()).Should().BeEquivalentTo(digests.Select(d => _origin.Url($"/v2/library/busy/blobs/{d}").ToString()));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"video","url":"http://x/y"}""")]
+    [InlineData("""{"url":"http://x/y"}""")]
+    [InlineData("""{"type":"file"}""")]
+    [InlineData("""{"type":"file","url":"ab"}""")]
+    [InlineData("""{"type":"file","url":"ftp://host/file"}""")]
+    [InlineData("""{"type":"image","url":"http://registry/library/busy/latest"}""")]
+    [InlineData("{")]
+    public async Task Create_BadInput_400(string json)
+    {
+        var (status, body, text) = await _client.PostAsync("/api/v1/preheats", JsonBody(json)).ReadJsonAsync();
+
+        status.Should().Be(HttpStatusCode.BadRequest, text);
+        body.GetProperty("code").GetInt32().Should().Be(400);
+    }
+
+    [Fact]
+    public async Task GetAndDelete_Unknown_404()
+    {
+        (await _client.GetAsync("/api/v1/preheats/nothing")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await _client.DeleteAsync("/preheats/nothing")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    private async Task<JsonElement> WaitForFinishAsync(string id, CancellationToken ct)
+    {
+        while (true)
+        {
+            var (status, info, text) = await _client.GetAsync($"/api/v1/preheats/{id}", ct).ReadJsonAsync();
+            status.Should().Be(HttpStatusCode.OK, text);
+            if (info.GetProperty("status").GetString() is "SUCCESS" or "FAILED")
+            {
+                return info;
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+}
