@@ -1,0 +1,45 @@
+using System.Net;
+using Dragonfly.Common.Rates;
+using Dragonfly.Dfget.Uploader;
+using Dragonfly.Dfget.WorkHome;
+
+namespace Dragonfly.Dfget.App.Cli;
+
+/// <summary>A parsed <c>dfget server</c>: the uploader options plus where to log.</summary>
+public sealed record ServerInvocation(UploaderOptions Options, WorkHomeLayout Home, bool Verbose);
+
+/// <summary>Binds the <c>server</c> flags onto <see cref="UploaderOptions"/> (one uploader per work home: the lock lives beside host.meta).</summary>
+public static class ServerOptionsBinder
+{
+    public static ServerInvocation Bind(ServerVerb flags, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(flags);
+        ArgumentNullException.ThrowIfNull(context);
+        var home = new WorkHomeLayout(DownloadRequestBinder.ResolveHome(flags.Home, null, context));
+        var ip = IPAddress.Any;
+        if (!string.IsNullOrWhiteSpace(flags.Ip) && !IPAddress.TryParse(flags.Ip.Trim(), out ip))
+        {
+            throw new CliUsageException($"invalid --ip '{flags.Ip}': expected an IP address");
+        }
+
+        var meta = string.IsNullOrWhiteSpace(flags.Meta) ? home.HostMetaPath : Path.GetFullPath(flags.Meta.Trim(), context.CurrentDirectory);
+        if (Directory.Exists(meta))
+        {
+            meta = Path.Combine(meta, "host.meta");
+        }
+
+        var data = string.IsNullOrWhiteSpace(flags.Data) ? home.DataDir : Path.GetFullPath(flags.Data.Trim(), context.CurrentDirectory);
+        var options = new UploaderOptions
+        {
+            BindAddress = ip!,
+            Port = DownloadRequestBinder.IntOr(flags.Port, "--port", 0, min: 0, max: 65535),
+            DataDirs = [data],
+            HostMetaPath = meta,
+            LockPath = Path.Combine(Path.GetDirectoryName(meta)!, "uploader.lock"),
+            ExpireTime = DownloadRequestBinder.DurationOr(flags.ExpireTime, "--expiretime", TimeSpan.FromMinutes(3), allowZero: false),
+            AliveTime = DownloadRequestBinder.DurationOr(flags.AliveTime, "--alivetime", TimeSpan.FromMinutes(5), allowZero: false),
+            TotalLimit = DownloadRequestBinder.RateOr(flags.TotalLimit, "--totallimit", null, Rate.Zero),
+        };
+        return new ServerInvocation(options, home, flags.Verbose);
+    }
+}

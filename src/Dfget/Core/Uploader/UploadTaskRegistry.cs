@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+
+namespace Dragonfly.Dfget.Uploader;
+
+/// <summary>One task the uploader serves: where its file lives and what the finishing client told us.</summary>
+public sealed class UploadTask
+{
+    private long _bytesServed;
+    private long _lastAccess;
+
+    internal UploadTask(string taskFileName, string dataDir, string servicePath, long now)
+    {
+        TaskFileName = taskFileName;
+        DataDir = dataDir;
+        ServicePath = servicePath;
+        _lastAccess = now;
+    }
+
+    public string TaskFileName { get; }
+
+    public string DataDir { get; }
+
+    /// <summary>The validated full path of <c>&lt;dataDir&gt;/&lt;taskFileName&gt;.service</c>.</summary>
+    public string ServicePath { get; }
+
+    /// <summary>The download rate (bytes/s) the client asked for on <c>/rate/</c>; 0 once finished.</summary>
+    public long RequestedRate { get; internal set; }
+
+    public bool Finished { get; internal set; }
+
+    public string? TaskId { get; internal set; }
+
+    public string? Cid { get; internal set; }
+
+    public string? SuperNode { get; internal set; }
+
+    public long BytesServed => Interlocked.Read(ref _bytesServed);
+
+    /// <summary>Last access as a <see cref="TimeProvider.GetTimestamp"/> value.</summary>
+    public long LastAccess => Interlocked.Read(ref _lastAccess);
+
+    internal void Touch(long now) => Interlocked.Exchange(ref _lastAccess, now);
+
+    internal void AddServed(long bytes) => Interlocked.Add(ref _bytesServed, bytes);
+}
+
+/// <summary>
+/// The tasks this uploader manages, keyed by task file name. Only files of registered tasks are ever served or deleted.
+/// </summary>
+public sealed class UploadTaskRegistry
+{
+    private readonly ConcurrentDictionary<string, UploadTask> _tasks = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly object _gate = new();
+
+    public UploadTaskRegistry(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+    }
+
+    public int Count => _tasks.Count;
+
+    public bool TryGet(string taskFileName, out UploadTask task) => _tasks.TryGetValue(taskFileName, out task!);
+
+    public IReadOnlyList<UploadTask> Snapshot() => _tasks.Values.ToArray();
+
+    /// <summary>Registers (or re-registers, with a possibly new data dir) a task; the caller validated both paths.</summary>
+    public UploadTask Register(string taskFileName, string dataDir, string servicePath)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            if (_tasks.TryGetValue(taskFileName, out var existing) && existing.DataDir == dataDir)
+            {
+                existing.Touch(now);
+                return existing;
+            }
+
+            var task = new UploadTask(taskFileName, dataDir, servicePath, now);
+            if (existing is not null)
+            {
+                task.AddServed(existing.BytesServed);
+            }
+
+            _tasks[taskFileName] = task;
+            return task;
+        }
+    }
+
+    /// <summary>Records the client's requested rate and returns the sum over unfinished tasks.</summary>
+    public long SetRequestedRate(UploadTask? task, long rate)
+    {
+        lock (_gate)
+        {
+            if (task is not null)
+            {
+                task.RequestedRate = rate;
+            }
+
+            return _tasks.Values.Where(t => !t.Finished).Sum(t => t.RequestedRate);
+        }
+    }
+
+    public void MarkFinished(UploadTask task, string taskId, string cid, string? superNode)
+    {
+        lock (_gate)
+        {
+            task.TaskId = taskId;
+            task.Cid = cid;
+            task.SuperNode = superNode;
+            task.RequestedRate = 0;
+            task.Finished = true;
+            task.Touch(_time.GetTimestamp());
+        }
+    }
+
+    public bool Remove(UploadTask task) => ((ICollection<KeyValuePair<string, UploadTask>>)_tasks).Remove(new(task.TaskFileName, task));
+}

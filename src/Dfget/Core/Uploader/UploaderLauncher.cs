@@ -1,0 +1,186 @@
+using System.Globalization;
+using Dragonfly.Dfget.WorkHome;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfget.Uploader;
+
+/// <summary>Settings of <see cref="UploaderLauncher"/>.</summary>
+public sealed record UploaderLauncherOptions
+{
+    /// <summary>How long to wait for a started uploader's port line (the original waited 1 s; .NET start-up needs more headroom).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Timeout of one <c>/check/</c> or <c>/client/finish</c> call.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// Finds or starts the work home's uploader: the port in <c>host.meta</c> is reused when its <c>/check/</c> answers
+/// <c>&lt;taskFileName&gt;@&lt;our version&gt;</c>; otherwise a detached <c>dfget server</c> is started and its port line read.
+/// </summary>
+public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
+{
+    private readonly UploaderLauncherOptions _options;
+    private readonly IUploaderProcessStarter _starter;
+    private readonly ILogger _logger;
+    private readonly HttpClient _client;
+
+    public UploaderLauncher(UploaderLauncherOptions options, IUploaderProcessStarter starter, ILogger<UploaderLauncher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(starter);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options;
+        _starter = starter;
+        _logger = logger;
+        _client = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            ConnectTimeout = options.RequestTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+        })
+        {
+            Timeout = options.RequestTimeout,
+        };
+    }
+
+    public async Task<int?> EnsureRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!TaskFileNames.IsValid(request.TaskFileName))
+        {
+            throw new ArgumentException($"invalid task file name '{request.TaskFileName}'", nameof(request));
+        }
+
+        request.Home.EnsureCreated();
+        var meta = new HostMetaFile(request.Home.HostMetaPath);
+        var recorded = await meta.ReadPortAsync(cancellationToken).ConfigureAwait(false);
+        if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
+        {
+            Log.Reused(_logger, recorded);
+            return recorded;
+        }
+
+        var started = await _starter.StartAsync(ServerArguments(request), _options.StartTimeout, cancellationToken).ConfigureAwait(false);
+        if (started is null)
+        {
+            // A concurrent dfget may have won the work-home lock: its uploader records its port shortly.
+            recorded = await meta.ReadPortAsync(cancellationToken).ConfigureAwait(false);
+            if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
+            {
+                return recorded;
+            }
+
+            Log.StartFailed(_logger);
+            return null;
+        }
+
+        if (await CheckAsync(request, started.Value, cancellationToken).ConfigureAwait(false))
+        {
+            Log.Started(_logger, started.Value);
+            return started;
+        }
+
+        Log.CheckFailed(_logger, started.Value);
+        return null;
+    }
+
+    public async Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken)
+    {
+        var query = string.Create(
+            CultureInfo.InvariantCulture,
+            $"client/finish?taskFileName={Uri.EscapeDataString(taskFileName)}&taskID={Uri.EscapeDataString(taskId)}&cid={Uri.EscapeDataString(cid)}&superNode={Uri.EscapeDataString(superNode)}");
+        try
+        {
+            using var response = await _client.GetAsync(new Uri(BaseUri(bindIp, port), query), cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                Log.FinishRejected(_logger, taskFileName, (int)response.StatusCode);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Log.FinishRejected(_logger, taskFileName, 0);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>The <c>dfget server ...</c> arguments for a request (durations in milliseconds, which Go's parser also accepts).</summary>
+    public static IReadOnlyList<string> ServerArguments(UploaderLaunchRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var args = new List<string>
+        {
+            "server",
+            "--ip", request.BindIp,
+            "--port", request.Port.ToString(CultureInfo.InvariantCulture),
+            "--meta", request.Home.HostMetaPath,
+            "--data", request.Home.DataDir,
+            "--home", request.Home.Root,
+            "--expiretime", FormatDuration(request.ExpireTime),
+            "--alivetime", FormatDuration(request.AliveTime),
+        };
+        if (request.Verbose)
+        {
+            args.Add("--verbose");
+        }
+
+        return args;
+    }
+
+    private static string FormatDuration(TimeSpan value) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(long)value.TotalMilliseconds}ms");
+
+    private async Task<bool> CheckAsync(UploaderLaunchRequest request, int port, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri(request.BindIp, port), "check/" + Uri.EscapeDataString(request.TaskFileName)));
+        message.Headers.TryAddWithoutValidation("dataDir", Path.GetFullPath(request.Home.DataDir));
+        message.Headers.TryAddWithoutValidation("totalLimit", request.TotalLimitBytesPerSecond.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            using var response = await _client.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return false;
+            }
+
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            return body == $"{request.TaskFileName}@{Engine.DfgetVersion.Current}";
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    private static Uri BaseUri(string bindIp, int port)
+    {
+        var host = string.IsNullOrEmpty(bindIp) || bindIp == "0.0.0.0" ? "127.0.0.1" : bindIp;
+        if (host.Contains(':', StringComparison.Ordinal))
+        {
+            host = $"[{host}]";
+        }
+
+        return new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}/"));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 40, Level = LogLevel.Information, Message = "Reusing the uploader on port {Port}")]
+        public static partial void Reused(ILogger logger, int port);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 41, Level = LogLevel.Information, Message = "Started an uploader on port {Port}")]
+        public static partial void Started(ILogger logger, int port);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 42, Level = LogLevel.Warning, Message = "Could not start an uploader")]
+        public static partial void StartFailed(ILogger logger);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 43, Level = LogLevel.Warning, Message = "The uploader started on port {Port} did not accept the task")]
+        public static partial void CheckFailed(ILogger logger, int port);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 44, Level = LogLevel.Warning, Message = "The uploader did not accept the finish of {TaskFileName} (status {Status})")]
+        public static partial void FinishRejected(ILogger logger, string taskFileName, int status);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using Dragonfly.Common.Rates;
+
+namespace Dragonfly.Dfget.Uploader;
+
+/// <summary>
+/// Settings of one uploader ("peer server"). Immutable after start; runtime facts (the bound port) live on
+/// <see cref="PeerServer"/>.
+/// </summary>
+public sealed record UploaderOptions
+{
+    public const int CandidatePortBase = 15000;
+    public const int CandidatePortSpan = 50000;
+    public const int PortAttempts = 10;
+
+    /// <summary>Address to bind and advertise (the original binds <c>&lt;localIP&gt;:&lt;port&gt;</c>).</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Port to bind; 0 = try the time-derived candidates (<see cref="CandidatePorts"/>).</summary>
+    public int Port { get; init; }
+
+    /// <summary>When true and <see cref="Port"/> is 0, bind an OS-chosen ephemeral port (tests, in-process hosts).</summary>
+    public bool UseEphemeralPort { get; init; }
+
+    /// <summary>The data dirs this uploader may serve from; <c>/check/</c> registrations must point inside one of them.</summary>
+    public IReadOnlyList<string> DataDirs { get; init; } = [];
+
+    /// <summary><c>host.meta</c> to record the port in (null = do not record, e.g. an in-process host).</summary>
+    public string? HostMetaPath { get; init; }
+
+    /// <summary>Lock file making this uploader the only one for its work home (null = no lock).</summary>
+    public string? LockPath { get; init; }
+
+    /// <summary>Finished tasks not accessed for this long are deleted (and reported service-down).</summary>
+    public TimeSpan ExpireTime { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>The uploader stops after this long without upload/check/rate requests.</summary>
+    public TimeSpan AliveTime { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often expiry and idleness are checked.</summary>
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Host-wide upload limit until a <c>/check/</c> sets one (zero = unlimited).</summary>
+    public Rate TotalLimit { get; init; }
+
+    /// <summary>The version answered on <c>/check/</c>.</summary>
+    public string Version { get; init; } = Engine.DfgetVersion.Current;
+
+    /// <summary>The ports tried when <see cref="Port"/> is 0: <c>15000 + (unixSeconds/300 mod 50000) + attempt</c>.</summary>
+    public static IEnumerable<int> CandidatePorts(DateTimeOffset now)
+    {
+        var basePort = CandidatePortBase + (int)(now.ToUnixTimeSeconds() / 300 % CandidatePortSpan);
+        for (var attempt = 0; attempt < PortAttempts; attempt++)
+        {
+            yield return basePort + attempt;
+        }
+    }
+
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"invalid uploader port {Port}");
+        }
+
+        if (DataDirs.Count == 0)
+        {
+            throw new ArgumentException("the uploader needs at least one data dir");
+        }
+
+        foreach (var dir in DataDirs)
+        {
+            if (!Path.IsPathFullyQualified(dir))
+            {
+                throw new ArgumentException($"data dir '{dir}' must be an absolute path");
+            }
+        }
+
+        if (ExpireTime <= TimeSpan.Zero || AliveTime <= TimeSpan.Zero || ScanInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("expire time, alive time and scan interval must be positive");
+        }
+
+        if (TotalLimit.BytesPerSecond < 0)
+        {
+            throw new ArgumentException("total limit must not be negative");
+        }
+    }
+}

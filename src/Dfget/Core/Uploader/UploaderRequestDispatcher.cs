@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using Dragonfly.Common.Ids;
+using Dragonfly.Common.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfget.Uploader;
+
+/// <summary>
+/// The uploader's HTTP surface (all GET): <c>/peer/file/&lt;name&gt;</c>, <c>/check/&lt;name&gt;</c>, <c>/rate/&lt;name&gt;</c>,
+/// <c>/client/finish</c>, <c>/server/ping</c>. Paths are matched by hand so the raw name segment is validated before any
+/// routing decodes it; anything else is 404. Usable as terminal middleware by any host (dfget server, dfdaemon, tests).
+/// </summary>
+public sealed partial class UploaderRequestDispatcher
+{
+    private const string FilePrefix = "/peer/file/";
+    private const string CheckPrefix = "/check/";
+    private const string RatePrefix = "/rate/";
+    private const string TextContentType = "application/octet-stream";
+
+    private readonly UploaderOptions _options;
+    private readonly UploadTaskRegistry _tasks;
+    private readonly UploadRateLimiter _limiter;
+    private readonly UploaderActivity _activity;
+    private readonly PieceSender _sender;
+    private readonly ILogger _logger;
+    private readonly string[] _dataDirs;
+
+    public UploaderRequestDispatcher(
+        UploaderOptions options,
+        UploadTaskRegistry tasks,
+        UploadRateLimiter limiter,
+        UploaderActivity activity,
+        PieceSender sender,
+        ILogger<UploaderRequestDispatcher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(limiter);
+        ArgumentNullException.ThrowIfNull(activity);
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options;
+        _tasks = tasks;
+        _limiter = limiter;
+        _activity = activity;
+        _sender = sender;
+        _logger = logger;
+        _dataDirs = options.DataDirs.Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d))).ToArray();
+    }
+
+    public Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var path = context.Request.Path.Value ?? string.Empty;
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            return WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "method not allowed");
+        }
+
+        if (path.StartsWith(FilePrefix, StringComparison.Ordinal))
+        {
+            return UploadAsync(context, path[FilePrefix.Length..]);
+        }
+
+        if (path.StartsWith(CheckPrefix, StringComparison.Ordinal))
+        {
+            return CheckAsync(context, path[CheckPrefix.Length..]);
+        }
+
+        if (path.StartsWith(RatePrefix, StringComparison.Ordinal))
+        {
+            return RateAsync(context, path[RatePrefix.Length..]);
+        }
+
+        return path switch
+        {
+            "/client/finish" => FinishAsync(context),
+            "/server/ping" => WriteTextAsync(context, StatusCodes.Status200OK, "success"),
+            _ => WriteTextAsync(context, StatusCodes.Status404NotFound, "404 page not found"),
+        };
+    }
+
+    private async Task UploadAsync(HttpContext context, string name)
+    {
+        if (!TaskFileNames.IsValid(name))
+        {
+            Log.RejectedName(_logger, "upload", name);
+            await WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid taskFileName").ConfigureAwait(false);
+            return;
+        }
+
+        if (!PieceRequest.TryParse(context.Request.Headers, out var piece, out var error))
+        {
+            await WriteTextAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+            return;
+        }
+
+        _activity.Touch();
+        if (!_tasks.TryGet(name, out var task))
+        {
+            await WriteTextAsync(context, StatusCodes.Status500InternalServerError, $"unknown task file {name}").ConfigureAwait(false);
+            return;
+        }
+
+        await _sender.SendAsync(context, task, piece).ConfigureAwait(false);
+    }
+
+    private Task CheckAsync(HttpContext context, string name)
+    {
+        if (!TaskFileNames.IsValid(name))
+        {
+            Log.RejectedName(_logger, "check", name);
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid taskFileName");
+        }
+
+        var headers = context.Request.Headers;
+        var dataDir = headers["dataDir"].ToString();
+        if (!TryAllowDataDir(dataDir, out var fullDataDir))
+        {
+            Log.RejectedDataDir(_logger, name, dataDir);
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid dataDir: must be an existing absolute directory this uploader serves");
+        }
+
+        var totalLimit = headers["totalLimit"].ToString();
+        long limit = 0;
+        if (totalLimit.Length > 0 && !long.TryParse(totalLimit, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        {
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid totalLimit");
+        }
+
+        if (!TaskFileNames.TryGetServicePath(fullDataDir, name, out var servicePath))
+        {
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid taskFileName");
+        }
+
+        _activity.Touch();
+        if (totalLimit.Length > 0)
+        {
+            _limiter.SetLimit(limit);
+        }
+
+        _tasks.Register(name, fullDataDir, servicePath);
+        Log.Registered(_logger, name, fullDataDir, _limiter.BytesPerSecond);
+        return WriteTextAsync(context, StatusCodes.Status200OK, $"{name}@{_options.Version}");
+    }
+
+    private Task RateAsync(HttpContext context, string name)
+    {
+        if (!TaskFileNames.IsValid(name))
+        {
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid taskFileName");
+        }
+
+        if (!long.TryParse(context.Request.Headers["rateLimit"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var rate))
+        {
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid rateLimit");
+        }
+
+        _activity.Touch();
+        var task = _tasks.TryGet(name, out var known) ? known : null;
+        var sum = _tasks.SetRequestedRate(task, rate);
+        if (task is null)
+        {
+            sum += rate;
+        }
+
+        var granted = GrantRate(rate, sum, _limiter.BytesPerSecond);
+        return WriteTextAsync(context, StatusCodes.Status200OK, granted.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The client's share of the host limit: its request scaled down when all unfinished tasks together ask for more.</summary>
+    public static long GrantRate(long requested, long sumOfRequests, long totalLimit)
+    {
+        if (totalLimit <= 0 || sumOfRequests <= totalLimit || sumOfRequests <= 0)
+        {
+            return requested;
+        }
+
+        return (long)(((Int128)requested * totalLimit + sumOfRequests - 1) / sumOfRequests);
+    }
+
+    private Task FinishAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var name = query["taskFileName"].ToString();
+        var taskId = query["taskID"].ToString();
+        var cid = query["cid"].ToString();
+        var superNode = query["superNode"].ToString();
+        if (!TaskFileNames.IsValid(name)
+            || !TaskId.TryParse(taskId, out _)
+            || !Cid.TryParse(cid, out _)
+            || (superNode.Length > 0 && !SupernodeAddress.TryParse(superNode, out _, out _)))
+        {
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid params");
+        }
+
+        if (!_tasks.TryGet(name, out var task))
+        {
+            if (!TaskFileNames.TryGetServicePath(_dataDirs[0], name, out var servicePath))
+            {
+                return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid params");
+            }
+
+            task = _tasks.Register(name, _dataDirs[0], servicePath);
+        }
+
+        _tasks.MarkFinished(task, taskId, cid, superNode.Length > 0 ? superNode : null);
+        Log.Finished(_logger, name, taskId);
+        return WriteTextAsync(context, StatusCodes.Status200OK, "success");
+    }
+
+    private bool TryAllowDataDir(string dataDir, out string fullPath)
+    {
+        fullPath = string.Empty;
+        if (dataDir.Length == 0 || dataDir.Length > 4096 || dataDir.Any(char.IsControl) || !Path.IsPathFullyQualified(dataDir))
+        {
+            return false;
+        }
+
+        fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDir));
+        if (!Directory.Exists(fullPath))
+        {
+            return false;
+        }
+
+        foreach (var root in _dataDirs)
+        {
+            if (fullPath == root)
+            {
+                return true;
+            }
+
+            if (fullPath.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                // A sub-directory is fine, but not through a symbolic link that leads out of the served tree.
+                for (var dir = fullPath; dir.Length > root.Length; dir = Path.GetDirectoryName(dir)!)
+                {
+                    if (new DirectoryInfo(dir).LinkTarget is not null)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static Task WriteTextAsync(HttpContext context, int status, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = TextContentType;
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes, 0, bytes.Length, context.RequestAborted);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 1, Level = LogLevel.Warning, Message = "Rejected {Route} request for invalid task file name {TaskFileName}")]
+        public static partial void RejectedName(ILogger logger, string route, string taskFileName);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 2, Level = LogLevel.Warning, Message = "Rejected check of {TaskFileName}: data dir {DataDir} is not served here")]
+        public static partial void RejectedDataDir(ILogger logger, string taskFileName, string dataDir);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 3, Level = LogLevel.Information, Message = "Registered task {TaskFileName} in {DataDir}, host upload limit {TotalLimit} B/s")]
+        public static partial void Registered(ILogger logger, string taskFileName, string dataDir, long totalLimit);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 4, Level = LogLevel.Information, Message = "Task {TaskFileName} finished (taskId {TaskId}); serving it until expiry")]
+        public static partial void Finished(ILogger logger, string taskFileName, string taskId);
+    }
+}

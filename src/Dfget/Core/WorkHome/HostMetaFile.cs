@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Dragonfly.Dfget.WorkHome;
+
+/// <summary>
+/// <c>meta/host.meta</c>: JSON <c>{"servicePort":N}</c>, the port of the uploader owning the work home (0 once it stopped).
+/// Written atomically (temp file + rename) so a reader never sees half a file.
+/// </summary>
+public sealed class HostMetaFile
+{
+    public HostMetaFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    /// <summary>The recorded port, or 0 when the file is missing, unreadable or holds no valid port.</summary>
+    public async Task<int> ReadPortAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+            var meta = await JsonSerializer.DeserializeAsync(stream, HostMetaJsonContext.Default.HostMeta, cancellationToken).ConfigureAwait(false);
+            return meta is { ServicePort: > 0 and <= 65535 } ? meta.ServicePort : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return 0;
+        }
+    }
+
+    public async Task WritePortAsync(int port, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+        Directory.CreateDirectory(directory);
+        var temp = System.IO.Path.Combine(directory, $".host.meta.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await JsonSerializer.SerializeAsync(stream, new HostMeta(port), HostMetaJsonContext.Default.HostMeta, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(temp, Path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}
+
+internal sealed record HostMeta([property: JsonPropertyName("servicePort")] int ServicePort);
+
+[JsonSerializable(typeof(HostMeta))]
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
+internal sealed partial class HostMetaJsonContext : JsonSerializerContext;

@@ -1,0 +1,41 @@
+using Dragonfly.Dfget.App.Commands;
+using Dragonfly.Dfget.Engine;
+
+namespace Dragonfly.Dfget.Tests.Cli;
+
+public sealed class DownloadCommandTests
+{
+    [Fact]
+    public void ResultLines_Success_PrintsOriginalLineAndByteAccounting()
+    {
+        var result = new DownloadResult
+        {
+            Success = true,
+            Length = 10485760,
+            Duration = TimeSpan.FromMilliseconds(612),
+            Bytes = new ByteAccounting { FromPeers = 8388608, FromSupernode = 2097152, FromSource = 0 },
+        };
+
+        DownloadCommand.ResultLines(result).Should().Equal(
+            "download SUCCESS cost:0.612s length:10485760 reason:0",
+            "from peers: 8388608 B, from supernode: 2097152 B, from origin: 0 B");
+    }
+
+    [Fact]
+    public void ResultLines_Failure_PrintsCodeReasonAndJsonError()
+    {
+        var result = new DownloadResult
+        {
+            Success = false,
+            ErrorCode = DfgetErrorCode.Download,
+            BackSourceReason = 1000,
+            Length = -1,
+            Duration = TimeSpan.FromMilliseconds(1),
+            Message = "download timeout(0.001s) \"quoted\"",
+        };
+
+        DownloadCommand.ResultLines(result).Should().Equal(
+            "download FAIL(1104) cost:0.001s length:-1 reason:1000 error:{\"Code\":1104,\"Msg\":\"download timeout(0.001s) \\u0022quoted\\u0022\"}");
+        result.ExitCode.Should().Be(80);
+    }
+}

@@ -1,0 +1,465 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text;
+using Dragonfly.Common.Pieces;
+using Dragonfly.Dfget.Engine;
+using Dragonfly.Dfget.Uploader;
+using Dragonfly.Dfget.WorkHome;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dragonfly.Dfget.Tests.Uploader;
+
+public sealed class PeerServerTests
+{
+    private const int FourMiB = 4 * 1024 * 1024;
+    private const string Name = "test.bin-4242-1795238008.142";
+
+    [Fact]
+    public async Task Upload_LastPieceOf5MBFile_ReturnsWrappedTailPiece()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var source = await host.AddTaskAsync(Name, 5_000_000);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=4194304-8388607", "1", "4194304");
+
+        response.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        response.Content.Headers.ContentLength.Should().Be(805706);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/octet-stream");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        body.Should().HaveCount(805706);
+        body[..4].Should().Equal(0x04, 0x0c, 0x4b, 0x45);
+        body[^1].Should().Be(0x7F);
+        body.AsSpan(4, body.Length - 5).SequenceEqual(source.AsSpan(4194299)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Upload_FirstPiece_ReturnsFullWrappedPiece()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var source = await host.AddTaskAsync(Name, 5_000_000);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304");
+
+        response.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        body.Should().HaveCount(FourMiB);
+        body[..4].Should().Equal(0x04, 0x3f, 0xff, 0xfb);
+        body[^1].Should().Be(0x7F);
+        PieceFrame.TryUnwrap(body, out var content).Should().BeTrue();
+        content.SequenceEqual(source.AsSpan(0, FourMiB - 5)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Upload_EmptyFile_ReturnsFiveBytePiece()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 0);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304");
+
+        response.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        (await response.Content.ReadAsByteArrayAsync()).Should().Equal(0x04, 0x00, 0x00, 0x00, 0x7f);
+    }
+
+    [Fact]
+    public async Task Upload_CdnSourceHeader_ReturnsRawRangeWithoutFraming()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var source = await host.AddTaskAsync(Name, 10_000);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=4096-8191", "1", "4096", source: true);
+
+        response.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        (await response.Content.ReadAsByteArrayAsync()).Should().Equal(source[4096..8192]);
+    }
+
+    [Fact]
+    public async Task Upload_CdnSourceHeaderOnShortTail_ReturnsRemainingBytes()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var source = await host.AddTaskAsync(Name, 10_000);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=8192-12287", "2", "4096", source: true);
+
+        (await response.Content.ReadAsByteArrayAsync()).Should().Equal(source[8192..]);
+    }
+
+    [Theory]
+    [InlineData(null, "0", "4194304")]
+    [InlineData("bytes=0-hello", "0", "4194304")]
+    [InlineData("bytes=65575-0", "0", "4194304")]
+    [InlineData("items=0-10", "0", "4194304")]
+    [InlineData("bytes=0-4194303", null, "4194304")]
+    [InlineData("bytes=0-4194303", "x", "4194304")]
+    [InlineData("bytes=0-4194303", "-1", "4194304")]
+    [InlineData("bytes=0-4194303", "0", null)]
+    [InlineData("bytes=0-4194303", "0", "abc")]
+    [InlineData("bytes=0-4194303", "0", "4")]
+    [InlineData("bytes=0-4194303", "0", "1024")]
+    public async Task Upload_InvalidPieceHeaders_Returns400(string? range, string? pieceNum, string? pieceSize)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 1000);
+
+        using var response = await host.GetPieceAsync(Name, range, pieceNum, pieceSize);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Upload_UnknownTask_Returns500()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await File.WriteAllBytesAsync(Path.Combine(host.DataDir, "other.service"), new byte[100]);
+
+        using var response = await host.GetPieceAsync("other", "bytes=0-4194303", "0", "4194304");
+
+        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+    }
+
+    [Fact]
+    public async Task Upload_RegisteredTaskWithoutFile_Returns404()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+        File.Delete(Path.Combine(host.DataDir, Name + ".service"));
+
+        using var response = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Upload_StartBeyondEnd_Returns416()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 1000);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=4194304-8388607", "1", "4194304");
+
+        response.StatusCode.Should().Be(HttpStatusCode.RequestedRangeNotSatisfiable);
+        (await response.Content.ReadAsStringAsync()).Should().Be("range not satisfiable");
+    }
+
+    [Theory]
+    [InlineData("/peer/file/..%2F..%2Fsecret")]
+    [InlineData("/peer/file/..%2f..%2fsecret")]
+    [InlineData("/peer/file/../secret")]
+    [InlineData("/peer/file/..")]
+    [InlineData("/peer/file/%2E%2E%2Fsecret")]
+    [InlineData("/peer/file/..%5Csecret")]
+    [InlineData("/peer/file/%5C..%5C..%5Csecret")]
+    [InlineData("/peer/file/data%2F..%2F..%2Fsecret")]
+    [InlineData("/peer/file/a%00b")]
+    [InlineData("/peer/file/")]
+    public async Task Upload_PathTraversalName_IsRejectedAndServesNothing(string rawPath)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var secret = Encoding.ASCII.GetBytes("TOP-SECRET-CONTENT");
+        await File.WriteAllBytesAsync(host.Temp.Combine("secret.service"), secret);
+        await File.WriteAllBytesAsync(Path.Combine(host.DataDir, "..service"), secret);
+        await host.AddTaskAsync(Name, 10);
+
+        var (status, response) = await host.RawGetAsync(rawPath);
+
+        status.Should().BeOneOf(400, 404, 500);
+        response.Should().NotContain("TOP-SECRET");
+    }
+
+    [Theory]
+    [InlineData("../secret")]
+    [InlineData("..\\secret")]
+    [InlineData("a/b")]
+    public async Task Check_TraversalName_Returns400(string name)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.CheckAsync(name, host.DataDir);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        host.Server.Tasks.Count.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Check_ValidDataDir_RegistersTaskAndAnswersNameAtVersion()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.CheckAsync(Name, host.DataDir, "1048576");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/octet-stream");
+        (await response.Content.ReadAsStringAsync()).Should().Be($"{Name}@{DfgetVersion.Current}");
+        host.Server.Tasks.TryGet(Name, out var task).Should().BeTrue();
+        task.ServicePath.Should().Be(Path.Combine(host.DataDir, Name + ".service"));
+        host.Server.RateLimiter.BytesPerSecond.Should().Be(1048576);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("relative/data")]
+    [InlineData("/etc")]
+    [InlineData("/definitely/not/existing/dir")]
+    public async Task Check_DataDirNotServed_Returns400(string? dataDir)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.CheckAsync(Name, dataDir);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        host.Server.Tasks.Count.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Check_DataDirEscapingThroughDotDot_Returns400()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.CheckAsync(Name, host.DataDir + "/../");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Check_SubDirectoryOfDataDir_IsAccepted()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var sub = Directory.CreateDirectory(Path.Combine(host.DataDir, "sub")).FullName;
+
+        using var response = await host.CheckAsync(Name, sub);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Check_SymlinkInsideDataDirLeadingOut_Returns400()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var outside = Directory.CreateDirectory(host.Temp.Combine("outside")).FullName;
+        var link = Path.Combine(host.DataDir, "escape");
+        Directory.CreateSymbolicLink(link, outside);
+
+        using var response = await host.CheckAsync(Name, link);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Check_InvalidTotalLimit_Returns400()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.CheckAsync(Name, host.DataDir, "lots");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Rate_NotANumber_Returns400()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "rate/" + Name);
+        request.Headers.TryAddWithoutValidation("rateLimit", "fast");
+
+        using var response = await host.Client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Rate_TasksAskingMoreThanTotal_ShareProportionally()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync("a", 10, totalLimit: 1000);
+        await host.AddTaskAsync("b", 10, totalLimit: 1000);
+
+        var first = await RateAsync(host, "a", 500);
+        var second = await RateAsync(host, "b", 1500);
+
+        first.Should().Be(500, "alone, a asks less than the total");
+        second.Should().Be(750, "1500 of the 2000 asked, scaled to the 1000 total");
+        (await RateAsync(host, "a", 500)).Should().Be(250);
+    }
+
+    [Fact]
+    public async Task Rate_FinishedTasksDoNotCount()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync("a", 10, totalLimit: 1000);
+        await host.AddTaskAsync("b", 10, totalLimit: 1000);
+        await RateAsync(host, "a", 1000);
+        (await host.Client.GetAsync($"client/finish?taskFileName=a&taskID={new string('a', 64)}&cid=127.0.0.1-1-1.000&superNode=127.0.0.1:8002")).Dispose();
+
+        (await RateAsync(host, "b", 800)).Should().Be(800);
+    }
+
+    [Fact]
+    public void GrantRate_NoTotalLimit_GrantsRequest() =>
+        UploaderRequestDispatcher.GrantRate(5000, 100000, 0).Should().Be(5000);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("?taskFileName=a&taskID=x&cid=127.0.0.1-1-1.000")]
+    [InlineData("?taskID=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&cid=127.0.0.1-1-1.000")]
+    [InlineData("?taskFileName=a&taskID=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("?taskFileName=..%2Fa&taskID=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&cid=127.0.0.1-1-1.000")]
+    public async Task Finish_MissingOrInvalidParams_Returns400(string query)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.Client.GetAsync("client/finish" + query);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await response.Content.ReadAsStringAsync()).Should().Be("invalid params");
+    }
+
+    [Fact]
+    public async Task Finish_ValidParams_MarksTaskFinished()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 10);
+        var taskId = new string('b', 64);
+
+        using var response = await host.Client.GetAsync($"client/finish?taskFileName={Name}&taskID={taskId}&cid=127.0.0.1-7-1.500&superNode=127.0.0.1:8002");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("success");
+        host.Server.Tasks.TryGet(Name, out var task).Should().BeTrue();
+        task.Finished.Should().BeTrue();
+        task.TaskId.Should().Be(taskId);
+        task.Cid.Should().Be("127.0.0.1-7-1.500");
+        task.SuperNode.Should().Be("127.0.0.1:8002");
+    }
+
+    [Fact]
+    public async Task Ping_ReturnsSuccessAsOctetStream()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.Client.GetAsync("server/ping");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/octet-stream");
+        (await response.Content.ReadAsStringAsync()).Should().Be("success");
+    }
+
+    [Fact]
+    public async Task UnknownRoute_Returns404()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.Client.GetAsync("peer/files");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Upload_ServedBytes_AreCountedPerTaskAndByMeter()
+    {
+        long measured = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == UploaderMetrics.MeterName && instrument.Name == UploaderMetrics.BytesServedName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "task" && (string?)tag.Value == Name)
+                {
+                    Interlocked.Add(ref measured, value);
+                }
+            }
+        });
+        listener.Start();
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 5_000_000);
+
+        using (var r0 = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304"))
+        {
+            (await r0.Content.ReadAsByteArrayAsync()).Should().HaveCount(FourMiB);
+        }
+
+        using (var r1 = await host.GetPieceAsync(Name, "bytes=4194304-8388607", "1", "4194304"))
+        {
+            (await r1.Content.ReadAsByteArrayAsync()).Should().HaveCount(805706);
+        }
+
+        host.Server.Tasks.TryGet(Name, out var task).Should().BeTrue();
+        task.BytesServed.Should().Be(FourMiB + 805706);
+        Interlocked.Read(ref measured).Should().Be(FourMiB + 805706);
+    }
+
+    [Fact]
+    public async Task Upload_TotalLimit_ThrottlesConcurrentUploadsOfTwoTasks()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        var a = await host.AddTaskAsync("a", 200_000, totalLimit: 128 * 1024);
+        var b = await host.AddTaskAsync("b", 200_000, totalLimit: 128 * 1024);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var getA = FetchAsync(host, "a");
+        var getB = FetchAsync(host, "b");
+        var bodies = await Task.WhenAll(getA, getB);
+
+        started.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(1.2), "262 KB at 128 KB/s takes about 2 s");
+        bodies[0].AsSpan(4, 131067).SequenceEqual(a.AsSpan(0, 131067)).Should().BeTrue();
+        bodies[1].AsSpan(4, 131067).SequenceEqual(b.AsSpan(0, 131067)).Should().BeTrue();
+
+        static async Task<byte[]> FetchAsync(UploaderTestHost host, string name)
+        {
+            using var response = await host.GetPieceAsync(name, "bytes=0-131071", "0", "131072");
+            response.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+            return await response.Content.ReadAsByteArrayAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Start_WritesHostMeta_AndStopZeroesIt()
+    {
+        var host = await UploaderTestHost.StartAsync();
+        var meta = new HostMetaFile(host.Options.HostMetaPath!);
+        (await meta.ReadPortAsync(CancellationToken.None)).Should().Be(host.Port);
+        var raw = await File.ReadAllTextAsync(host.Options.HostMetaPath!);
+        raw.Should().Be($"{{\"servicePort\":{host.Port}}}");
+
+        await host.Server.StopAsync();
+
+        (await File.ReadAllTextAsync(host.Options.HostMetaPath!)).Should().Be("{\"servicePort\":0}");
+        await host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Start_SecondUploaderForSameWorkHome_FailsWithLocked()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await using var second = new PeerServer(host.Options, NullLoggerFactory.Instance);
+
+        var act = () => second.StartAsync(CancellationToken.None);
+
+        (await act.Should().ThrowAsync<UploaderStartException>()).Which.Failure.Should().Be(UploaderStartFailure.WorkHomeLocked);
+        (await new HostMetaFile(host.Options.HostMetaPath!).ReadPortAsync(CancellationToken.None)).Should().Be(host.Port);
+    }
+
+    [Fact]
+    public void CandidatePorts_FollowTheOriginalFormula()
+    {
+        var now = DateTimeOffset.FromUnixTimeSeconds(1_795_238_008);
+        var expectedBase = 15000 + (int)(1_795_238_008L / 300 % 50000);
+
+        UploaderOptions.CandidatePorts(now).Should().Equal(Enumerable.Range(expectedBase, 10));
+    }
+
+    private static async Task<long> RateAsync(UploaderTestHost host, string name, long rate)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "rate/" + name);
+        request.Headers.TryAddWithoutValidation("rateLimit", rate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await host.Client.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return long.Parse(await response.Content.ReadAsStringAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
