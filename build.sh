@@ -62,7 +62,8 @@ build() {
 publish() {
   build
   mkdir -p "$ROOT/bin"
-  for p in src/Supernode/Dragonfly.Supernode.csproj src/Dfget/App/Dragonfly.Dfget.csproj src/Dfdaemon/Dragonfly.Dfdaemon.csproj; do
+  # dfget goes last: it is published ReadyToRun, and its precompiled shared assemblies must be the ones left in bin/.
+  for p in src/Supernode/Dragonfly.Supernode.csproj src/Dfdaemon/Dragonfly.Dfdaemon.csproj src/Dfget/App/Dragonfly.Dfget.csproj; do
     log "publishing $p -> bin/"
     dotnet publish "$p" -c "$CONFIG" -o "$ROOT/bin" -nologo -v:q -clp:ErrorsOnly >/dev/null
   done
