@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
@@ -38,12 +39,33 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         timeout.CancelAfter(ProbeTimeout);
         try
         {
-            using var response = await GetAsync(request, null, timeout.Token);
+            // The original probes with a plain GET and reads only the headers, but the origin still pushes body bytes
+            // until the connection closes. Asking for one byte keeps origin egress at one copy of the file; the total
+            // length comes from Content-Range. A task whose own headers carry a Range keeps the original probe.
+            var ranged = !request.Headers.Keys.Any(k => string.Equals(k, "Range", StringComparison.OrdinalIgnoreCase));
+            using var response = await GetAsync(request, ranged ? OneByteRange : null, timeout.Token);
             var status = (int)response.StatusCode;
+            if (ranged && response.StatusCode is HttpStatusCode.PartialContent or HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // 416 answers a one-byte range on an empty file: "Content-Range: bytes */0".
+                var total = response.Content.Headers.ContentRange?.Length;
+                if (total is not null)
+                {
+                    return new OriginProbe(OriginProbeStatus.Ok, total.Value, (int)HttpStatusCode.OK);
+                }
+
+                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    return new OriginProbe(OriginProbeStatus.Ok, -1, status);
+                }
+            }
+
             return response.StatusCode switch
             {
-                HttpStatusCode.OK or HttpStatusCode.PartialContent =>
+                HttpStatusCode.OK => new OriginProbe(OriginProbeStatus.Ok, response.Content.Headers.ContentLength ?? -1, status),
+                HttpStatusCode.PartialContent when !ranged =>
                     new OriginProbe(OriginProbeStatus.Ok, response.Content.Headers.ContentLength ?? -1, status),
+                HttpStatusCode.PartialContent => new OriginProbe(OriginProbeStatus.Ok, -1, status),
                 HttpStatusCode.Unauthorized or HttpStatusCode.ProxyAuthenticationRequired =>
                     new OriginProbe(OriginProbeStatus.AuthenticationRequired, -1, status, $"source answered {status}"),
                 HttpStatusCode.NotFound => new OriginProbe(OriginProbeStatus.NotFound, -1, status, "source answered 404"),
@@ -62,6 +84,9 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         }
     }
 
+    private static readonly FrozenDictionary<string, string> OneByteRange =
+        new Dictionary<string, string> { ["Range"] = "bytes=0-0" }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
     public async Task<bool> SupportsRangeAsync(OriginRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -69,7 +94,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         timeout.CancelAfter(ProbeTimeout);
         try
         {
-            using var response = await GetAsync(request, new Dictionary<string, string> { ["Range"] = "bytes=0-0" }, timeout.Token);
+            using var response = await GetAsync(request, OneByteRange, timeout.Token);
             return response.StatusCode == HttpStatusCode.PartialContent;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

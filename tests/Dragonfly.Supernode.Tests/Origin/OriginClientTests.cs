@@ -40,6 +40,49 @@ public sealed class OriginClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProbeAsync_LargeFile_AsksForOneByteAndReadsTotalFromContentRange()
+    {
+        _origin.AddFile("/big.bin", 32L * 1024 * 1024);
+
+        var probe = await _client.ProbeAsync(Request("/big.bin"), _timeout.Token);
+
+        probe.Should().Be(new OriginProbe(OriginProbeStatus.Ok, 32L * 1024 * 1024, 200));
+        _origin.Requests.Should().ContainSingle().Which.Range.Should().Be("bytes=0-0");
+        _origin.BodyBytesServed.Should().Be(1, "the probe must not pull the body from the origin");
+    }
+
+    [Fact]
+    public async Task ProbeAsync_EmptyFile_ReportsZeroLengthFrom416()
+    {
+        _origin.AddFile("/empty.bin", []);
+
+        var probe = await _client.ProbeAsync(Request("/empty.bin"), _timeout.Token);
+
+        probe.Should().Be(new OriginProbe(OriginProbeStatus.Ok, 0, 200));
+    }
+
+    [Fact]
+    public async Task ProbeAsync_SourceIgnoresRange_UsesContentLength()
+    {
+        _origin.AddFile("/norange.bin", 4096).SupportsRange = false;
+
+        var probe = await _client.ProbeAsync(Request("/norange.bin"), _timeout.Token);
+
+        probe.Should().Be(new OriginProbe(OriginProbeStatus.Ok, 4096, 200));
+    }
+
+    [Fact]
+    public async Task ProbeAsync_TaskWithOwnRange_KeepsItsRange()
+    {
+        _origin.AddFile("/r.bin", 4096);
+
+        var probe = await _client.ProbeAsync(Request("/r.bin", ("Range", "bytes=0-99")), _timeout.Token);
+
+        probe.Should().Be(new OriginProbe(OriginProbeStatus.Ok, 100, 206));
+        _origin.Requests.Single().Range.Should().Be("bytes=0-99");
+    }
+
+    [Fact]
     public async Task ProbeAsync_NotFound_ReportsNotFound()
     {
         var probe = await _client.ProbeAsync(Request("/nope.bin"), _timeout.Token);
