@@ -1,0 +1,146 @@
+using System.Text;
+using Dragonfly.Common.Identity;
+using Dragonfly.FunctionalTests.Support;
+
+namespace Dragonfly.FunctionalTests;
+
+/// <summary>The dfget behaviour scenarios of PROTOCOL.md §7, run as real processes against a real supernode.</summary>
+public class DfgetScenarioTests
+{
+    [Fact]
+    public async Task EmptyFile_DownloadsZeroBytes()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        swarm.Origin.AddFile("/empty.bin", []);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/empty.bin"), [], cts.Token);
+
+        run.Succeeded.Should().BeTrue(run.ToString());
+        new FileInfo(run.OutputPath).Length.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Source404_WithNotbs_FailsWithReason1001Exit80()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/missing.bin"), ["--notbs"], cts.Token);
+
+        run.ExitCode.Should().Be(80, run.ToString());
+        run.Reason.Should().Be(1001, run.ToString());
+        File.Exists(run.OutputPath).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Source404_WithoutNotbs_BackSourceFailsWithReason1Exit80()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/missing.bin"), [], cts.Token);
+
+        run.ExitCode.Should().Be(80, run.ToString());
+        run.Reason.Should().Be(1, run.ToString());
+        File.Exists(run.OutputPath).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task WrongMd5_WithNotbs_FailsWithReason1003()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        swarm.Origin.AddFile("/md5.bin", 1024 * 1024, seed: 3);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/md5.bin"), ["--notbs", "-m", "0123456789abcdef0123456789abcdef"], cts.Token);
+
+        run.ExitCode.Should().Be(80, run.ToString());
+        run.Reason.Should().Be(1003, run.ToString());
+        File.Exists(run.OutputPath).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task PatternSource_SkipsSupernode_Reason100()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/src.bin", 3 * 1024 * 1024, seed: 4);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/src.bin"), ["-p", "source"], cts.Token);
+
+        run.Succeeded.Should().BeTrue(run.ToString());
+        run.Reason.Should().Be(100);
+        (await P2PDistributionTests.Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+        using var http = new HttpClient();
+        var taskId = TaskIdentity.ComputeTaskId(swarm.Origin.Url("/src.bin").ToString(), null, null);
+        var task = await http.GetAsync(new Uri($"http://127.0.0.1:{swarm.Supernodes[0].Port}/api/v1/tasks/{taskId}"), cts.Token);
+        ((int)task.StatusCode).Should().Be(404, "the supernode never heard of the task");
+    }
+
+    [Fact]
+    public async Task UnreachableSupernode_BacksOffToSource_Reason1Exit0()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(0, cts.Token);
+        var file = swarm.Origin.AddFile("/b.bin", 2 * 1024 * 1024, seed: 5);
+        var deadPort = Dragonfly.TestCommon.ProcessHost.FreeTcpPort();
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/b.bin"), ["-n", $"127.0.0.1:{deadPort}"], cts.Token, withNodes: false);
+
+        run.Succeeded.Should().BeTrue(run.ToString());
+        run.Reason.Should().Be(1);
+        run.FromOrigin.Should().Be(file.Length, run.ToString());
+        (await P2PDistributionTests.Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+    }
+
+    [Fact]
+    public async Task Timeout1ms_WithNotbs_FailsWithReason1000()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/slow.bin", 8 * 1024 * 1024, seed: 6);
+        file.ChunkDelay = TimeSpan.FromMilliseconds(50);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/slow.bin"), ["--timeout", "1ms", "--notbs"], cts.Token);
+
+        run.ExitCode.Should().Be(80, run.ToString());
+        run.Reason.Should().Be(1000, run.ToString());
+        run.Output.Should().Contain("timeout");
+        File.Exists(run.OutputPath).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task FilterFlag_DropsQueryKeyFromTaskIdentity()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/small.bin", 512 * 1024, seed: 7);
+        var raw = swarm.Origin.Url("/small.bin?sign=abc&x=1");
+
+        var run = await swarm.DfgetAsync("p", raw, ["-f", "sign", "--md5", file.Md5()], cts.Token);
+
+        run.Succeeded.Should().BeTrue(run.ToString());
+        var expected = TaskIdentity.ComputeTaskId(swarm.Origin.Url("/small.bin?x=1").ToString(), file.Md5(), null);
+        using var http = new HttpClient();
+        var task = await http.GetAsync(new Uri($"http://127.0.0.1:{swarm.Supernodes[0].Port}/api/v1/tasks/{expected}"), cts.Token);
+        task.IsSuccessStatusCode.Should().BeTrue("the task id ignores the filtered 'sign' key");
+    }
+
+    [Fact]
+    public async Task HeaderFlag_ReachesOriginThroughSupernode()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/private.bin", 2 * 1024 * 1024, seed: 8);
+        file.RequireBasicAuth("alice", "secret");
+        var auth = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("alice:secret"));
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/private.bin"), ["--header", $"Authorization: {auth}", "--notbs"], cts.Token);
+
+        run.Succeeded.Should().BeTrue(run.ToString());
+        run.FromOrigin.Should().Be(0, "the file came through the supernode, which passed the header on");
+        (await P2PDistributionTests.Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+        swarm.Origin.Requests.Where(r => r.Path == "/private.bin").Should().OnlyContain(r => r.Authorization == auth);
+    }
+}

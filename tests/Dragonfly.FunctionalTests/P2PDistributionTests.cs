@@ -1,0 +1,110 @@
+using Dragonfly.FunctionalTests.Support;
+using Dragonfly.TestCommon;
+
+namespace Dragonfly.FunctionalTests;
+
+/// <summary>Origin, supernode and several dfget processes with separate homes, all real, on loopback.</summary>
+public class P2PDistributionTests
+{
+    private const long FileLength = 24L * 1024 * 1024; // 6 pieces of 4 MiB
+
+    [Fact]
+    public async Task ThreePeers_SameUrl_IdenticalCopiesOriginServedOnceLaterPeersUsePeers()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/big.bin", FileLength, seed: 11);
+        var url = swarm.Origin.Url("/big.bin");
+
+        var first = await swarm.DfgetAsync("peer1", url, [], cts.Token);
+        first.Succeeded.Should().BeTrue(first.ToString());
+
+        var second = swarm.DfgetAsync("peer2", url, [], cts.Token);
+        var third = swarm.DfgetAsync("peer3", url, [], cts.Token);
+        var later = await Task.WhenAll(second, third);
+
+        foreach (var run in later.Prepend(first))
+        {
+            run.Succeeded.Should().BeTrue(run.ToString());
+            run.Reason.Should().Be(0, run.ToString());
+            (await Md5Hex(run.OutputPath)).Should().Be(file.Md5(), run.Peer);
+            run.FromOrigin.Should().Be(0, "no peer fell back to the origin: " + run);
+        }
+
+        // The supernode fetched the origin once (the length probe reads only headers).
+        var fullGets = swarm.Origin.Requests.Count(r => r.Method == "GET" && r.BodyBytes >= FileLength);
+        fullGets.Should().Be(1);
+        swarm.Origin.BodyBytesServed.Should().BeLessThan((long)(FileLength * 1.5));
+
+        // Peer 1 had only the supernode to fetch from; the later peers took pieces from peer uploaders.
+        first.FromSupernode.Should().Be(FileLength, first.ToString());
+        later.Sum(r => r.FromPeers).Should().BeGreaterThan(0, string.Join('\n', later.Select(r => r.ToString())));
+        foreach (var run in later)
+        {
+            (run.FromPeers + run.FromSupernode).Should().Be(FileLength, run.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task UploaderKilledMidTransfer_DownloaderStillFinishesFromOthers()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/kill.bin", FileLength, seed: 12);
+        var url = swarm.Origin.Url("/kill.bin");
+
+        var seeder = await swarm.DfgetAsync("seeder", url, [], cts.Token);
+        seeder.Succeeded.Should().BeTrue(seeder.ToString());
+
+        // The leecher downloads slowly (2 MB/s), so the seeder's uploader dies while it is still being used.
+        var leecher = swarm.DfgetAsync("leecher", url, ["-s", "2M"], cts.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2), cts.Token);
+        swarm.KillUploader("seeder").Should().BeGreaterThan(0, "the seeder's uploader was running");
+
+        var run = await leecher;
+        run.Succeeded.Should().BeTrue(run.ToString());
+        (await Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+    }
+
+    [Fact]
+    public async Task SupernodeDiesMidDownload_ClientMigratesToSecondSupernode()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(2, cts.Token);
+        var file = swarm.Origin.AddFile("/failover.bin", 16L * 1024 * 1024, seed: 13);
+        file.ChunkDelay = TimeSpan.FromMilliseconds(10); // ~6 MB/s from the origin: the first CDN run takes a few seconds
+        var url = swarm.Origin.Url("/failover.bin");
+        var taskId = Dragonfly.Common.Identity.TaskIdentity.ComputeTaskId(url.ToString(), null, null);
+
+        var download = swarm.DfgetAsync("peer", url, [], cts.Token);
+
+        // Kill whichever supernode the client registered with, once it knows the task.
+        using var http = new HttpClient();
+        SupernodeProcess? victim = null;
+        while (victim is null)
+        {
+            cts.Token.ThrowIfCancellationRequested();
+            foreach (var s in swarm.Supernodes)
+            {
+                var response = await http.GetAsync(new Uri($"http://127.0.0.1:{s.Port}/api/v1/tasks/{taskId}"), cts.Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    victim = s;
+                    break;
+                }
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
+
+        await victim.Host!.DisposeAsync();
+
+        var run = await download;
+        run.Succeeded.Should().BeTrue(run.ToString());
+        run.Reason.Should().Be(0, "the client migrated instead of going back to the source: " + run);
+        (await Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+    }
+
+    internal static async Task<string> Md5Hex(string path) =>
+        await Dragonfly.Common.Hashing.Md5Hex.OfFileAsync(path, CancellationToken.None);
+}
