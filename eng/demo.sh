@@ -11,11 +11,14 @@ WORK="$(mktemp -d /tmp/dragonfly-demo.XXXXXX)"
 PIDS=()
 
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  # uploaders started by dfget are detached: stop the ones whose home is in our work dir
+  # Uploaders started by dfget are detached: stop ours first (they report service-down to the supernode and zero
+  # their host.meta on the way out), and wait until they are gone before removing their homes.
   pkill -f "dfget server .*$WORK" 2>/dev/null || true
-  rm -rf "$WORK"
+  for _ in $(seq 1 50); do pgrep -f "dfget server .*$WORK" >/dev/null || break; sleep 0.1; done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ -f "$WORK/nginx.pid" ]; then kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; fi
+  wait 2>/dev/null || true
+  if [ -n "${DEMO_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -47,8 +50,8 @@ http {
 }
 NGINX
 nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-wait_http "http://127.0.0.1:$ORIGIN_PORT/demo.bin"
-: > "$WORK/access.log"
+echo ok > "$WORK/www/ready.txt"
+wait_http "http://127.0.0.1:$ORIGIN_PORT/ready.txt"
 
 echo "==> starting supernode on :$API_PORT (download port :$DL_PORT)"
 "$BIN/supernode" --home-dir "$WORK/sn" --advertise-ip 127.0.0.1 --port "$API_PORT" --download-port "$DL_PORT" \
@@ -69,7 +72,7 @@ run_peer 2 "$(free_port)" & P2=$!
 run_peer 3 "$(free_port)" & P3=$!
 wait $P2; wait $P3
 
-origin_bytes=$(awk '{ s += $2 } END { print s + 0 }' "$WORK/access.log")
+origin_bytes=$(awk '$4 == "/demo.bin" { s += $2 } END { print s + 0 }' "$WORK/access.log")
 echo
 printf '%-8s %14s %16s %14s  %s\n' peer "from peers" "from supernode" "from origin" md5
 status=0
