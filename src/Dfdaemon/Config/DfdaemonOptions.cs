@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using Dragonfly.Common.Nodes;
+using Dragonfly.Common.Rates;
+
+namespace Dragonfly.Dfdaemon.Config;
+
+/// <summary>
+/// dfdaemon's validated settings, immutable after <see cref="DfdaemonConfigLoader"/> built them (defaults ← YAML ← DFDAEMON_ env ← flags).
+/// Runtime facts (the bound port, counters) live elsewhere.
+/// </summary>
+public sealed record DfdaemonOptions
+{
+    public const int DefaultPort = 65001;
+    public const string DefaultConfigPath = "/etc/dragonfly/dfdaemon.yml";
+    public const string DefaultRegistry = "https://index.docker.io";
+    public static readonly Rate DefaultRateLimit = new(20 * Rate.MB);
+
+    /// <summary>Where the config came from (for /args and logs); null when none was read.</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>Listen address. Loopback by default: listening elsewhere is an explicit decision (<c>--listen</c> / <c>address</c>).</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Listen port; 0 = any free port (tests).</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>The IP this host advertises (<c>--hostIp</c>).</summary>
+    public string HostIp { get; init; } = "127.0.0.1";
+
+    public RegistryMirrorOptions RegistryMirror { get; init; } = new();
+
+    public IReadOnlyList<ProxyRule> Proxies { get; init; } = [];
+
+    public HijackHttpsOptions? HijackHttps { get; init; }
+
+    /// <summary>
+    /// False (default): absolute-URI and CONNECT requests are served only for hosts a rule names (a proxy rule matching the URL,
+    /// a hijack host, or the mirror host); everything else gets 403. True: behave like the original (forward everything).
+    /// </summary>
+    public bool OpenProxy { get; init; }
+
+    /// <summary>Absolute directory for temporary blob files.</summary>
+    public required string LocalRepo { get; init; }
+
+    /// <summary>Upper bound of the local repo; the cleaner removes oldest files beyond it.</summary>
+    public long LocalRepoMaxBytes { get; init; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>Files in the local repo older than this are removed.</summary>
+    public TimeSpan LocalRepoMaxAge { get; init; } = TimeSpan.FromHours(1);
+
+    public TimeSpan CleanInterval { get; init; } = TimeSpan.FromMinutes(2);
+
+    public required string WorkHome { get; init; }
+
+    /// <summary>The dfget work home used by the in-process engine: its own meta/data/logs and its own uploader.</summary>
+    public string EngineHome => Path.Combine(WorkHome, "dfdaemon", "home");
+
+    public string LogsDir => Path.Combine(WorkHome, "logs");
+
+    public Rate RateLimit { get; init; } = DefaultRateLimit;
+
+    /// <summary>Supernodes; empty = P2P disabled (blobs go direct).</summary>
+    public SupernodeList? Supernodes { get; init; }
+
+    public IReadOnlyList<string> SupernodeTexts { get; init; } = [];
+
+    public string? CertPem { get; init; }
+
+    public string? KeyPem { get; init; }
+
+    public int MaxProcs { get; init; } = 4;
+
+    /// <summary>The dfget executable/dll used to start the work home's uploader (<c>dfget server</c>); null = next to dfdaemon.</summary>
+    public string? DfPath { get; init; }
+
+    public bool Verbose { get; init; }
+
+    public int PeerPort { get; init; }
+
+    public bool StreamMode { get; init; }
+
+    public IReadOnlyList<string> DfgetFlags { get; init; } = [];
+
+    public string? LocalIp { get; init; }
+
+    /// <summary>The raw command line (served by <c>/args</c>).</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    public bool ServeHttps => !string.IsNullOrEmpty(CertPem) && !string.IsNullOrEmpty(KeyPem);
+}
+
+/// <summary><c>registry_mirror</c>: where relative requests go.</summary>
+public sealed record RegistryMirrorOptions
+{
+    public Uri Remote { get; init; } = new(DfdaemonOptions.DefaultRegistry);
+
+    /// <summary>PEM files of extra CAs trusted for the remote.</summary>
+    public IReadOnlyList<string> Certs { get; init; } = [];
+
+    public bool Insecure { get; init; }
+
+    /// <summary>True: never use P2P for blobs.</summary>
+    public bool Direct { get; init; }
+}
+
+/// <summary>One <c>proxies</c> entry: the regex matched against the full URL, and what to do with a match.</summary>
+public sealed record ProxyRule(Regex Pattern, bool UseHttps, bool Direct, string? Redirect)
+{
+    public bool Matches(string url) => Pattern.IsMatch(url);
+}
+
+/// <summary><c>hijack_https</c>: the CA (or plain cert) used to intercept CONNECT to matching hosts.</summary>
+public sealed record HijackHttpsOptions(string CertPath, string KeyPath, IReadOnlyList<HijackHost> Hosts);
+
+public sealed record HijackHost(Regex Pattern, bool Insecure, IReadOnlyList<string> Certs)
+{
+    public bool Matches(string host) => Pattern.IsMatch(host);
+}

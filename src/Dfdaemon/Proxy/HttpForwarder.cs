@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using Dragonfly.Dfdaemon.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfdaemon.Proxy;
+
+/// <summary>How a forward ended (YARP's ForwarderError idea: outcomes as values).</summary>
+public enum ForwardOutcome
+{
+    Success,
+
+    /// <summary>The upstream could not be reached; 502 was sent.</summary>
+    UpstreamUnreachable,
+
+    /// <summary>The client went away.</summary>
+    ClientAborted,
+
+    /// <summary>The upstream body broke after the response started; the client connection was aborted.</summary>
+    ResponseBodyFailed,
+}
+
+/// <summary>
+/// Forwards one request to an absolute upstream URL over a single long-lived <see cref="HttpMessageInvoker"/> (YARP-style):
+/// request/response headers copied minus hop-by-hop ones (repeated headers such as <c>Accept</c> keep every value, in order),
+/// bodies streamed both ways, no redirects followed, no decompression, status and headers (e.g. 401 + WWW-Authenticate) passed unchanged.
+/// </summary>
+public sealed partial class HttpForwarder : IDisposable
+{
+    private const int BufferSize = 81920;
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly DfdaemonMetrics _metrics;
+    private readonly ILogger<HttpForwarder> _logger;
+
+    public HttpForwarder(UpstreamTlsPolicy tls, DfdaemonMetrics metrics, ILogger<HttpForwarder> logger)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ActivityHeadersPropagator = null,
+            EnableMultipleHttp2Connections = true,
+        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, chain, errors) =>
+            tls.Validate(sender is HttpRequestMessage m ? m.RequestUri?.Host ?? string.Empty : TargetHost(sender), cert, chain, errors);
+        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    /// <summary>Sends <paramref name="context"/>'s request to <paramref name="destination"/> and writes the upstream's answer back.</summary>
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Uri destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var request = BuildRequest(context.Request, destination);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ForwardOutcome.ClientAborted;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            _metrics.UpstreamError();
+            Log.UpstreamUnreachable(_logger, destination.GetLeftPart(UriPartial.Path), e.Message);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync($"dfdaemon: upstream {destination.Authority} unreachable: {e.Message}\n", cancellationToken).ConfigureAwait(false);
+            }
+
+            return ForwardOutcome.UpstreamUnreachable;
+        }
+
+        using (response)
+        {
+            _metrics.RequestForwarded();
+            Log.Forwarded(_logger, context.Request.Method, destination.GetLeftPart(UriPartial.Path), (int)response.StatusCode);
+            CopyResponseHeaders(response, context.Response);
+            if (HttpMethods.IsHead(context.Request.Method) || response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotModified)
+            {
+                await context.Response.CompleteAsync().ConfigureAwait(false);
+                return ForwardOutcome.Success;
+            }
+
+            return await CopyBodyAsync(response, context, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _invoker.Dispose();
+
+    internal static HttpRequestMessage BuildRequest(HttpRequest incoming, Uri destination)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), destination)
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+
+        var hasBody = incoming.ContentLength > 0
+            || incoming.Headers.TransferEncoding.Count > 0
+            || (incoming.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? false);
+        if (hasBody && !HttpMethods.IsGet(incoming.Method) && !HttpMethods.IsHead(incoming.Method))
+        {
+            request.Content = new StreamContent(incoming.Body, BufferSize);
+        }
+
+        foreach (var header in HeaderFilter.ForUpstream(incoming.Headers))
+        {
+            var values = header.Value.ToArray();
+            if (!request.Headers.TryAddWithoutValidation(header.Key, values))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(header.Key, values);
+            }
+        }
+
+        return request;
+    }
+
+    internal static void CopyResponseHeaders(HttpResponseMessage from, HttpResponse to)
+    {
+        to.StatusCode = (int)from.StatusCode;
+        var connection = from.Headers.Connection.Count > 0 ? new Microsoft.Extensions.Primitives.StringValues(from.Headers.Connection.ToArray()) : default;
+        Copy(from.Headers);
+        Copy(from.Content.Headers);
+
+        void Copy(HttpHeaders headers)
+        {
+            foreach (var header in headers)
+            {
+                if (HeaderFilter.IsHopByHop(header.Key, connection))
+                {
+                    continue;
+                }
+
+                to.Headers[header.Key] = header.Value.ToArray();
+            }
+        }
+    }
+
+    private static string TargetHost(object sender) => sender is SslStream ssl ? ssl.TargetHostName : string.Empty;
+
+    private async Task<ForwardOutcome> CopyBodyAsync(HttpResponseMessage response, HttpContext context, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            Stream body;
+            try
+            {
+                body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                context.Abort();
+                return ForwardOutcome.ResponseBodyFailed;
+            }
+
+            await using (body.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    int read;
+                    try
+                    {
+                        read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return ForwardOutcome.ClientAborted;
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                    {
+                        Log.BodyFailed(_logger, e.Message);
+                        context.Abort();
+                        return ForwardOutcome.ResponseBodyFailed;
+                    }
+
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    try
+                    {
+                        await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+                    {
+                        return ForwardOutcome.ClientAborted;
+                    }
+
+                    _metrics.AddDirectBytes(read);
+                }
+            }
+
+            return ForwardOutcome.Success;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 10, Level = LogLevel.Debug, Message = "{Method} {Url} forwarded: {Status}")]
+        public static partial void Forwarded(ILogger logger, string method, string url, int status);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 11, Level = LogLevel.Warning, Message = "Upstream {Url} unreachable: {Error}")]
+        public static partial void UpstreamUnreachable(ILogger logger, string url, string error);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 12, Level = LogLevel.Warning, Message = "Upstream body failed mid-response: {Error}")]
+        public static partial void BodyFailed(ILogger logger, string error);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Security.Cryptography;
+using Dragonfly.Dfdaemon.Downloading;
+using Dragonfly.Dfdaemon.Metrics;
+using Dragonfly.Dfdaemon.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dragonfly.Dfdaemon.Tests.Downloading;
+
+/// <summary>Blob GETs in mirror mode: P2P streaming with digest verification, and the direct fallback before the first byte.</summary>
+public class BlobResponderTests
+{
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+    private static (byte[] Content, string Digest) Blob(int size = 300_000)
+    {
+        var content = new byte[size];
+        new Random(7).NextBytes(content);
+        return (content, Convert.ToHexStringLower(SHA256.HashData(content)));
+    }
+
+    private static Task<TestDfdaemon> StartAsync(IBlobFetcher fetcher, Uri remote) =>
+        TestDfdaemon.StartAsync(services: s => s.AddSingleton(fetcher), remote: remote);
+
+    [Fact]
+    public async Task Blob_P2pSucceeds_StreamsContentWithLengthAndCountsP2pBytes()
+    {
+        var (content, digest) = Blob();
+        var upstreamHits = 0;
+        await using var upstream = await TestUpstream.StartAsync(_ => { Interlocked.Increment(ref upstreamHits); return Task.CompletedTask; });
+        var fetcher = RecordingBlobFetcher.Serving(content);
+        await using var daemon = await StartAsync(fetcher, upstream.Address);
+        using var client = daemon.MirrorClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/library/busybox/blobs/sha256:{digest}?ns=docker.io");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "tok");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+
+        using var response = await client.SendAsync(request, Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentLength.Should().Be(content.Length);
+        (await response.Content.ReadAsByteArrayAsync()).Should().Equal(content);
+        upstreamHits.Should().Be(0);
+        var sent = fetcher.Requests.Should().ContainSingle().Subject;
+        sent.Url.Should().Be(new Uri($"{upstream.Address.GetLeftPart(UriPartial.Authority)}/v2/library/busybox/blobs/sha256:{digest}"));
+        sent.Sha256.Should().Be(digest);
+        sent.Headers.Should().Contain("Authorization: Bearer tok");
+        sent.Headers.Should().NotContain(h => h.StartsWith("Host:") || h.StartsWith("Accept-Encoding:"));
+        var metrics = daemon.Services.GetRequiredService<DfdaemonMetrics>();
+        metrics.P2pBytes.Should().Be(content.Length);
+        metrics.BlobP2p.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Blob_PiecesStillArriving_ClientReceivesFirstBytesEarly()
+    {
+        var (content, digest) = Blob(400_000);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content, gate, firstPart: 200_000), new Uri("http://127.0.0.1:1"));
+        using var client = daemon.MirrorClient();
+
+        using var response = await client.GetAsync($"/v2/x/blobs/sha256:{digest}", HttpCompletionOption.ResponseHeadersRead, Timeout());
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[100_000];
+        await body.ReadExactlyAsync(first, Timeout());
+        first.Should().Equal(content.AsSpan(0, 100_000).ToArray());
+        gate.SetResult();
+        var rest = new MemoryStream();
+        await body.CopyToAsync(rest, Timeout());
+        rest.ToArray().Should().Equal(content.AsSpan(100_000).ToArray());
+    }
+
+    [Fact]
+    public async Task Blob_DigestMismatch_ConnectionAbortedNeverCompletes()
+    {
+        var (content, _) = Blob();
+        var (_, otherDigest) = Blob(10);
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content), new Uri("http://127.0.0.1:1"));
+        using var client = daemon.MirrorClient();
+
+        var act = async () =>
+        {
+            using var response = await client.GetAsync($"/v2/x/blobs/sha256:{otherDigest}", Timeout());
+            await response.Content.ReadAsByteArrayAsync();
+        };
+
+        await act.Should().ThrowAsync<HttpRequestException>();
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().BlobDigestMismatch.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Blob_FetcherYieldsMoreThanItsLength_ConnectionAborted()
+    {
+        var (content, digest) = Blob();
+        var fetcher = new RecordingBlobFetcher(_ => Task.FromResult<BlobFetchResult>(new BlobFetchResult.Started(content.Length - 1000, new MemoryStream(content))));
+        await using var daemon = await StartAsync(fetcher, new Uri("http://127.0.0.1:1"));
+        using var client = daemon.MirrorClient();
+
+        var act = async () =>
+        {
+            using var response = await client.GetAsync($"/v2/x/blobs/sha256:{digest}", Timeout());
+            await response.Content.ReadAsByteArrayAsync();
+        };
+
+        await act.Should().ThrowAsync<HttpRequestException>();
+    }
+
+    [Theory]
+    [InlineData(404, null)]
+    [InlineData(401, "Bearer realm=\"http://auth.example/token\",service=\"reg\"")]
+    public async Task Blob_P2pFailsBeforeFirstByte_UpstreamStatusAndBodyUnchanged(int status, string? challenge)
+    {
+        var (_, digest) = Blob();
+        string? authSeen = null;
+        await using var upstream = await TestUpstream.StartAsync(ctx =>
+        {
+            authSeen = ctx.Request.Headers.Authorization;
+            ctx.Response.StatusCode = status;
+            if (challenge is not null)
+            {
+                ctx.Response.Headers.WWWAuthenticate = challenge;
+            }
+
+            return ctx.Response.WriteAsync("{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}");
+        });
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Failing(), upstream.Address);
+        using var client = daemon.MirrorClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/x/blobs/sha256:{digest}");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer t1");
+
+        using var response = await client.SendAsync(request, Timeout());
+
+        ((int)response.StatusCode).Should().Be(status);
+        (await response.Content.ReadAsStringAsync()).Should().Be("{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}");
+        if (challenge is not null)
+        {
+            response.Headers.WwwAuthenticate.ToString().Should().Be(challenge);
+        }
+
+        authSeen.Should().Be("Bearer t1");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().BlobFallback.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Blob_FetcherThrows_FallsBackToUpstream()
+    {
+        var (content, digest) = Blob();
+        await using var upstream = await TestUpstream.StartAsync(ctx => ctx.Response.Body.WriteAsync(content).AsTask());
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Throwing(), upstream.Address);
+        using var client = daemon.MirrorClient();
+
+        (await client.GetByteArrayAsync($"/v2/x/blobs/sha256:{digest}", Timeout())).Should().Equal(content);
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().DirectBytes.Should().Be(content.Length);
+    }
+
+    [Fact]
+    public async Task Blob_NoSupernodeConfigured_GoesDirect()
+    {
+        var (content, digest) = Blob();
+        await using var upstream = await TestUpstream.StartAsync(ctx => ctx.Response.Body.WriteAsync(content).AsTask());
+        await using var daemon = await TestDfdaemon.StartAsync(remote: upstream.Address);
+        using var client = daemon.MirrorClient();
+
+        (await client.GetByteArrayAsync($"/v2/x/blobs/sha256:{digest}", Timeout())).Should().Equal(content);
+    }
+
+    [Fact]
+    public async Task Blob_RangeRequest_GoesDirect()
+    {
+        var (_, digest) = Blob();
+        string? range = null;
+        await using var upstream = await TestUpstream.StartAsync(ctx =>
+        {
+            range = ctx.Request.Headers.Range;
+            ctx.Response.StatusCode = 206;
+            return ctx.Response.WriteAsync("part");
+        });
+        var fetcher = RecordingBlobFetcher.Failing();
+        await using var daemon = await StartAsync(fetcher, upstream.Address);
+        using var client = daemon.MirrorClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/x/blobs/sha256:{digest}");
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(10, 20);
+
+        using var response = await client.SendAsync(request, Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        range.Should().Be("bytes=10-20");
+        fetcher.Requests.Should().BeEmpty();
+    }
+}

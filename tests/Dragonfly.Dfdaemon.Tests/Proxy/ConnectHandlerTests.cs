@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+using Dragonfly.Dfdaemon.Config;
+using Dragonfly.Dfdaemon.Downloading;
+using Dragonfly.Dfdaemon.Metrics;
+using Dragonfly.Dfdaemon.Proxy;
+using Dragonfly.Dfdaemon.Tests.Support;
+using Dragonfly.TestCommon;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dragonfly.Dfdaemon.Tests.Proxy;
+
+/// <summary>CONNECT over real sockets: blind tunnels, policy refusals and HTTPS interception with generated leaf certificates.</summary>
+public class ConnectHandlerTests
+{
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+    [Theory]
+    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", true, "a.example", 443)]
+    [InlineData("CONNECT [::1]:8443 HTTP/1.1\r\n\r\n", true, "::1", 8443)]
+    [InlineData("CONNECT a.example HTTP/1.1\r\n\r\n", false, "", 0)]
+    [InlineData("CONNECT a.example:0 HTTP/1.1\r\n\r\n", false, "", 0)]
+    [InlineData("CONNECT a.example:443\r\n\r\n", false, "", 0)]
+    public void TryParseAuthority_RequestLine_ParsesHostAndPort(string head, bool ok, string host, int port)
+    {
+        ConnectHandler.TryParseAuthority(head, out var h, out var p).Should().Be(ok);
+        if (ok)
+        {
+            h.Should().Be(host);
+            p.Should().Be(port);
+        }
+    }
+
+    [Fact]
+    public async Task Connect_AllowedHost_BlindTunnelToEchoServer()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var echo = Task.Run(async () =>
+        {
+            using var accepted = await listener.AcceptTcpClientAsync(Timeout());
+            var stream = accepted.GetStream();
+            var buffer = new byte[1024];
+            int n;
+            while ((n = await stream.ReadAsync(buffer, Timeout())) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, n), Timeout());
+            }
+        });
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [new ProxyRule(new Regex("127\\.0\\.0\\.1"), false, true, null)] });
+
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"), Timeout());
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 200");
+        await s.WriteAsync("ping through tunnel"u8.ToArray(), Timeout());
+        var reply = new byte["ping through tunnel".Length];
+        await s.ReadExactlyAsync(reply, Timeout());
+        Encoding.ASCII.GetString(reply).Should().Be("ping through tunnel");
+        client.Client.Shutdown(SocketShutdown.Send);
+        await echo.WaitAsync(Timeout());
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Tunnels.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Connect_HostOutsidePolicy_Forbidden()
+    {
+        await using var daemon = await TestDfdaemon.StartAsync();
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+        await s.WriteAsync("CONNECT evil.example:443 HTTP/1.1\r\n\r\n"u8.ToArray(), Timeout());
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 403");
+    }
+
+    [Fact]
+    public async Task Connect_UnreachableTarget_BadGateway()
+    {
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { OpenProxy = true });
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+        await s.WriteAsync("CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n"u8.ToArray(), Timeout());
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 502");
+    }
+
+    [Fact]
+    public async Task Connect_TunnelThroughHttpClient_ReachesHttpsUpstreamEndToEnd()
+    {
+        using var upstreamCert = TestCertificates.SelfSignedLoopback();
+        await using var upstream = await TestUpstream.StartAsync(ctx => ctx.Response.WriteAsync("tunneled"), upstreamCert);
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { OpenProxy = true });
+        using var client = daemon.ProxyClient(h => h.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == upstreamCert.GetCertHashString());
+
+        (await client.GetStringAsync($"https://127.0.0.1:{upstream.Port}/", Timeout())).Should().Be("tunneled");
+    }
+
+    [Fact]
+    public async Task Connect_HijackedHost_LeafFromCaVerifiesAndContentFlowsThroughRules()
+    {
+        using var dir = new TempDirectory();
+        var (caCert, caKey, ca) = TestCertificates.WriteCa(dir.Path);
+        using var _ = ca;
+        using var upstreamCert = TestCertificates.SelfSignedLoopback();
+        var paths = new List<string>();
+        await using var upstream = await TestUpstream.StartAsync(ctx =>
+        {
+            paths.Add(ctx.Request.Path + " " + ctx.Request.Scheme);
+            return ctx.Response.WriteAsync("inner content");
+        }, upstreamCert);
+        var blob = "blob via p2p"u8.ToArray();
+        var fetcher = RecordingBlobFetcher.Serving(blob);
+        await using var daemon = await TestDfdaemon.StartAsync(
+            o => o with
+            {
+                HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), Insecure: true, [])]),
+                Proxies = [new ProxyRule(new Regex("/blobs/"), false, false, null)],
+            },
+            s => s.AddSingleton<IBlobFetcher>(fetcher));
+        X509Certificate2? presented = null;
+        using var client = daemon.ProxyClient(h => h.SslOptions.RemoteCertificateValidationCallback = TestCertificates.TrustOnly(ca, c => presented = c));
+
+        (await client.GetStringAsync($"https://127.0.0.1:{upstream.Port}/plain", Timeout())).Should().Be("inner content");
+        (await client.GetByteArrayAsync($"https://127.0.0.1:{upstream.Port}/v2/x/blobs/y", Timeout())).Should().Equal(blob);
+
+        presented.Should().NotBeNull();
+        presented!.Issuer.Should().Be(ca.Subject);
+        presented.MatchesHostname("127.0.0.1").Should().BeTrue();
+        paths.Should().Equal("/plain https");
+        fetcher.Requests.Should().ContainSingle().Which.Url.Should().Be(new Uri($"https://127.0.0.1:{upstream.Port}/v2/x/blobs/y"));
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Hijacked.Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task Connect_HijackedHostClientWithoutCa_HandshakeRejected()
+    {
+        using var dir = new TempDirectory();
+        var (caCert, caKey, ca) = TestCertificates.WriteCa(dir.Path);
+        using var _ = ca;
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with
+        {
+            HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [])]),
+        });
+        using var client = daemon.ProxyClient();
+
+        var act = () => client.GetStringAsync("https://127.0.0.1:9/", Timeout());
+        await act.Should().ThrowAsync<HttpRequestException>();
+    }
+
+    private static async Task<string> ReadHeadAsync(Stream s)
+    {
+        var sb = new StringBuilder();
+        var one = new byte[1];
+        while (!sb.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await s.ReadAsync(one, Timeout()) == 0)
+            {
+                break;
+            }
+
+            sb.Append((char)one[0]);
+        }
+
+        return sb.ToString();
+    }
+}

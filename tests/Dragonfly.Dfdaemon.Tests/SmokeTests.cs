@@ -1,7 +1,0 @@
-namespace Dragonfly.Dfdaemon.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Assembly_Loads() => typeof(SmokeTests).Assembly.Should().NotBeNull();
-}
