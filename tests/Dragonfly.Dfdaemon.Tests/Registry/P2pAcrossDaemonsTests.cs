@@ -134,10 +134,10 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
             mb.BytesFromPeers.Should().BeGreaterThan(0, "the second daemon took pieces from the first daemon's uploader");
             (ma.BlobFallback + mb.BlobFallback + ma.DirectBytes + mb.DirectBytes).Should().Be(0, "neither daemon went to the registry itself");
 
-            // Only the supernode's CDN talks to the registry. It currently sends two GETs per task (a length probe and the
-            // download; on loopback the probe's body is largely buffered before it is dropped), so "about once" is <= 2 GETs.
-            origin.Requests.Count(r => r.Method == "GET").Should().BeLessThanOrEqualTo(2, "the registry served the blob about once; requests: "
-                + string.Join("; ", origin.Requests.Select(r => $"{r.Method} {r.Range} -> {r.Status}")) + logs);
+            // Only the supernode's CDN talks to the registry: a one-byte length probe (Range: bytes=0-0) and one download.
+            var requests = string.Join("; ", origin.Requests.Select(r => $"{r.Method} {r.Range} -> {r.Status} ({r.BodyBytes} B)"));
+            origin.Requests.Count(r => r.Method == "GET" && r.BodyBytes > 1).Should().Be(1, "the registry served the blob once; requests: " + requests + logs);
+            origin.BodyBytesServed.Should().BeLessThanOrEqualTo(content.Length + 1, requests);
         }
         finally
         {
