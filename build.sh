@@ -112,9 +112,11 @@ case "${1:-build}" in
   build|publish) publish ;;
   test) run_tests ;;
   demo)
+    apt_install nginx-light curl
     publish
     exec "$ROOT/eng/demo.sh" ;;
   bench)
+    apt_install nginx-light time curl
     publish
     exec "$ROOT/eng/bench.sh" "${@:2}" ;;
   *) echo "usage: $0 [build|test|demo|bench]" >&2; exit 2 ;;
