@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Dragonfly.Common.Api.Legacy;
+using Dragonfly.Common.Rates;
+using Dragonfly.Dfget.Engine;
+using Dragonfly.Dfget.Registration;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfget.Downloading;
+
+/// <summary>Everything one P2P run needs.</summary>
+internal sealed record P2PContext(
+    ISupernodeSession Session,
+    PieceFile File,
+    OrderedFileHasher Hasher,
+    long SourceLength,
+    Rate MinRate,
+    DownloadRateLimiter Limiter,
+    Random Random,
+    int MaxConcurrentPieces,
+    DownloadStats Stats,
+    IProgress<DownloadProgress>? Progress);
+
+/// <summary>How a P2P run ended.</summary>
+internal abstract record P2POutcome
+{
+    private P2POutcome()
+    {
+    }
+
+    /// <summary>The supernode reported the task finished (600).</summary>
+    public sealed record Finished(string? Md5, long WrappedLength) : P2POutcome;
+
+    public sealed record Failed(BackSourceReason Reason, string Message) : P2POutcome;
+}
+
+/// <summary>
+/// The pull loop: STARTED → 601 fetch the scheduled pieces concurrently (bounded), each completion reported on the next pull;
+/// 602 back off 50–100 ms doubling to 800–1600 ms, woken early by completions; 600 done; anything else migrates to the
+/// next supernode (P2P fails with reason 3 when that is impossible). Failed pieces are re-queued as result=500 after 20 ms.
+/// </summary>
+internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider timeProvider, ILogger<P2PDownloader> logger)
+{
+    internal static readonly TimeSpan RequeueDelay = TimeSpan.FromMilliseconds(20);
+    private const int MaxWaitLevel = 4;
+
+    public async Task<P2POutcome> RunAsync(P2PContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        using var loopCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var concurrency = new SemaphoreSlim(Math.Max(1, context.MaxConcurrentPieces));
+        var run = new RunState(context, loopCts.Token, concurrency);
+        try
+        {
+            return await LoopAsync(run).ConfigureAwait(false);
+        }
+        finally
+        {
+            await loopCts.CancelAsync().ConfigureAwait(false);
+            await run.DrainAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<P2POutcome> LoopAsync(RunState run)
+    {
+        var token = run.Token;
+        var session = run.Context.Session;
+        var report = PullReport.Start;
+        var waitLevel = 0;
+        while (true)
+        {
+            token.ThrowIfCancellationRequested();
+            if (run.Fatal is { } fatal)
+            {
+                return new P2POutcome.Failed(fatal.NoSpace ? BackSourceReason.NoSpace : BackSourceReason.WriteError, fatal.Message);
+            }
+
+            var outcome = await session.PullAsync(report, token).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case PullOutcome.Continue next:
+                    waitLevel = 0;
+                    foreach (var piece in next.Pieces)
+                    {
+                        Schedule(run, piece);
+                    }
+
+                    report = await NextReportAsync(run).ConfigureAwait(false);
+                    break;
+
+                case PullOutcome.Wait:
+                    report = await WaitAsync(run, waitLevel).ConfigureAwait(false);
+                    waitLevel = Math.Min(waitLevel + 1, MaxWaitLevel);
+                    break;
+
+                case PullOutcome.Finished finished:
+                    await run.WaitRunningAsync().ConfigureAwait(false);
+                    if (run.Fatal is { } late)
+                    {
+                        return new P2POutcome.Failed(late.NoSpace ? BackSourceReason.NoSpace : BackSourceReason.WriteError, late.Message);
+                    }
+
+                    await run.WaitReportsAsync().ConfigureAwait(false);
+                    return new P2POutcome.Finished(finished.Md5, finished.WrappedLength);
+
+                case PullOutcome.Failed failed:
+                    Log.PullFailed(logger, failed.Code, failed.Message);
+                    await run.WaitRunningAsync().ConfigureAwait(false);
+                    while (run.Reports.Reader.TryRead(out _))
+                    {
+                    }
+
+                    var migrated = await session.MigrateAsync(token).ConfigureAwait(false);
+                    if (migrated is not RegisterOutcome.Registered registered)
+                    {
+                        return new P2POutcome.Failed(BackSourceReason.DownloadError, failed.Message);
+                    }
+
+                    Log.Migrated(logger, registered.Registration.Node.HostPort);
+                    report = PullReport.Start;
+                    waitLevel = 0;
+                    break;
+            }
+        }
+    }
+
+    private void Schedule(RunState run, PieceTask piece)
+    {
+        if (piece.PieceNum != piece.Range.PieceNum || piece.PieceSize != piece.Range.Length)
+        {
+            run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.Fail, piece.Range, piece.OwnerId));
+            return;
+        }
+
+        if (run.Completed.ContainsKey(piece.PieceNum))
+        {
+            // Already on disk (e.g. after a migration): tell the supernode instead of downloading again.
+            run.TrackReport(run.Context.Session.ReportPieceSuccessAsync(piece, run.Token));
+            run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
+            return;
+        }
+
+        if (!run.Running.TryAdd(piece.PieceNum, 0))
+        {
+            return;
+        }
+
+        run.Fetches.Add(Task.Run(() => FetchOneAsync(run, piece)));
+    }
+
+    private async Task FetchOneAsync(RunState run, PieceTask piece)
+    {
+        var token = run.Token;
+        var context = run.Context;
+        PieceFetchResult result;
+        try
+        {
+            await run.Concurrency.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                result = await fetcher.FetchAsync(piece, new PieceFetchTarget(context.File, context.SourceLength, context.MinRate, context.Limiter), token).ConfigureAwait(false);
+                if (result is PieceFetchResult.Success success)
+                {
+                    context.Stats.AddPiece(piece, success.ContentLength);
+                    await context.Hasher.OnPieceWrittenAsync(piece.PieceNum, success.ContentOffset, success.ContentLength, token).ConfigureAwait(false);
+                    run.Completed[piece.PieceNum] = true;
+                    context.Progress?.Report(new DownloadProgress(
+                        DownloadProgressKind.PieceCompleted, context.SourceLength, context.Stats.Total, piece.PieceNum, piece.PieceSize,
+                        success.ContentOffset, success.ContentLength, context.File.Path));
+                }
+            }
+            finally
+            {
+                run.Concurrency.Release();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            run.Running.TryRemove(piece.PieceNum, out _);
+            return;
+        }
+        catch (IOException e)
+        {
+            result = new PieceFetchResult.WriteFailed(DiskErrors.IsNoSpace(e), e.Message);
+        }
+
+        switch (result)
+        {
+            case PieceFetchResult.Success:
+                Log.PieceDone(logger, piece.PieceNum, piece.PeerKey);
+                run.TrackReport(context.Session.ReportPieceSuccessAsync(piece, token));
+                run.Running.TryRemove(piece.PieceNum, out _);
+                run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
+                return;
+            case PieceFetchResult.WriteFailed writeFailed:
+                Log.PieceFailed(logger, piece.PieceNum, piece.PeerKey, writeFailed.Message);
+                run.Fatal = writeFailed;
+                break;
+            case PieceFetchResult.NotFound notFound:
+                Log.PieceFailed(logger, piece.PieceNum, piece.PeerKey, notFound.Message);
+                await IgnoreCancel(context.Session.ReportPieceErrorAsync(piece, PieceErrorKind.FileNotExist, null, token)).ConfigureAwait(false);
+                break;
+            case PieceFetchResult.Md5Mismatch mismatch:
+                Log.PieceFailed(logger, piece.PieceNum, piece.PeerKey, mismatch.Message);
+                await IgnoreCancel(context.Session.ReportPieceErrorAsync(piece, PieceErrorKind.FileMd5NotMatch, mismatch.RealMd5, token)).ConfigureAwait(false);
+                break;
+            case PieceFetchResult.Failed failed:
+                Log.PieceFailed(logger, piece.PieceNum, piece.PeerKey, failed.Message);
+                break;
+        }
+
+        try
+        {
+            await Task.Delay(RequeueDelay, timeProvider, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        run.Running.TryRemove(piece.PieceNum, out _);
+        run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.Fail, piece.Range, piece.OwnerId));
+    }
+
+    private async Task<PullReport> NextReportAsync(RunState run)
+    {
+        if (run.Reports.Reader.TryRead(out var report))
+        {
+            return report;
+        }
+
+        if (run.Running.IsEmpty)
+        {
+            return await WaitAsync(run, 0).ConfigureAwait(false);
+        }
+
+        return await run.Reports.Reader.ReadAsync(run.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Sleeps a random 50–100 ms × 2^level, or until a piece completes; returns that piece's report or an idle one.</summary>
+    private async Task<PullReport> WaitAsync(RunState run, int level)
+    {
+        if (run.Reports.Reader.TryRead(out var report))
+        {
+            return report;
+        }
+
+        int ms;
+        lock (run.Context.Random)
+        {
+            ms = run.Context.Random.Next(50 << level, (100 << level) + 1);
+        }
+
+        using (var waitCts = CancellationTokenSource.CreateLinkedTokenSource(run.Token))
+        {
+            var delay = Task.Delay(TimeSpan.FromMilliseconds(ms), timeProvider, waitCts.Token);
+            var woken = run.Reports.Reader.WaitToReadAsync(waitCts.Token).AsTask();
+            await Task.WhenAny(delay, woken).ConfigureAwait(false);
+            await waitCts.CancelAsync().ConfigureAwait(false);
+        }
+
+        run.Token.ThrowIfCancellationRequested();
+        return run.Reports.Reader.TryRead(out report) ? report : PullReport.Idle;
+    }
+
+    private static async Task IgnoreCancel(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed class RunState(P2PContext context, CancellationToken token, SemaphoreSlim concurrency)
+    {
+        private readonly ConcurrentBag<Task> _reports = [];
+
+        public P2PContext Context { get; } = context;
+
+        public CancellationToken Token { get; } = token;
+
+        public SemaphoreSlim Concurrency { get; } = concurrency;
+
+        public ConcurrentDictionary<int, byte> Running { get; } = new();
+
+        public ConcurrentBag<Task> Fetches { get; } = [];
+
+        public ConcurrentDictionary<int, bool> Completed { get; } = new();
+
+        public Channel<PullReport> Reports { get; } = Channel.CreateUnbounded<PullReport>(new UnboundedChannelOptions { SingleReader = true });
+
+        public volatile PieceFetchResult.WriteFailed? Fatal;
+
+        public void TrackReport(Task task) => _reports.Add(task);
+
+        public Task WaitRunningAsync() => IgnoreCancel(Task.WhenAll(Fetches));
+
+        public Task WaitReportsAsync() => IgnoreCancel(Task.WhenAll(_reports));
+
+        public async Task DrainAsync()
+        {
+            await WaitRunningAsync().ConfigureAwait(false);
+            await WaitReportsAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2200, LogLevel.Debug, "Piece {PieceNum} downloaded from {Peer}")]
+        public static partial void PieceDone(ILogger logger, int pieceNum, string peer);
+
+        [LoggerMessage(2201, LogLevel.Warning, "Piece {PieceNum} from {Peer} failed: {Error}")]
+        public static partial void PieceFailed(ILogger logger, int pieceNum, string peer, string error);
+
+        [LoggerMessage(2202, LogLevel.Warning, "Pull failed with code {Code}: {Message}; migrating")]
+        public static partial void PullFailed(ILogger logger, int code, string message);
+
+        [LoggerMessage(2203, LogLevel.Information, "Migrated to supernode {Node}")]
+        public static partial void Migrated(ILogger logger, string node);
+    }
+}

@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Dragonfly.Common.Pieces;
+using Dragonfly.Common.Rates;
+using Dragonfly.Dfget.Engine;
+using Dragonfly.Dfget.Registration;
+
+namespace Dragonfly.Dfget.Downloading;
+
+/// <summary>Where and how a fetched piece is stored.</summary>
+/// <param name="SourceLength">Source length, -1 when unknown (needed for raw ranges in source CDN pattern).</param>
+public sealed record PieceFetchTarget(PieceFile File, long SourceLength, Rate MinRate, DownloadRateLimiter Limiter);
+
+/// <summary>
+/// Downloads one piece from an uploader (peer or supernode download port): <c>GET http://ip:port/path</c> with
+/// <c>Range</c>, <c>pieceNum</c>, <c>pieceSize</c>; verifies the md5 of the whole wrapped body while it streams, checks the
+/// head and tail, and writes the content straight to its offset. Nothing is buffered beyond one pooled chunk.
+/// </summary>
+public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProvider)
+{
+    private const int ChunkSize = 64 * 1024;
+
+    public async Task<PieceFetchResult> FetchAsync(PieceTask piece, PieceFetchTarget target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        ArgumentNullException.ThrowIfNull(target);
+        var fromOrigin = Uri.TryCreate(piece.Path, UriKind.Absolute, out var originUri)
+            && (originUri.Scheme == Uri.UriSchemeHttp || originUri.Scheme == Uri.UriSchemeHttps);
+        if (!fromOrigin && !piece.Path.StartsWith('/'))
+        {
+            return new PieceFetchResult.Failed($"invalid piece path '{piece.Path}'");
+        }
+
+        if (piece.PieceSize <= PieceFrame.Overhead || piece.Range.Length != piece.PieceSize || piece.PieceNum < 0)
+        {
+            return new PieceFetchResult.Failed($"invalid piece {piece.PieceNum} range {piece.Range} size {piece.PieceSize}");
+        }
+
+        var contentOffset = PieceLayout.SourceOffset(piece.PieceNum, piece.PieceSize);
+        var timeout = TimeSpan.FromSeconds(((double)piece.PieceSize / Math.Max(1, target.MinRate.BytesPerSecond)) + 10);
+        using var timeoutCts = new CancellationTokenSource(timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
+        var token = linked.Token;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, fromOrigin ? originUri : new Uri($"http://{piece.PeerKey}{piece.Path}"));
+        request.Headers.TryAddWithoutValidation("User-Agent", DfgetVersion.UserAgent);
+        request.Headers.TryAddWithoutValidation("pieceNum", piece.PieceNum.ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation("pieceSize", piece.PieceSize.ToString(CultureInfo.InvariantCulture));
+        int rawLength = -1;
+        if (fromOrigin)
+        {
+            if (target.SourceLength < 0)
+            {
+                return new PieceFetchResult.Failed("source pattern needs a known file length");
+            }
+
+            rawLength = PieceLayout.ContentLength(piece.PieceNum, piece.PieceSize, target.SourceLength);
+            if (rawLength <= 0)
+            {
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum} is beyond the end of the file");
+            }
+
+            request.Headers.TryAddWithoutValidation("cdnSource", "source");
+            request.Headers.TryAddWithoutValidation("Range", $"bytes={contentOffset}-{contentOffset + rawLength - 1}");
+        }
+        else
+        {
+            request.Headers.TryAddWithoutValidation("Range", piece.Range.ToHttpRange());
+        }
+
+        try
+        {
+            using var response = await clients.Peer.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return new PieceFetchResult.NotFound($"piece {piece.PieceNum} not found at {piece.PeerKey}");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: HTTP {(int)response.StatusCode}");
+            }
+
+            var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                return fromOrigin
+                    ? await ReadRawAsync(body, piece, target, contentOffset, rawLength, token).ConfigureAwait(false)
+                    : await ReadWrappedAsync(body, piece, target, contentOffset, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: timeout after {timeout.TotalSeconds:F0}s");
+        }
+        catch (HttpRequestException e)
+        {
+            return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: {e.Message}");
+        }
+    }
+
+    private static async Task<PieceFetchResult> ReadWrappedAsync(
+        Stream body, PieceTask piece, PieceFetchTarget target, long contentOffset, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        try
+        {
+            // Head: 4 bytes, content length in the low 24 bits.
+            var headRead = await ReadAtLeastAsync(body, buffer.AsMemory(0, PieceFrame.HeadLength), cancellationToken).ConfigureAwait(false);
+            if (headRead < PieceFrame.HeadLength)
+            {
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum}: truncated head ({headRead} bytes)");
+            }
+
+            md5.AppendData(buffer, 0, PieceFrame.HeadLength);
+            var (contentLength, _) = PieceFrame.ReadHead(buffer.AsSpan(0, PieceFrame.HeadLength));
+            if (contentLength > piece.PieceSize - PieceFrame.Overhead
+                || (piece.Md5 is { } expected && expected.WrappedLength != contentLength + PieceFrame.Overhead))
+            {
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum}: bad head (content {contentLength})");
+            }
+
+            await target.Limiter.AcquireAsync(PieceFrame.HeadLength, cancellationToken).ConfigureAwait(false);
+
+            // Content: streamed to its offset; the tail byte follows.
+            long written = 0;
+            var tailSeen = false;
+            while (true)
+            {
+                var read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await target.Limiter.AcquireAsync(read, cancellationToken).ConfigureAwait(false);
+                md5.AppendData(buffer, 0, read);
+                var contentPart = (int)Math.Min(read, contentLength - written);
+                if (contentPart > 0)
+                {
+                    var writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, contentPart), cancellationToken).ConfigureAwait(false);
+                    if (writeResult is not null)
+                    {
+                        return writeResult;
+                    }
+
+                    written += contentPart;
+                }
+
+                var rest = read - contentPart;
+                if (rest > 0)
+                {
+                    if (tailSeen || rest > 1 || buffer[contentPart] != PieceFrame.Tail)
+                    {
+                        return new PieceFetchResult.Failed($"piece {piece.PieceNum}: bad tail or trailing bytes");
+                    }
+
+                    tailSeen = true;
+                }
+            }
+
+            if (written < contentLength || !tailSeen)
+            {
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum}: truncated body ({written + (tailSeen ? 1 : 0) + PieceFrame.HeadLength} of {contentLength + PieceFrame.Overhead} bytes)");
+            }
+
+            var real = Convert.ToHexStringLower(md5.GetHashAndReset());
+            if (piece.Md5 is { } pieceMd5 && !string.IsNullOrEmpty(pieceMd5.Md5) && !string.Equals(real, pieceMd5.Md5, StringComparison.OrdinalIgnoreCase))
+            {
+                return new PieceFetchResult.Md5Mismatch(real, $"piece {piece.PieceNum}: md5 {real} != {pieceMd5.Md5}");
+            }
+
+            return new PieceFetchResult.Success(contentOffset, contentLength, contentLength + PieceFrame.Overhead);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<PieceFetchResult> ReadRawAsync(
+        Stream body, PieceTask piece, PieceFetchTarget target, long contentOffset, int rawLength, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            long written = 0;
+            while (true)
+            {
+                var read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (written + read > rawLength)
+                {
+                    return new PieceFetchResult.Failed($"piece {piece.PieceNum}: origin sent more than {rawLength} bytes");
+                }
+
+                await target.Limiter.AcquireAsync(read, cancellationToken).ConfigureAwait(false);
+                var writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                if (writeResult is not null)
+                {
+                    return writeResult;
+                }
+
+                written += read;
+            }
+
+            return written == rawLength
+                ? new PieceFetchResult.Success(contentOffset, rawLength, rawLength)
+                : new PieceFetchResult.Failed($"piece {piece.PieceNum}: truncated body ({written} of {rawLength} bytes)");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<PieceFetchResult?> WriteAsync(PieceFile file, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await file.WriteAsync(offset, data, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (IOException e)
+        {
+            return new PieceFetchResult.WriteFailed(DiskErrors.IsNoSpace(e), $"write {file.Path}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return new PieceFetchResult.WriteFailed(false, $"write {file.Path}: {e.Message}");
+        }
+    }
+
+    private static async ValueTask<int> ReadAtLeastAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+}

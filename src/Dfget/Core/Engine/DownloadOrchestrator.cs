@@ -1,0 +1,432 @@
+using System.Globalization;
+using Dragonfly.Common.Identity;
+using Dragonfly.Common.Ids;
+using Dragonfly.Common.Pieces;
+using Dragonfly.Dfget.Downloading;
+using Dragonfly.Dfget.Registration;
+using Dragonfly.Dfget.Uploader;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfget.Engine;
+
+/// <summary>
+/// The download flow: prepare (sign, cid, temp file, local IP) → uploader (p2p) → register → pull pieces → verify md5 →
+/// publish atomically → metrics; any P2P failure goes back to the origin unless <c>--notbs</c>. Stateless between downloads
+/// (safe to run many at once, as dfdaemon does).
+/// </summary>
+public sealed partial class DownloadOrchestrator : IDownloadEngine
+{
+    private readonly ISupernodeSessionFactory _sessions;
+    private readonly IUploaderLauncher _launcher;
+    private readonly ILocalIpResolver _ipResolver;
+    private readonly P2PDownloader _p2p;
+    private readonly BackSourceDownloader _backSource;
+    private readonly TimeProvider _timeProvider;
+    private readonly IRandomFactory _randomFactory;
+    private readonly ILogger _logger;
+    private long _lastSignMillis;
+
+    public DownloadOrchestrator(
+        ISupernodeSessionFactory sessions,
+        IUploaderLauncher launcher,
+        ILocalIpResolver ipResolver,
+        PieceFetcher fetcher,
+        BackSourceDownloader backSource,
+        TimeProvider timeProvider,
+        IRandomFactory randomFactory,
+        ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(sessions);
+        ArgumentNullException.ThrowIfNull(launcher);
+        ArgumentNullException.ThrowIfNull(ipResolver);
+        ArgumentNullException.ThrowIfNull(fetcher);
+        ArgumentNullException.ThrowIfNull(backSource);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(randomFactory);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _sessions = sessions;
+        _launcher = launcher;
+        _ipResolver = ipResolver;
+        _p2p = new P2PDownloader(fetcher, timeProvider, loggerFactory.CreateLogger<P2PDownloader>());
+        _backSource = backSource;
+        _timeProvider = timeProvider;
+        _randomFactory = randomFactory;
+        _logger = loggerFactory.CreateLogger<DownloadOrchestrator>();
+    }
+
+    public async Task<DownloadResult> DownloadAsync(DownloadRequest request, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var started = _timeProvider.GetTimestamp();
+        var timeout = request.EffectiveTimeout(-1);
+        using var timeoutCts = new CancellationTokenSource(timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
+        var run = new RunState(request, progress, timeoutCts, _randomFactory.Create(), NextSign()) { Started = started };
+        Log.Starting(_logger, request.Url, request.Output, run.Sign);
+        DownloadResult result;
+        try
+        {
+            result = await RunAsync(run, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var seconds = (run.Timeout ?? timeout).TotalSeconds.ToString(CultureInfo.InvariantCulture);
+            result = run.Fail(DfgetErrorCode.Download, (int)run.Reason + (request.NotBackSource ? 1000 : 0), $"download timeout({seconds}s)");
+        }
+        finally
+        {
+            run.Cleanup();
+        }
+
+        result = result with { Duration = _timeProvider.GetElapsedTime(started) };
+        Log.Finished(_logger, request.Url, result.Success, result.BackSourceReason, result.Message);
+        return result;
+    }
+
+    private async Task<DownloadResult> RunAsync(RunState run, CancellationToken token)
+    {
+        var request = run.Request;
+        string outputFull;
+        try
+        {
+            outputFull = Path.GetFullPath(request.Output);
+            var targetDir = Path.GetDirectoryName(outputFull) ?? throw new IOException($"{request.Output} has no directory");
+            Directory.CreateDirectory(targetDir);
+            run.TargetDir = targetDir;
+            run.TempTarget = Path.Combine(targetDir, $"dfget-{run.Sign}.tmp-{run.Random.Next():x8}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return run.Fail(DfgetErrorCode.Prepare, 0, $"prepare target: {e.Message}");
+        }
+
+        if (request.Pattern == DownloadPattern.Source)
+        {
+            return await BackSourceAsync(run, BackSourceReason.UserSpecified, string.Empty, token).ConfigureAwait(false);
+        }
+
+        if (request.Nodes is null || request.Nodes.Nodes.Count == 0)
+        {
+            return await FallBackOrFailAsync(run, BackSourceReason.NodeEmpty, "node list is empty", token).ConfigureAwait(false);
+        }
+
+        try
+        {
+            request.WorkHome.EnsureCreated();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return run.Fail(DfgetErrorCode.Prepare, 0, $"prepare work home {request.WorkHome.Root}: {e.Message}");
+        }
+
+        var order = request.Nodes.Expand(run.Random);
+        var localIp = request.BindIp ?? await _ipResolver.ResolveAsync(order, token).ConfigureAwait(false);
+        run.LocalIp = localIp;
+        var cid = Cid.ForClient(localIp, run.Sign).Value;
+        var taskFileName = Path.GetFileName(outputFull) + "-" + run.Sign;
+        var pattern = request.Pattern;
+        var port = 0;
+        if (pattern == DownloadPattern.P2p)
+        {
+            port = await LaunchUploaderAsync(request, localIp, taskFileName, token).ConfigureAwait(false);
+            if (port == 0)
+            {
+                pattern = DownloadPattern.Cdn;
+            }
+        }
+
+        var info = new RegistrationInfo
+        {
+            RawUrl = request.Url.OriginalString,
+            TaskUrl = TaskIdentity.FilterUrl(request.Url.OriginalString, request.Filter),
+            Cid = cid,
+            Ip = localIp,
+            HostName = Environment.MachineName,
+            Port = port,
+            Path = "/peer/file/" + taskFileName,
+            Md5 = request.Md5,
+            Identifier = request.Identifier,
+            CallSystem = request.CallSystem,
+            Headers = request.Headers,
+            Filter = request.Filter,
+            Dfdaemon = request.Dfdaemon,
+            Insecure = request.Insecure,
+            RootCAs = request.CaCerts,
+            Pattern = pattern == DownloadPattern.P2p ? "p2p" : "cdn",
+        };
+        var session = _sessions.Create(order, info, run.Random);
+        var registered = await session.RegisterAsync(token).ConfigureAwait(false);
+        if (registered is not RegisterOutcome.Registered { Registration: var registration })
+        {
+            var failed = (RegisterOutcome.Failed)registered;
+            return await FallBackOrFailAsync(run, BackSourceReason.RegisterFail, failed.Message, token).ConfigureAwait(false);
+        }
+
+        run.Registration = registration;
+        if (request.Timeout == TimeSpan.Zero && registration.FileLength >= 0)
+        {
+            run.Timeout = request.EffectiveTimeout(registration.FileLength);
+            run.TimeoutCts.CancelAfter(run.Timeout.Value);
+        }
+
+        var piecePath = pattern == DownloadPattern.P2p ? request.WorkHome.ServiceFilePath(taskFileName) : run.TempTarget!;
+        run.Progress?.Report(new DownloadProgress(
+            DownloadProgressKind.Registered, registration.FileLength, 0, PieceSize: registration.PieceSize, FilePath: piecePath, Node: registration.Node.HostPort, LocalIp: localIp, Sign: run.Sign));
+        var p2p = await RunP2PAsync(run, session, registration, piecePath, pattern, outputFull, token).ConfigureAwait(false);
+        var metrics = new DownloadMetricsReport(p2p.Success, _timeProvider.GetElapsedTime(run.Started), (int)p2p.Reason, p2p.Length, request.CallSystem);
+        await session.ReportMetricsAsync(metrics, token).ConfigureAwait(false);
+        if (p2p.Success)
+        {
+            if (pattern == DownloadPattern.P2p)
+            {
+                await NotifyUploaderAsync(port, localIp, taskFileName, registration, cid, token).ConfigureAwait(false);
+            }
+
+            return run.Succeed(0, p2p.Length);
+        }
+
+        if (pattern == DownloadPattern.P2p)
+        {
+            await session.ServiceDownAsync(token).ConfigureAwait(false);
+        }
+
+        return await FallBackOrFailAsync(run, p2p.Reason, p2p.Message, token).ConfigureAwait(false);
+    }
+
+    private async Task<(bool Success, BackSourceReason Reason, string Message, long Length)> RunP2PAsync(
+        RunState run, ISupernodeSession session, SupernodeRegistration registration, string piecePath, DownloadPattern pattern, string output, CancellationToken token)
+    {
+        var request = run.Request;
+        PieceFile file;
+        try
+        {
+            file = PieceFile.Create(piecePath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (false, BackSourceReason.InitError, $"create {piecePath}: {e.Message}", -1);
+        }
+
+        if (pattern == DownloadPattern.P2p)
+        {
+            run.ServiceFile = piecePath;
+        }
+
+        long length;
+        using (file)
+        {
+            using var hasher = new OrderedFileHasher(file);
+            using var limiter = new DownloadRateLimiter(request.LocalLimit);
+            var context = new P2PContext(
+                session, file, hasher, registration.FileLength, request.MinRate, limiter, run.Random, request.ClientQueue, run.Stats, run.Progress);
+            var outcome = await _p2p.RunAsync(context, token).ConfigureAwait(false);
+            if (outcome is P2POutcome.Failed failed)
+            {
+                return (false, failed.Reason, failed.Message, -1);
+            }
+
+            var finished = (P2POutcome.Finished)outcome;
+            length = finished.WrappedLength >= 0
+                ? PieceLayout.SourceLengthFromWrapped(finished.WrappedLength, registration.PieceSize)
+                : registration.FileLength;
+            if (length < 0)
+            {
+                return (false, BackSourceReason.DownloadError, "supernode finished without a file length", -1);
+            }
+
+            try
+            {
+                file.SetLength(length);
+                var real = await hasher.FinishAsync(length, token).ConfigureAwait(false);
+                var expected = string.IsNullOrEmpty(request.Md5) ? finished.Md5 : request.Md5;
+                if (!string.IsNullOrEmpty(expected) && !string.Equals(expected, real, StringComparison.OrdinalIgnoreCase))
+                {
+                    return (false, BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length);
+                }
+            }
+            catch (IOException e)
+            {
+                return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, e.Message, length);
+            }
+        }
+
+        try
+        {
+            if (pattern == DownloadPattern.P2p)
+            {
+                await TargetPublisher.PublishLinkAsync(piecePath, output, run.TempTarget!, token).ConfigureAwait(false);
+                run.ServiceFile = null;
+            }
+            else
+            {
+                TargetPublisher.PublishMove(piecePath, output);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, $"move to {output}: {e.Message}", -1);
+        }
+
+        return (true, BackSourceReason.None, string.Empty, length);
+    }
+
+    private async Task<DownloadResult> FallBackOrFailAsync(RunState run, BackSourceReason reason, string message, CancellationToken token)
+    {
+        run.Reason = reason;
+        run.DeleteServiceFile();
+        if (run.Request.NotBackSource || reason == BackSourceReason.NoSpace)
+        {
+            return run.Fail(DfgetErrorCode.Download, (int)reason + (int)BackSourceReason.ForbiddenOffset, message);
+        }
+
+        Log.BackSource(_logger, run.Request.Url, (int)reason, message);
+        return await BackSourceAsync(run, reason, message, token).ConfigureAwait(false);
+    }
+
+    private async Task<DownloadResult> BackSourceAsync(RunState run, BackSourceReason reason, string p2pMessage, CancellationToken token)
+    {
+        run.Reason = reason;
+        var tempPath = Path.Combine(run.TargetDir!, $"backsource.{run.Sign}.{run.Random.Next():x8}");
+        run.BackSourceTemp = tempPath;
+        using var limiter = new DownloadRateLimiter(run.Request.LocalLimit);
+        var result = await _backSource.DownloadAsync(run.Request, tempPath, limiter, run.Stats, run.Progress, token).ConfigureAwait(false);
+        return result switch
+        {
+            BackSourceResult.Success success => run.Succeed((int)reason, success.Length),
+            BackSourceResult.Failed { NoSpace: true } noSpace => run.Fail(DfgetErrorCode.Download, (int)BackSourceReason.NoSpace, noSpace.Message),
+            BackSourceResult.Failed failed => run.Fail(
+                DfgetErrorCode.Download, (int)reason, string.IsNullOrEmpty(p2pMessage) ? failed.Message : $"{failed.Message} (after: {p2pMessage})"),
+            _ => throw new InvalidOperationException("unknown back-source result"),
+        };
+    }
+
+    private async Task<int> LaunchUploaderAsync(DownloadRequest request, string localIp, string taskFileName, CancellationToken token)
+    {
+        try
+        {
+            var launch = new UploaderLaunchRequest(
+                request.WorkHome, localIp, request.Port, taskFileName, request.TotalLimit.BytesPerSecond, request.ExpireTime, request.AliveTime, request.Verbose);
+            return await _launcher.EnsureRunningAsync(launch, token).ConfigureAwait(false) ?? 0;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            Log.UploaderFailed(_logger, e.Message);
+            return 0;
+        }
+    }
+
+    private async Task NotifyUploaderAsync(int port, string ip, string taskFileName, SupernodeRegistration registration, string cid, CancellationToken token)
+    {
+        try
+        {
+            await _launcher.NotifyFinishedAsync(port, ip, taskFileName, registration.TaskId, cid, registration.Node.Host, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            Log.UploaderFailed(_logger, e.Message);
+        }
+    }
+
+    /// <summary>A sign unique within this engine even for downloads started in the same millisecond.</summary>
+    private string NextSign()
+    {
+        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        long last, next;
+        do
+        {
+            last = Interlocked.Read(ref _lastSignMillis);
+            next = Math.Max(now, last + 1);
+        }
+        while (Interlocked.CompareExchange(ref _lastSignMillis, next, last) != last);
+
+        return Cid.Sign(Environment.ProcessId, DateTimeOffset.FromUnixTimeMilliseconds(next));
+    }
+
+    /// <summary>Per-download mutable state: never shared between downloads, never written into the request.</summary>
+    private sealed class RunState(DownloadRequest request, IProgress<DownloadProgress>? progress, CancellationTokenSource timeoutCts, Random random, string sign)
+    {
+        public DownloadRequest Request { get; } = request;
+
+        public IProgress<DownloadProgress>? Progress { get; } = progress;
+
+        public CancellationTokenSource TimeoutCts { get; } = timeoutCts;
+
+        public Random Random { get; } = random;
+
+        public string Sign { get; } = sign;
+
+        public long Started { get; init; }
+
+        public DownloadStats Stats { get; } = new();
+
+        public BackSourceReason Reason { get; set; }
+
+        public TimeSpan? Timeout { get; set; }
+
+        public string? TargetDir { get; set; }
+
+        public string? TempTarget { get; set; }
+
+        public string? BackSourceTemp { get; set; }
+
+        public string? ServiceFile { get; set; }
+
+        public SupernodeRegistration? Registration { get; set; }
+
+        public string? LocalIp { get; set; }
+
+        public DownloadResult Succeed(int reason, long length) => new()
+        {
+            Success = true,
+            BackSourceReason = reason,
+            Length = length,
+            TaskId = Registration?.TaskId,
+            Supernode = Registration?.Node.HostPort,
+            Sign = Sign,
+            LocalIp = LocalIp,
+            Bytes = Stats.ToAccounting(),
+        };
+
+        public DownloadResult Fail(DfgetErrorCode code, int reason, string message) => new()
+        {
+            Success = false,
+            ErrorCode = code,
+            BackSourceReason = reason,
+            Message = message,
+            TaskId = Registration?.TaskId,
+            Supernode = Registration?.Node.HostPort,
+            Sign = Sign,
+            LocalIp = LocalIp,
+            Bytes = Stats.ToAccounting(),
+        };
+
+        public void DeleteServiceFile()
+        {
+            TargetPublisher.TryDelete(ServiceFile);
+            ServiceFile = null;
+        }
+
+        public void Cleanup()
+        {
+            TargetPublisher.TryDelete(TempTarget);
+            TargetPublisher.TryDelete(BackSourceTemp);
+            DeleteServiceFile();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2000, LogLevel.Information, "Downloading {Url} to {Output}, sign {Sign}")]
+        public static partial void Starting(ILogger logger, Uri url, string output, string sign);
+
+        [LoggerMessage(2001, LogLevel.Information, "Download of {Url} finished: success {Success}, reason {Reason} {Message}")]
+        public static partial void Finished(ILogger logger, Uri url, bool success, int reason, string message);
+
+        [LoggerMessage(2002, LogLevel.Warning, "Downloading {Url} from source, reason {Reason}: {Message}")]
+        public static partial void BackSource(ILogger logger, Uri url, int reason, string message);
+
+        [LoggerMessage(2003, LogLevel.Warning, "Uploader unavailable, continuing as a cdn peer: {Error}")]
+        public static partial void UploaderFailed(ILogger logger, string error);
+    }
+}

@@ -1,0 +1,35 @@
+namespace Dragonfly.Dfget.Registration;
+
+/// <summary>
+/// One download's conversation with the supernodes: register (trying nodes in order), pull pieces, report, migrate.
+/// Hides whether the v1 REST API or the legacy protocol is spoken.
+/// </summary>
+public interface ISupernodeSession
+{
+    /// <summary>The current registration, null before a successful <see cref="RegisterAsync"/>.</summary>
+    SupernodeRegistration? Current { get; }
+
+    /// <summary>Registers with the first node that accepts, in locator order.</summary>
+    Task<RegisterOutcome> RegisterAsync(CancellationToken cancellationToken);
+
+    /// <summary>Re-registers with the next node different from the current one ("migrate").</summary>
+    Task<RegisterOutcome> MigrateAsync(CancellationToken cancellationToken);
+
+    Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken);
+
+    /// <summary>Tells the supernode a piece was downloaded (retried; failures are logged, not thrown).</summary>
+    Task ReportPieceSuccessAsync(PieceTask piece, CancellationToken cancellationToken);
+
+    Task ReportPieceErrorAsync(PieceTask piece, PieceErrorKind kind, string? realMd5, CancellationToken cancellationToken);
+
+    Task ServiceDownAsync(CancellationToken cancellationToken);
+
+    Task ReportMetricsAsync(DownloadMetricsReport report, CancellationToken cancellationToken);
+}
+
+/// <summary>Creates a session for one download.</summary>
+public interface ISupernodeSessionFactory
+{
+    /// <param name="nodes">Nodes in the order to try them (<see cref="Common.Nodes.SupernodeList.Expand"/>).</param>
+    ISupernodeSession Create(IReadOnlyList<Common.Nodes.SupernodeAddress> nodes, RegistrationInfo info, Random random);
+}

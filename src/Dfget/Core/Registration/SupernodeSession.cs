@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using Dragonfly.Common.Nodes;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Dragonfly.Dfget.Registration;
+
+/// <summary>
+/// The supernode locator and session: tries nodes in order (transport error or non-2xx → next), speaks v1 and falls back to
+/// the legacy protocol per node when the node has no v1 task routes, migrates to the next different node on demand.
+/// </summary>
+internal sealed partial class SupernodeSession : ISupernodeSession
+{
+    private readonly IReadOnlyList<SupernodeAddress> _nodes;
+    private readonly RegistrationInfo _info;
+    private readonly V1SupernodeApi _v1;
+    private readonly LegacySupernodeApi _legacy;
+    private readonly ConcurrentDictionary<string, bool> _legacyOnly;
+    private readonly ResiliencePipeline _pieceReportPipeline;
+    private readonly ResiliencePipeline _metricsPipeline;
+    private readonly ILogger _logger;
+    private int _currentIndex = -1;
+
+    public SupernodeSession(
+        IReadOnlyList<SupernodeAddress> nodes,
+        RegistrationInfo info,
+        HttpClient client,
+        ConcurrentDictionary<string, bool> legacyOnly,
+        Random random,
+        TimeProvider timeProvider,
+        ILogger logger)
+    {
+        _nodes = nodes;
+        _info = info;
+        _v1 = new V1SupernodeApi(client);
+        _legacy = new LegacySupernodeApi(client);
+        _legacyOnly = legacyOnly;
+        _logger = logger;
+        _pieceReportPipeline = Retry(3, random, timeProvider);
+        _metricsPipeline = Retry(2, random, timeProvider);
+    }
+
+    public SupernodeRegistration? Current { get; private set; }
+
+    public Task<RegisterOutcome> RegisterAsync(CancellationToken cancellationToken) =>
+        RegisterFromAsync(0, except: null, cancellationToken);
+
+    public Task<RegisterOutcome> MigrateAsync(CancellationToken cancellationToken)
+    {
+        var current = Current?.Node;
+        return RegisterFromAsync(_currentIndex + 1, except: current, cancellationToken);
+    }
+
+    public async Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken)
+    {
+        var registration = Current ?? throw new InvalidOperationException("not registered");
+        try
+        {
+            return registration.Api == SupernodeApiKind.V1
+                ? await _v1.PullAsync(registration, _info.Cid, report, cancellationToken).ConfigureAwait(false)
+                : await _legacy.PullAsync(registration, _info.Cid, report, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransport(e, cancellationToken))
+        {
+            return new PullOutcome.Failed(SupernodeHttp.TransportError, $"pull from {registration.Node}: {SupernodeHttp.Describe(e)}");
+        }
+    }
+
+    public async Task ReportPieceSuccessAsync(PieceTask piece, CancellationToken cancellationToken)
+    {
+        var registration = Current;
+        if (registration is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _pieceReportPipeline.ExecuteAsync(
+                async token =>
+                {
+                    if (registration.Api == SupernodeApiKind.V1)
+                    {
+                        await _v1.ReportPieceSuccessAsync(registration, _info.Cid, piece, token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await _legacy.ReportPieceSuccessAsync(registration, _info.Cid, piece, token).ConfigureAwait(false);
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransport(e, cancellationToken))
+        {
+            Log.ReportFailed(_logger, "piece success", registration.Node.HostPort, SupernodeHttp.Describe(e));
+        }
+    }
+
+    public async Task ReportPieceErrorAsync(PieceTask piece, PieceErrorKind kind, string? realMd5, CancellationToken cancellationToken)
+    {
+        var registration = Current;
+        if (registration is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (registration.Api == SupernodeApiKind.V1)
+            {
+                await _v1.ReportPieceErrorAsync(registration, _info.Cid, piece, kind, realMd5, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _legacy.ReportPieceErrorAsync(registration, _info.Cid, piece, kind, realMd5, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (IsTransport(e, cancellationToken))
+        {
+            Log.ReportFailed(_logger, "piece error", registration.Node.HostPort, SupernodeHttp.Describe(e));
+        }
+    }
+
+    public async Task ServiceDownAsync(CancellationToken cancellationToken)
+    {
+        var registration = Current;
+        if (registration is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _legacy.ServiceDownAsync(registration, _info.Cid, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransport(e, cancellationToken))
+        {
+            Log.ReportFailed(_logger, "service down", registration.Node.HostPort, SupernodeHttp.Describe(e));
+        }
+    }
+
+    public async Task ReportMetricsAsync(DownloadMetricsReport report, CancellationToken cancellationToken)
+    {
+        var registration = Current;
+        if (registration is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _metricsPipeline.ExecuteAsync(
+                async token => await _legacy.ReportMetricsAsync(registration, _info, report, token).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransport(e, cancellationToken))
+        {
+            Log.ReportFailed(_logger, "metrics", registration.Node.HostPort, SupernodeHttp.Describe(e));
+        }
+    }
+
+    private async Task<RegisterOutcome> RegisterFromAsync(int start, SupernodeAddress? except, CancellationToken cancellationToken)
+    {
+        RegisterOutcome.Failed last = new(SupernodeHttp.TransportError, _nodes.Count == 0 ? "node list is empty" : "no supernode to register with");
+        for (var i = start; i < _nodes.Count; i++)
+        {
+            var node = _nodes[i];
+            if (except is not null && node.HostPort == except.HostPort)
+            {
+                continue;
+            }
+
+            var outcome = await RegisterWithAsync(node, cancellationToken).ConfigureAwait(false);
+            if (outcome is RegisterOutcome.Registered registered)
+            {
+                _currentIndex = i;
+                Current = registered.Registration;
+                Log.Registered(_logger, node.HostPort, registered.Registration.Api, registered.Registration.TaskId, registered.Registration.FileLength);
+                return outcome;
+            }
+
+            last = (RegisterOutcome.Failed)outcome;
+            Log.RegisterFailed(_logger, node.HostPort, last.Code, last.Message);
+            if (last.Code is 607 or 608)
+            {
+                // The original dfget stops trying other nodes on "url not reachable" / "need auth".
+                break;
+            }
+        }
+
+        return last;
+    }
+
+    private async Task<RegisterOutcome> RegisterWithAsync(SupernodeAddress node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // v1 cannot carry rootCAs/insecure, nor a cdn peer (port 0: PeerCreateRequest requires 15000..65000);
+            // such registrations use the legacy registry, which our supernode serves too.
+            var useV1 = !_legacyOnly.ContainsKey(node.HostPort) && !_info.Insecure && _info.RootCAs.Count == 0 && _info.Port != 0;
+            if (useV1)
+            {
+                var outcome = await _v1.RegisterAsync(node, _info, cancellationToken).ConfigureAwait(false);
+                if (outcome is not RegisterOutcome.Failed { Code: V1SupernodeApi.NotSupported })
+                {
+                    return outcome;
+                }
+
+                _legacyOnly[node.HostPort] = true;
+                Log.FallingBackToLegacy(_logger, node.HostPort);
+            }
+
+            return await _legacy.RegisterAsync(node, _info, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransport(e, cancellationToken))
+        {
+            return new RegisterOutcome.Failed(SupernodeHttp.TransportError, $"register to {node}: {SupernodeHttp.Describe(e)}");
+        }
+    }
+
+    private static bool IsTransport(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or Common.Api.Client.SupernodeApiException or System.Text.Json.JsonException or InvalidOperationException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static ResiliencePipeline Retry(int tries, Random random, TimeProvider timeProvider) =>
+        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = tries - 1,
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is HttpRequestException or Common.Api.Client.SupernodeApiException
+                    || (args.Outcome.Exception is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested)),
+                DelayGenerator = _ =>
+                {
+                    int ms;
+                    lock (random)
+                    {
+                        ms = random.Next(50, 551);
+                    }
+
+                    return ValueTask.FromResult<TimeSpan?>(TimeSpan.FromMilliseconds(ms));
+                },
+            })
+            .Build();
+
+    private static partial class Log
+    {
+        [LoggerMessage(2100, LogLevel.Information, "Registered with supernode {Node} ({Api}): task {TaskId}, length {FileLength}")]
+        public static partial void Registered(ILogger logger, string node, SupernodeApiKind api, string taskId, long fileLength);
+
+        [LoggerMessage(2101, LogLevel.Warning, "Register with supernode {Node} failed: code {Code} {Message}")]
+        public static partial void RegisterFailed(ILogger logger, string node, int code, string message);
+
+        [LoggerMessage(2102, LogLevel.Information, "Supernode {Node} has no v1 task routes; using the legacy protocol")]
+        public static partial void FallingBackToLegacy(ILogger logger, string node);
+
+        [LoggerMessage(2103, LogLevel.Warning, "Report {What} to supernode {Node} failed: {Error}")]
+        public static partial void ReportFailed(ILogger logger, string what, string node, string error);
+    }
+}
+
+/// <summary>Creates <see cref="SupernodeSession"/>s over the shared supernode HTTP client.</summary>
+internal sealed class SupernodeSessionFactory(DfgetHttpClients clients, TimeProvider timeProvider, ILoggerFactory loggerFactory) : ISupernodeSessionFactory
+{
+    private readonly ConcurrentDictionary<string, bool> _legacyOnly = new(StringComparer.OrdinalIgnoreCase);
+
+    public ISupernodeSession Create(IReadOnlyList<SupernodeAddress> nodes, RegistrationInfo info, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(random);
+        return new SupernodeSession(nodes, info, clients.Supernode, _legacyOnly, random, timeProvider, loggerFactory.CreateLogger<SupernodeSession>());
+    }
+}

@@ -1,0 +1,151 @@
+using Dragonfly.Common.Api.Legacy;
+using Dragonfly.Common.Hashing;
+using Dragonfly.Common.Rates;
+using Dragonfly.Dfget.Downloading;
+using Dragonfly.Dfget.Engine;
+using Dragonfly.Dfget.Registration;
+using Dragonfly.Dfget.Tests.Engine;
+using Dragonfly.TestCommon;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dragonfly.Dfget.Tests.Downloading;
+
+public sealed class P2PDownloaderTests : IAsyncLifetime
+{
+    private const int PieceSize = 1024 * 1024;
+    private readonly TempDirectory _dir = new();
+    private readonly DfgetHttpClients _clients = new();
+    private readonly CancellationTokenSource _cts = new(TimeSpan.FromSeconds(60));
+    private PeerPieceServer _peer = null!;
+
+    public async Task InitializeAsync() => _peer = await PeerPieceServer.StartAsync(PieceFetcherTests.MakeContent((PieceSize * 3) + 123), PieceSize);
+
+    public async Task DisposeAsync()
+    {
+        await _peer.DisposeAsync();
+        _clients.Dispose();
+        _cts.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task RunAsync_AllPiecesAvailable_FinishesWithWholeFileAndReportsEachPiece()
+    {
+        var session = Session();
+
+        var (outcome, file) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        (await File.ReadAllBytesAsync(file)).AsSpan(0, _peer.Content.Length).ToArray().Should().Equal(_peer.Content);
+        session.PullReports.First().Should().Be(PullReport.Start);
+        session.PullReports.First().Status.Should().Be(ClientTaskStatus.Start);
+        var pieceReports = session.PullReports.Where(r => r.Range is not null).ToList();
+        pieceReports.Should().HaveCount(4).And.OnlyContain(r => r.Result == ClientPieceResult.SemiSuccess && r.Status == ClientTaskStatus.Running && r.DstId == "127.0.0.1-9-1.000");
+        session.SuccessReports.Select(p => p.PieceNum).Should().BeEquivalentTo(Enumerable.Range(0, 4));
+    }
+
+    [Fact]
+    public async Task RunAsync_WaitOutcomes_BacksOffAndThenContinues()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Wait("cdn not ready"));
+        session.Script.Enqueue(_ => new PullOutcome.Wait("cdn not ready"));
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.PullReports.Skip(1).First().Should().Be(PullReport.Idle);
+    }
+
+    [Fact]
+    public async Task RunAsync_CorruptPieceOnce_ReportsMd5ErrorAndRequeuesAsFailed()
+    {
+        _peer.Behaviour = (num, attempt) => num == 2 && attempt == 1 ? PieceBehaviour.Corrupt : PieceBehaviour.Good;
+        var session = Session();
+
+        var (outcome, file) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.ErrorReports.Should().ContainSingle().Which.Kind.Should().Be(PieceErrorKind.FileMd5NotMatch);
+        session.PullReports.Should().Contain(r => r.Result == ClientPieceResult.Fail && r.Range!.Value.PieceNum == 2);
+        _peer.Attempts[2].Should().Be(2);
+        (await Md5Hex.OfFileAsync(file, _cts.Token)).Should().NotBeNull();
+        (await File.ReadAllBytesAsync(file)).Take(_peer.Content.Length).Should().Equal(_peer.Content);
+    }
+
+    [Fact]
+    public async Task RunAsync_Peer404_ReportsFileNotExist()
+    {
+        _peer.Behaviour = (num, attempt) => num == 0 && attempt == 1 ? PieceBehaviour.NotFound : PieceBehaviour.Good;
+        var session = Session();
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.ErrorReports.Should().ContainSingle().Which.Kind.Should().Be(PieceErrorKind.FileNotExist);
+    }
+
+    [Fact]
+    public async Task RunAsync_PullFailsThenMigrates_ContinuesOnNewSupernode()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Failed(500, "cdn failed"));
+        session.MigrateResult = new RegisterOutcome.Registered(session.DefaultRegistration("10.0.0.2"));
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.MigrateCalls.Should().Be(1);
+        session.PullReports.Count(r => r == PullReport.Start).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task RunAsync_PullFailsAndMigrationFails_FailsWithReason3()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Failed(500, "cdn failed"));
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Failed>().Which.Reason.Should().Be(BackSourceReason.DownloadError);
+        session.MigrateCalls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task RunAsync_PiecesCompleteOutOfOrder_HashesTheWholeFile()
+    {
+        _peer.Delay = num => num == 0 ? TimeSpan.FromMilliseconds(300) : TimeSpan.Zero;
+        var session = Session();
+
+        var (outcome, file, hash) = await RunWithHashAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        hash.Should().Be(Md5Hex.Of(_peer.Content));
+    }
+
+    private ScriptedSupernodeSession Session()
+    {
+        var session = new ScriptedSupernodeSession(_peer.Pieces(), Md5Hex.Of(_peer.Content), _peer.Content.Length, PieceSize);
+        session.RegisterAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return session;
+    }
+
+    private async Task<(P2POutcome Outcome, string File)> RunAsync(ScriptedSupernodeSession session)
+    {
+        var (outcome, path, _) = await RunWithHashAsync(session);
+        return (outcome, path);
+    }
+
+    private async Task<(P2POutcome Outcome, string File, string Hash)> RunWithHashAsync(ScriptedSupernodeSession session)
+    {
+        var path = _dir.Combine(Guid.NewGuid().ToString("N") + ".service");
+        using var file = PieceFile.Create(path);
+        using var hasher = new OrderedFileHasher(file);
+        using var limiter = new DownloadRateLimiter(Rate.Zero);
+        var downloader = new P2PDownloader(new PieceFetcher(_clients, TimeProvider.System), TimeProvider.System, NullLogger<P2PDownloader>.Instance);
+        var context = new P2PContext(session, file, hasher, _peer.Content.Length, new Rate(64 * 1024), limiter, new Random(1), 6, new DownloadStats(), null);
+        var outcome = await downloader.RunAsync(context, _cts.Token);
+        var hash = outcome is P2POutcome.Finished ? await hasher.FinishAsync(_peer.Content.Length, _cts.Token) : string.Empty;
+        return (outcome, path, hash);
+    }
+}

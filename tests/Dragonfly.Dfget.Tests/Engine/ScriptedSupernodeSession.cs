@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using Dragonfly.Common.Api.Legacy;
+using Dragonfly.Common.Nodes;
+using Dragonfly.Common.Pieces;
+using Dragonfly.Dfget.Registration;
+
+namespace Dragonfly.Dfget.Tests.Engine;
+
+/// <summary>
+/// A fake supernode session that schedules like the real one: pieces not yet reported done and not running are handed out,
+/// up to 4 at a time; finished when every piece is reported (SEMISUC). <see cref="Script"/> overrides outcomes in order.
+/// </summary>
+public sealed class ScriptedSupernodeSession : ISupernodeSession
+{
+    private readonly object _gate = new();
+    private readonly HashSet<int> _done = [];
+    private readonly HashSet<int> _running = [];
+
+    public ScriptedSupernodeSession(IReadOnlyList<PieceTask> pieces, string? md5, long sourceLength, int pieceSize)
+    {
+        Pieces = pieces;
+        Md5 = md5;
+        SourceLength = sourceLength;
+        PieceSize = pieceSize;
+    }
+
+    public IReadOnlyList<PieceTask> Pieces { get; set; }
+
+    public string? Md5 { get; set; }
+
+    public long SourceLength { get; }
+
+    public int PieceSize { get; }
+
+    public RegisterOutcome? RegisterResult { get; set; }
+
+    public RegisterOutcome? MigrateResult { get; set; }
+
+    /// <summary>Outcomes returned before scheduling (null entries mean "schedule normally").</summary>
+    public ConcurrentQueue<Func<PullReport, PullOutcome?>> Script { get; } = new();
+
+    public ConcurrentQueue<PullReport> PullReports { get; } = new();
+
+    public ConcurrentQueue<PieceTask> SuccessReports { get; } = new();
+
+    public ConcurrentQueue<(PieceTask Piece, PieceErrorKind Kind, string? RealMd5)> ErrorReports { get; } = new();
+
+    public ConcurrentQueue<DownloadMetricsReport> Metrics { get; } = new();
+
+    public int RegisterCalls { get; private set; }
+
+    public int MigrateCalls { get; private set; }
+
+    public int ServiceDownCalls { get; private set; }
+
+    public SupernodeRegistration? Current { get; private set; }
+
+    public RegistrationInfo? Info { get; set; }
+
+    public SupernodeRegistration DefaultRegistration(string node = "127.0.0.1") =>
+        new(new SupernodeAddress(node, 8002, 1), SupernodeApiKind.Legacy, new string('a', 64), SourceLength, PieceSize, false, null);
+
+    public Task<RegisterOutcome> RegisterAsync(CancellationToken cancellationToken)
+    {
+        RegisterCalls++;
+        var outcome = RegisterResult ?? new RegisterOutcome.Registered(DefaultRegistration());
+        if (outcome is RegisterOutcome.Registered r)
+        {
+            Current = r.Registration;
+        }
+
+        return Task.FromResult(outcome);
+    }
+
+    public Task<RegisterOutcome> MigrateAsync(CancellationToken cancellationToken)
+    {
+        MigrateCalls++;
+        var outcome = MigrateResult ?? new RegisterOutcome.Failed(-100, "no other supernode");
+        if (outcome is RegisterOutcome.Registered r)
+        {
+            Current = r.Registration;
+            lock (_gate)
+            {
+                _running.Clear();
+            }
+        }
+
+        return Task.FromResult(outcome);
+    }
+
+    public Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken)
+    {
+        PullReports.Enqueue(report);
+        lock (_gate)
+        {
+            if (report.Range is { } range)
+            {
+                _running.Remove(range.PieceNum);
+                if (report.Result is ClientPieceResult.SemiSuccess or ClientPieceResult.Success)
+                {
+                    _done.Add(range.PieceNum);
+                }
+            }
+        }
+
+        if (Script.TryDequeue(out var scripted) && scripted(report) is { } forced)
+        {
+            return Task.FromResult(forced);
+        }
+
+        lock (_gate)
+        {
+            if (_done.Count >= Pieces.Count)
+            {
+                return Task.FromResult<PullOutcome>(new PullOutcome.Finished(Md5, PieceLayout.WrappedLength(SourceLength, PieceSize)));
+            }
+
+            var free = Pieces.Where(p => !_done.Contains(p.PieceNum) && !_running.Contains(p.PieceNum)).Take(4 - _running.Count).ToList();
+            if (free.Count == 0)
+            {
+                return Task.FromResult<PullOutcome>(new PullOutcome.Wait("nothing"));
+            }
+
+            foreach (var piece in free)
+            {
+                _running.Add(piece.PieceNum);
+            }
+
+            return Task.FromResult<PullOutcome>(new PullOutcome.Continue(free));
+        }
+    }
+
+    public Task ReportPieceSuccessAsync(PieceTask piece, CancellationToken cancellationToken)
+    {
+        SuccessReports.Enqueue(piece);
+        return Task.CompletedTask;
+    }
+
+    public Task ReportPieceErrorAsync(PieceTask piece, PieceErrorKind kind, string? realMd5, CancellationToken cancellationToken)
+    {
+        ErrorReports.Enqueue((piece, kind, realMd5));
+        return Task.CompletedTask;
+    }
+
+    public Task ServiceDownAsync(CancellationToken cancellationToken)
+    {
+        ServiceDownCalls++;
+        return Task.CompletedTask;
+    }
+
+    public Task ReportMetricsAsync(DownloadMetricsReport report, CancellationToken cancellationToken)
+    {
+        Metrics.Enqueue(report);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Hands out one prepared session and records what was asked.</summary>
+public sealed class FakeSessionFactory(ScriptedSupernodeSession session) : ISupernodeSessionFactory
+{
+    public int Created { get; private set; }
+
+    public IReadOnlyList<SupernodeAddress>? Nodes { get; private set; }
+
+    public RegistrationInfo? Info { get; private set; }
+
+    public ISupernodeSession Create(IReadOnlyList<SupernodeAddress> nodes, RegistrationInfo info, Random random)
+    {
+        Created++;
+        Nodes = nodes;
+        Info = info;
+        session.Info = info;
+        return session;
+    }
+}
+
+/// <summary>A fake uploader launcher returning a fixed port (or null / throwing).</summary>
+public sealed class FakeUploaderLauncher : Dragonfly.Dfget.Uploader.IUploaderLauncher
+{
+    public int? Port { get; set; } = 15001;
+
+    public bool Throw { get; set; }
+
+    public ConcurrentQueue<Dragonfly.Dfget.Uploader.UploaderLaunchRequest> Launches { get; } = new();
+
+    public ConcurrentQueue<(int Port, string TaskFileName, string TaskId)> Finished { get; } = new();
+
+    public Task<int?> EnsureRunningAsync(Dragonfly.Dfget.Uploader.UploaderLaunchRequest request, CancellationToken cancellationToken)
+    {
+        Launches.Enqueue(request);
+        return Throw ? throw new InvalidOperationException("launch failed") : Task.FromResult(Port);
+    }
+
+    public Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken)
+    {
+        Finished.Enqueue((port, taskFileName, taskId));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Resolves a fixed local IP without any socket.</summary>
+public sealed class FixedIpResolver : Dragonfly.Dfget.Engine.ILocalIpResolver
+{
+    public Task<string> ResolveAsync(IReadOnlyList<SupernodeAddress> nodes, CancellationToken cancellationToken) => Task.FromResult("127.0.0.1");
+}
+
+/// <summary>Seeded randoms for repeatable tests.</summary>
+public sealed class SeededRandomFactory : Dragonfly.Dfget.Engine.IRandomFactory
+{
+    public Random Create() => new(42);
+}

@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Sockets;
+using Dragonfly.Common.Api.Legacy;
+using Dragonfly.Common.Nodes;
+using Dragonfly.Dfget.Registration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dragonfly.Dfget.Tests.Registration;
+
+public sealed class SupernodeSessionTests : IDisposable
+{
+    private readonly DfgetHttpClients _clients = new();
+    private readonly CancellationTokenSource _cts = new(TimeSpan.FromSeconds(60));
+
+    public void Dispose()
+    {
+        _clients.Dispose();
+        _cts.Dispose();
+    }
+
+    [Fact]
+    public async Task RegisterAsync_SupernodeWithoutV1TaskRoutes_FallsBackToLegacyProtocol()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        var session = Create([Node(server.Port)]);
+
+        var outcome = await session.RegisterAsync(_cts.Token);
+
+        var registration = outcome.Should().BeOfType<RegisterOutcome.Registered>().Subject.Registration;
+        registration.Api.Should().Be(SupernodeApiKind.Legacy);
+        registration.TaskId.Should().Be(FakeSupernodeServer.TaskId);
+        registration.PieceSize.Should().Be(4194304);
+        server.Requests.Select(r => (r.Method, r.Path)).Should().ContainInOrder(("POST", "/api/v1/tasks"), ("POST", "/peer/registry"));
+        var registry = server.Requests.Single(r => r.Path == "/peer/registry").Body;
+        registry.Should().Contain("\"rawURL\":\"http://origin/a.bin?x=1\"").And.Contain("\"cID\":\"127.0.0.1-1-2.000\"").And.Contain("\"headers\":[\"A: b\"]");
+    }
+
+    [Fact]
+    public async Task PullAsync_Legacy_SendsRawQueryAndParsesPieces()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+
+        var first = await session.PullAsync(PullReport.Start, _cts.Token);
+
+        server.Requests.Last().Query.Should().Be($"?srcCid=127.0.0.1-1-2.000&dstCid=&range=&result=502&status=700&taskId={FakeSupernodeServer.TaskId}");
+        var piece = first.Should().BeOfType<PullOutcome.Continue>().Subject.Pieces.Should().ContainSingle().Subject;
+        piece.OwnerId.Should().Be("cdnnode:127.0.0.1~" + FakeSupernodeServer.TaskId);
+        piece.IsSupernode.Should().BeTrue();
+        piece.Md5!.Value.WrappedLength.Should().Be(105);
+
+        await session.ReportPieceSuccessAsync(piece, _cts.Token);
+        var report = new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId);
+        server.PullCode = 600;
+        var second = await session.PullAsync(report, _cts.Token);
+
+        server.Requests.Should().Contain(r => r.Path == "/peer/piece/suc"
+            && r.Query == $"?taskId={FakeSupernodeServer.TaskId}&cid=127.0.0.1-1-2.000&dstCid=cdnnode:127.0.0.1~{FakeSupernodeServer.TaskId}&pieceRange=0-4194303");
+        server.Requests.Last().Query.Should().Contain($"dstCid=cdnnode:127.0.0.1~{FakeSupernodeServer.TaskId}&range=0-4194303&result=503&status=701");
+        second.Should().BeOfType<PullOutcome.Finished>().Which.WrappedLength.Should().Be(105);
+    }
+
+    [Fact]
+    public async Task PullAsync_LegacyCode500_ReturnsFailedWithCode()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        server.PullCode = 500;
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+
+        var outcome = await session.PullAsync(PullReport.Start, _cts.Token);
+
+        outcome.Should().BeOfType<PullOutcome.Failed>().Which.Code.Should().Be(500);
+    }
+
+    [Fact]
+    public async Task RegisterAsync_V1Supernode_UsesV1Routes()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(server.Port)]);
+
+        var outcome = await session.RegisterAsync(_cts.Token);
+        var pull = await session.PullAsync(PullReport.Start, _cts.Token);
+
+        outcome.Should().BeOfType<RegisterOutcome.Registered>().Which.Registration.Api.Should().Be(SupernodeApiKind.V1);
+        server.Requests.Should().NotContain(r => r.Path == "/peer/registry");
+        var task = server.Requests.Single(r => r.Path == "/api/v1/tasks").Body;
+        task.Should().Contain("\"peerID\":\"host-127.0.0.1-1\"").And.Contain("\"headers\":{\"A\":\"b\"}");
+        var pullRequest = server.Requests.Last();
+        pullRequest.Path.Should().Be($"/api/v1/tasks/{FakeSupernodeServer.TaskId}/pieces");
+        pullRequest.Query.Should().Contain("clientID=127.0.0.1-1-2.000").And.Contain("dfgetTaskStatus=STARTED").And.Contain("pieceResult=INVALID");
+        pull.Should().BeOfType<PullOutcome.Finished>().Which.Md5.Should().Be("0123456789abcdef0123456789abcdef");
+    }
+
+    [Fact]
+    public async Task RegisterAsync_CdnPeerWithPort0_UsesLegacyRegistryEvenOnV1Supernode()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var factory = new SupernodeSessionFactory(_clients, TimeProvider.System, NullLoggerFactory.Instance);
+        var session = factory.Create([Node(server.Port)], new RegistrationInfo
+        {
+            RawUrl = "http://origin/a.bin",
+            TaskUrl = "http://origin/a.bin",
+            Cid = "127.0.0.1-1-2.000",
+            Ip = "127.0.0.1",
+            HostName = "host",
+            Path = "/peer/file/a.bin-1-2.000",
+            Port = 0,
+            Pattern = "cdn",
+        }, new Random(1));
+
+        var outcome = await session.RegisterAsync(_cts.Token);
+
+        outcome.Should().BeOfType<RegisterOutcome.Registered>().Which.Registration.Api.Should().Be(SupernodeApiKind.Legacy);
+        server.Requests.Should().NotContain(r => r.Path.StartsWith("/api/v1/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RegisterAsync_FirstNodeUnreachable_RegistersWithNextNode()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        var session = Create([Node(ClosedPort()), Node(server.Port)]);
+
+        var outcome = await session.RegisterAsync(_cts.Token);
+
+        outcome.Should().BeOfType<RegisterOutcome.Registered>().Which.Registration.Node.Port.Should().Be(server.Port);
+    }
+
+    [Fact]
+    public async Task RegisterAsync_NoNodeReachable_FailsWithTransportCode()
+    {
+        var session = Create([Node(ClosedPort())]);
+
+        var outcome = await session.RegisterAsync(_cts.Token);
+
+        outcome.Should().BeOfType<RegisterOutcome.Failed>().Which.Code.Should().Be(-100);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_NextNodeDiffers_RegistersThere()
+    {
+        await using var first = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        await using var second = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(first.Port), Node(first.Port), Node(second.Port)]);
+        await session.RegisterAsync(_cts.Token);
+
+        var migrated = await session.MigrateAsync(_cts.Token);
+
+        migrated.Should().BeOfType<RegisterOutcome.Registered>().Which.Registration.Node.Port.Should().Be(second.Port);
+        session.Current!.Api.Should().Be(SupernodeApiKind.V1);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_OnlySameNodeLeft_Fails()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        var session = Create([Node(server.Port), Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+
+        var migrated = await session.MigrateAsync(_cts.Token);
+
+        migrated.Should().BeOfType<RegisterOutcome.Failed>();
+    }
+
+    private static SupernodeAddress Node(int port) => new("127.0.0.1", port, 1);
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private ISupernodeSession Create(IReadOnlyList<SupernodeAddress> nodes)
+    {
+        var factory = new SupernodeSessionFactory(_clients, TimeProvider.System, NullLoggerFactory.Instance);
+        return factory.Create(nodes, new RegistrationInfo
+        {
+            RawUrl = "http://origin/a.bin?x=1",
+            TaskUrl = "http://origin/a.bin?x=1",
+            Cid = "127.0.0.1-1-2.000",
+            Ip = "127.0.0.1",
+            HostName = "host",
+            Path = "/peer/file/a.bin-1-2.000",
+            Port = 15001,
+            Headers = ["A: b"],
+        }, new Random(1));
+    }
+}
