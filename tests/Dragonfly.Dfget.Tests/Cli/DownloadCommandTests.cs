@@ -22,6 +22,24 @@ public sealed class DownloadCommandTests
     }
 
     [Fact]
+    public void ResultLines_Registered_PrintsSignAndClientLines()
+    {
+        var result = new DownloadResult
+        {
+            Success = true,
+            Length = 5,
+            Duration = TimeSpan.FromMilliseconds(10),
+            Sign = "76-1795238008.142",
+            LocalIp = "127.0.0.1",
+            Supernode = "127.0.0.1:8002",
+        };
+
+        DownloadCommand.ResultLines(result).Take(2).Should().Equal(
+            "sign:76-1795238008.142",
+            "client:127.0.0.1 connected to node:127.0.0.1:8002");
+    }
+
+    [Fact]
     public void ResultLines_Failure_PrintsCodeReasonAndJsonError()
     {
         var result = new DownloadResult

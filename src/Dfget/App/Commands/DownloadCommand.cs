@@ -64,9 +64,14 @@ public static class DownloadCommand
     public static IEnumerable<string> ResultLines(DownloadResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        if (!string.IsNullOrEmpty(result.Sign))
+        {
+            yield return $"sign:{result.Sign}";
+        }
+
         if (!string.IsNullOrEmpty(result.Supernode))
         {
-            yield return $"connected to node:{result.Supernode}";
+            yield return $"client:{result.LocalIp} connected to node:{result.Supernode}";
         }
 
         var cost = result.Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture);

@@ -320,7 +320,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     {
         try
         {
-            await _launcher.NotifyFinishedAsync(port, ip, taskFileName, registration.TaskId, cid, registration.Node.Host, token).ConfigureAwait(false);
+            await _launcher.NotifyFinishedAsync(port, ip, taskFileName, registration.TaskId, cid, registration.Node.HostPort, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
