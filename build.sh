@@ -53,8 +53,18 @@ need_test_tools() {
     log "warning: some end-to-end tools could not be installed; the tests that need them will fail"
 }
 
+# STYLE.md: time comes from TimeProvider, and nothing blocks on async work. BannedApiAnalyzers is not on the feed,
+# so the banned APIs are checked here.
+check_banned_apis() {
+  local hits
+  hits=$(grep -rnE 'DateTime(Offset)?\.(Utc)?Now|Thread\.Sleep\(|\.Wait\(\)|GetAwaiter\(\)\.GetResult\(\)' src --include='*.cs' || true)
+  if [ -n "$hits" ]; then
+    log "banned APIs in src/ (use TimeProvider, await, Task.Delay):"; echo "$hits" >&2; exit 1
+  fi
+}
+
 build() {
-  need_dotnet; need_nswag
+  need_dotnet; need_nswag; check_banned_apis
   log "building Dragonfly.sln ($CONFIG)"
   dotnet build Dragonfly.sln -c "$CONFIG" -nologo -clp:ErrorsOnly -v:q
 }
