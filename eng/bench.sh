@@ -7,6 +7,9 @@
 # plus the scheduler p99 micro benchmark. Every output's md5 is checked; a wrong file fails the run.
 # Results: docs/benchmarks.md (tables) and docs/benchmarks/loopback.json (raw samples).
 # Knobs: BENCH_REPS (3), BENCH_SIZE_MIB (256), BENCH_BIG_MIB (4096), BENCH_BIG (1), DRAGONFLY_BIN (bin/).
+# Rate limits are lifted (dfget -s, supernode --max-bandwidth): these scenarios measure software overhead, and the
+# original's defaults (20 MB/s per download, 180 MB/s CDN) would measure the limits instead. BENCH_DFGET_ARGS and
+# BENCH_SUPERNODE_ARGS override that.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +19,8 @@ SIZE_MIB="${BENCH_SIZE_MIB:-256}"
 BIG_MIB="${BENCH_BIG_MIB:-4096}"
 WORK="$(mktemp -d /tmp/dragonfly-bench.XXXXXX)"
 RAW="$WORK/samples.jsonl"
+read -r -a DFGET_ARGS <<< "${BENCH_DFGET_ARGS:--s 100G}"
+read -r -a SUPERNODE_ARGS <<< "${BENCH_SUPERNODE_ARGS:---max-bandwidth 100G}"
 TICK=$(getconf CLK_TCK)
 PIDS=()
 : > "$RAW"
@@ -68,7 +73,7 @@ SN_PID=""; SN_PORT=""
 start_supernode() {
   SN_PORT=$(free_port); local dl; dl=$(free_port)
   "$BIN/supernode" --home-dir "$WORK/sn-$1" --advertise-ip 127.0.0.1 --port "$SN_PORT" --download-port "$dl" \
-    > "$WORK/sn-$1.log" 2>&1 &
+    "${SUPERNODE_ARGS[@]}" > "$WORK/sn-$1.log" 2>&1 &
   SN_PID=$!; PIDS+=("$SN_PID")
   wait_http "http://127.0.0.1:$SN_PORT/_ping"
 }
@@ -79,7 +84,7 @@ run_dfget() {
   local name=$1 file=$2; shift 2
   /usr/bin/time -f "%e %U %S %M %x" -o "$WORK/$name.time" \
     "$BIN/dfget" -u "http://127.0.0.1:$ORIGIN_PORT/$file" -o "$WORK/out/$name" -n "127.0.0.1:$SN_PORT" \
-    --home "${DFGET_HOME:-$WORK/home-$name}" --ip 127.0.0.1 --alivetime 120s "$@" > "$WORK/$name.out" 2>&1 || true
+    --home "${DFGET_HOME:-$WORK/home-$name}" --ip 127.0.0.1 --alivetime 120s "${DFGET_ARGS[@]}" "$@" > "$WORK/$name.out" 2>&1 || true
   cat "$WORK/$name.time" | tail -1
 }
 uploader_stats() { # cpu seconds and peak RSS (kB) of the uploaders of the given homes, then stop them
