@@ -126,7 +126,7 @@ case "${1:-build}" in
     publish
     exec "$ROOT/eng/demo.sh" ;;
   bench)
-    apt_install nginx-light time curl
+    apt_install nginx-light time curl docker-registry skopeo umoci
     publish
     exec "$ROOT/eng/bench.sh" "${@:2}" ;;
   *) echo "usage: $0 [build|test|demo|bench]" >&2; exit 2 ;;

@@ -185,3 +185,8 @@ fi
 SCHED=$(dotnet run -c Release --project "$ROOT/bench/Dragonfly.Benchmarks" -- scheduler-p99 20000 2>/dev/null | tail -1 || echo "scheduler bench failed")
 
 python3 "$ROOT/eng/bench-report.py" "$RAW" "$ROOT/docs" "$SIZE_MIB" "$BIG_MIB" "$SCHED"
+
+# ---- supernode and dfdaemon figures (appended to the same report) ----------------------------------------------
+if [ "${BENCH_COMPONENTS:-1}" = 1 ]; then
+  { echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-supernode.sh"; echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-dfdaemon.sh"; } >> "$ROOT/docs/benchmarks.md"
+fi
