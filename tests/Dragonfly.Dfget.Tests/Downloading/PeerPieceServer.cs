@@ -19,6 +19,8 @@ public enum PieceBehaviour
     NotFound,
     Truncate,
     ServerError,
+    BadTail,
+    TrailingBytes,
 }
 
 /// <summary>A real Kestrel uploader on 127.0.0.1:0 serving wrapped pieces of <see cref="Content"/> at <c>/peer/file/{name}</c>.</summary>
@@ -120,6 +122,12 @@ public sealed class PeerPieceServer : IAsyncDisposable
                 return;
             case PieceBehaviour.Corrupt:
                 wrapped[PieceFrame.HeadLength] ^= 0xFF;
+                break;
+            case PieceBehaviour.BadTail:
+                wrapped[^1] = 0x00;
+                break;
+            case PieceBehaviour.TrailingBytes:
+                wrapped = [.. wrapped, 0x7F];
                 break;
             case PieceBehaviour.Truncate:
                 context.Response.StatusCode = 206;

@@ -116,6 +116,20 @@ public sealed class PieceFetcherTests : IAsyncLifetime
         result.Should().BeOfType<PieceFetchResult.Failed>();
     }
 
+    [Theory]
+    [InlineData(PieceBehaviour.BadTail)]
+    [InlineData(PieceBehaviour.TrailingBytes)]
+    public async Task FetchAsync_WrongTailOrTrailingBytes_ReturnsFailed(PieceBehaviour behaviour)
+    {
+        _peer.Behaviour = (_, _) => behaviour;
+        using var file = PieceFile.Create(_dir.Combine("t.service"));
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+
+        var result = await fetcher.FetchAsync(_peer.Pieces()[0], Target(file), _cts.Token);
+
+        result.Should().BeOfType<PieceFetchResult.Failed>().Which.Message.Should().Contain("tail");
+    }
+
     [Fact]
     public async Task FetchAsync_ServerError_ReturnsFailed()
     {

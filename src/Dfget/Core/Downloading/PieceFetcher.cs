@@ -20,7 +20,7 @@ public sealed record PieceFetchTarget(PieceFile File, long SourceLength, Rate Mi
 /// </summary>
 public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProvider)
 {
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = 512 * 1024;
 
     public async Task<PieceFetchResult> FetchAsync(PieceTask piece, PieceFetchTarget target, CancellationToken cancellationToken)
     {
@@ -129,12 +129,13 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
 
             await target.Limiter.AcquireAsync(PieceFrame.HeadLength, cancellationToken).ConfigureAwait(false);
 
-            // Content: streamed to its offset; the tail byte follows.
+            // Content: read in large chunks (fewer hash calls, limiter waits and file writes per piece) and written to its
+            // offset; then exactly one tail byte and the end of the body.
             long written = 0;
-            var tailSeen = false;
-            while (true)
+            while (written < contentLength)
             {
-                var read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
+                var want = (int)Math.Min(ChunkSize, contentLength - written);
+                var read = await ReadAtLeastAsync(body, buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -142,34 +143,34 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
 
                 await target.Limiter.AcquireAsync(read, cancellationToken).ConfigureAwait(false);
                 md5.AppendData(buffer, 0, read);
-                var contentPart = (int)Math.Min(read, contentLength - written);
-                if (contentPart > 0)
+                var writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                if (writeResult is not null)
                 {
-                    var writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, contentPart), cancellationToken).ConfigureAwait(false);
-                    if (writeResult is not null)
-                    {
-                        return writeResult;
-                    }
-
-                    written += contentPart;
+                    return writeResult;
                 }
 
-                var rest = read - contentPart;
-                if (rest > 0)
+                written += read;
+                if (read < want)
                 {
-                    if (tailSeen || rest > 1 || buffer[contentPart] != PieceFrame.Tail)
-                    {
-                        return new PieceFetchResult.Failed($"piece {piece.PieceNum}: bad tail or trailing bytes");
-                    }
-
-                    tailSeen = true;
+                    break;
                 }
             }
 
-            if (written < contentLength || !tailSeen)
+            var tail = written == contentLength
+                ? await ReadAtLeastAsync(body, buffer.AsMemory(0, 2), cancellationToken).ConfigureAwait(false)
+                : 0;
+            if (written < contentLength || tail == 0)
             {
-                return new PieceFetchResult.Failed($"piece {piece.PieceNum}: truncated body ({written + (tailSeen ? 1 : 0) + PieceFrame.HeadLength} of {contentLength + PieceFrame.Overhead} bytes)");
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum}: truncated body ({written + PieceFrame.HeadLength} of {contentLength + PieceFrame.Overhead} bytes)");
             }
+
+            if (tail > 1 || buffer[0] != PieceFrame.Tail)
+            {
+                return new PieceFetchResult.Failed($"piece {piece.PieceNum}: bad tail or trailing bytes");
+            }
+
+            await target.Limiter.AcquireAsync(PieceFrame.TailLength, cancellationToken).ConfigureAwait(false);
+            md5.AppendData(buffer, 0, PieceFrame.TailLength);
 
             var real = Convert.ToHexStringLower(md5.GetHashAndReset());
             if (piece.Md5 is { } pieceMd5 && !string.IsNullOrEmpty(pieceMd5.Md5) && !string.Equals(real, pieceMd5.Md5, StringComparison.OrdinalIgnoreCase))
