@@ -62,7 +62,7 @@ if big:
         "| peer | wall s | client peak RSS MB | uploader peak RSS MB | supernode peak RSS MB |",
         "| --- | --- | --- | --- | --- |",
     ] + [f"| {s['rep']} | {s['wall']:.1f} | {s['client_rss_kb']/1024:.0f} | {s['uploader_rss_kb']/1024:.0f} | {s['supernode_rss_kb']/1024:.0f} |" for s in big] + [""]
-lines += ["## Scheduler", "", sched, "", "Raw samples: [benchmarks/loopback.json](benchmarks/loopback.json).", ""]
+lines += ["## Scheduler", "", sched, "", "Raw samples: [benchmarks/loopback.json](benchmarks/loopback.json). Where the time goes: [design/performance.md](design/performance.md).", ""]
 open(os.path.join(docs, "benchmarks.md"), "w").write("\n".join(lines))
 json.dump(samples, open(os.path.join(docs, "benchmarks", "loopback.json"), "w"), indent=1)
 print("\n".join(lines))
