@@ -7,11 +7,11 @@ using Dragonfly.Common.Errors;
 namespace Dragonfly.Supernode.Api;
 
 /// <summary>
-/// The legacy surface's single exception→response mapper (§1.3): an <see cref="ApiException"/> keeps its status; every
-/// other failure, including <see cref="DragonflyException"/>s, is HTTP 500 <c>{"code":500,"message":"..."}</c> with the
-/// original's message shape (<c>raw url: notaurl: {"Code":2,"Msg":"invalid value"}</c>).
+/// Catches what an endpoint of one API surface throws and answers with that surface's error body; the mapping itself is
+/// the surface's (<see cref="LegacyErrorFilter"/>, <see cref="V1ErrorFilter"/>). A request the client abandoned is not
+/// answered.
 /// </summary>
-internal sealed class LegacyErrorFilter(ILogger<LegacyErrorFilter> logger) : IEndpointFilter
+internal abstract class SurfaceErrorFilter(ILogger logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -23,11 +23,23 @@ internal sealed class LegacyErrorFilter(ILogger<LegacyErrorFilter> logger) : IEn
         }
         catch (Exception e) when (!context.HttpContext.RequestAborted.IsCancellationRequested)
         {
-            var (status, body) = Map(e);
+            var (status, body) = MapException(e);
             ApiLog.RequestFailed(logger, context.HttpContext.Request.Path, status, body.Message ?? string.Empty);
             return ApiJson.Json(body, status);
         }
     }
+
+    protected abstract (int Status, ErrorResponse Body) MapException(Exception e);
+}
+
+/// <summary>
+/// The legacy surface's single exception→response mapper (§1.3): an <see cref="ApiException"/> keeps its status; every
+/// other failure, including <see cref="DragonflyException"/>s, is HTTP 500 <c>{"code":500,"message":"..."}</c> with the
+/// original's message shape (<c>raw url: notaurl: {"Code":2,"Msg":"invalid value"}</c>).
+/// </summary>
+internal sealed class LegacyErrorFilter(ILogger<LegacyErrorFilter> logger) : SurfaceErrorFilter(logger)
+{
+    protected override (int Status, ErrorResponse Body) MapException(Exception e) => Map(e);
 
     internal static (int Status, ErrorResponse Body) Map(Exception e) => e switch
     {
@@ -45,23 +57,9 @@ internal sealed class LegacyErrorFilter(ILogger<LegacyErrorFilter> logger) : IEn
 /// invalid input 400, unknown id 404, task id conflict 409 (code 606), url not reachable 404 (code 607), authentication
 /// required 500 (code 608), oversize body 413, anything else 500.
 /// </summary>
-internal sealed class V1ErrorFilter(ILogger<V1ErrorFilter> logger) : IEndpointFilter
+internal sealed class V1ErrorFilter(ILogger<V1ErrorFilter> logger) : SurfaceErrorFilter(logger)
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(next);
-        try
-        {
-            return await next(context).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!context.HttpContext.RequestAborted.IsCancellationRequested)
-        {
-            var (status, body) = Map(e);
-            ApiLog.RequestFailed(logger, context.HttpContext.Request.Path, status, body.Message ?? string.Empty);
-            return ApiJson.Json(body, status);
-        }
-    }
+    protected override (int Status, ErrorResponse Body) MapException(Exception e) => Map(e);
 
     internal static (int Status, ErrorResponse Body) Map(Exception e)
     {
