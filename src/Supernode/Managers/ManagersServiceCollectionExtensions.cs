@@ -35,7 +35,10 @@ public static class ManagersServiceCollectionExtensions
             return value;
         });
         services.TryAddSingleton<TrackerMetrics>();
-        services.TryAddSingleton<ISchedulerMgr>(sp => new SchedulerMgr(sp.GetRequiredService<TrackerOptions>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
+        services.TryAddSingleton<ISchedulerMgr>(sp => new SchedulerMgr(
+            sp.GetRequiredService<TrackerOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<Func<Random>>()?.Invoke() ?? new Random()));
         services.TryAddSingleton<IProgressMgr, ProgressMgr>();
         services.TryAddSingleton<ITaskMgr, TaskMgr>();
         services.TryAddSingleton<IPeerMgr, PeerMgr>();

@@ -146,10 +146,14 @@ public sealed class SchedulerMgr : ISchedulerMgr
 
     private void Shuffle(Span<int> pieces)
     {
-        for (var i = pieces.Length - 1; i > 0; i--)
+        // Pulls of different tasks run concurrently and share this Random, which is not thread-safe.
+        lock (_random)
         {
-            var j = _random.Next(i + 1);
-            (pieces[i], pieces[j]) = (pieces[j], pieces[i]);
+            for (var i = pieces.Length - 1; i > 0; i--)
+            {
+                var j = _random.Next(i + 1);
+                (pieces[i], pieces[j]) = (pieces[j], pieces[i]);
+            }
         }
     }
 
