@@ -34,15 +34,6 @@ public static class DfgetCommandLine
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(context);
-        using var parser = new Parser(settings =>
-        {
-            settings.AllowMultiInstance = true;
-            settings.CaseSensitive = true;
-            settings.HelpWriter = null;
-            settings.AutoVersion = false;
-            settings.EnableDashDash = true;
-        });
-
         var list = args.ToList();
         if (list.Count > 0 && list[0] is not ("server" or "version" or "help") && list.Any(a => a is "--help" or "-h"))
         {
@@ -52,9 +43,16 @@ public static class DfgetCommandLine
         }
 
         var normalized = ArgumentNormalizer.Normalize(list);
-        var result = parser.ParseArguments<DownloadVerb, ServerVerb, VersionVerb>(normalized);
         try
         {
+            // The usual download skips CommandLineParser's reflection (start-up time); anything unusual goes through it.
+            if (DownloadFlagsFastPath.TryParse(normalized) is { } download)
+            {
+                return new ParsedCommand.Download(DownloadRequestBinder.Bind(download, context));
+            }
+
+            using var parser = CreateParser();
+            var result = parser.ParseArguments<DownloadVerb, ServerVerb, VersionVerb>(normalized);
             return result.MapResult(
                 (DownloadVerb d) => (ParsedCommand)new ParsedCommand.Download(DownloadRequestBinder.Bind(d, context)),
                 (ServerVerb s) => new ParsedCommand.Server(ServerOptionsBinder.Bind(s, context)),
@@ -66,6 +64,26 @@ public static class DfgetCommandLine
             return new ParsedCommand.Invalid(e.Message);
         }
     }
+
+    /// <summary>CommandLineParser's reading of download arguments (after <see cref="ArgumentNormalizer"/>); null when it reports errors.</summary>
+    internal static DownloadVerb? ParseDownloadWithCommandLineParser(IEnumerable<string> normalized)
+    {
+        using var parser = CreateParser();
+        return parser.ParseArguments<DownloadVerb, ServerVerb, VersionVerb>(normalized).MapResult(
+            (DownloadVerb d) => d,
+            (ServerVerb _) => null,
+            (VersionVerb _) => null,
+            _ => (DownloadVerb?)null);
+    }
+
+    private static Parser CreateParser() => new(settings =>
+    {
+        settings.AllowMultiInstance = true;
+        settings.CaseSensitive = true;
+        settings.HelpWriter = null;
+        settings.AutoVersion = false;
+        settings.EnableDashDash = true;
+    });
 
     private static ParsedCommand FromErrors(ParserResult<object> result, IEnumerable<Error> errors)
     {
