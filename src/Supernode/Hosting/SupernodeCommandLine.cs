@@ -27,7 +27,7 @@ public static class SupernodeCommandLine
         ArgumentNullException.ThrowIfNull(run);
         stdout ??= Console.Out;
         stderr ??= Console.Error;
-        var parsed = Parse(args, stdout, stderr, File.Exists, File.ReadAllText);
+        var parsed = Parse(args, stdout, stderr, File.Exists, File.ReadAllText, Environment.GetEnvironmentVariable);
         if (parsed.Options is null)
         {
             return parsed.ExitCode;
@@ -54,8 +54,13 @@ public static class SupernodeCommandLine
         }
     }
 
-    /// <summary>Parses the command line. File access is injected so tests need no real <c>/etc</c>.</summary>
-    public static ParseResult Parse(string[] args, TextWriter stdout, TextWriter stderr, Func<string, bool> fileExists, Func<string, string> readFile)
+    /// <summary>
+    /// Parses the command line. File and environment access are injected so tests need no real <c>/etc</c>. Settings apply
+    /// in order: defaults, the YAML file, <c>SUPERNODE_*</c> environment variables, then the command line's flags.
+    /// </summary>
+    public static ParseResult Parse(
+        string[] args, TextWriter stdout, TextWriter stderr, Func<string, bool> fileExists, Func<string, string> readFile,
+        Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
@@ -65,6 +70,14 @@ public static class SupernodeCommandLine
 
         var hostArgs = args.Where(IsHostArg).ToArray();
         var ownArgs = args.Where(a => !IsHostArg(a)).ToArray();
+        var fromEnvironment = FlagsFromEnvironment(ownArgs, environment);
+        if (fromEnvironment.Error is { } envError)
+        {
+            stderr.WriteLine($"supernode: {envError}");
+            return new ParseResult(null, ExitConfig, hostArgs);
+        }
+
+        ownArgs = [.. fromEnvironment.Flags, .. ownArgs];
 
         using var parser = new Parser(s =>
         {
@@ -91,7 +104,8 @@ public static class SupernodeCommandLine
 
             var sentence = SentenceBuilder.Create();
             var messages = notParsed.Errors.Select(e => sentence.FormatError(e)).Where(m => m.Length > 0);
-            stderr.WriteLine($"supernode: {string.Join("; ", messages)} (see 'supernode --help')");
+            var fromEnv = fromEnvironment.Flags.Count == 0 ? string.Empty : $" (with flags from the environment: {string.Join(' ', fromEnvironment.Flags)})";
+            stderr.WriteLine($"supernode: {string.Join("; ", messages)}{fromEnv} (see 'supernode --help')");
             return new ParseResult(null, ExitUsage, hostArgs);
         }
 
@@ -157,6 +171,60 @@ public static class SupernodeCommandLine
                "  (none)          run the supernode" + Environment.NewLine +
                "  version         print the version" + Environment.NewLine +
                "  config default  print the default configuration (YAML)";
+    }
+
+    /// <summary>The prefix of the environment variables that stand for run flags: <c>--download-port</c> is <c>SUPERNODE_DOWNLOAD_PORT</c>.</summary>
+    public const string EnvironmentPrefix = "SUPERNODE_";
+
+    /// <summary>
+    /// The run flags that <c>SUPERNODE_*</c> variables set, as command-line flags (so they get the flags' parsing and
+    /// validation), for every flag the command line does not give itself. Only for the run command: <c>version</c> and
+    /// <c>config default</c> ignore the environment. A switch takes <c>true</c> or <c>false</c>.
+    /// </summary>
+    internal static (IReadOnlyList<string> Flags, string? Error) FlagsFromEnvironment(string[] args, Func<string, string?>? environment)
+    {
+        if (environment is null || (args.Length > 0 && !args[0].StartsWith('-')))
+        {
+            return ([], null);
+        }
+
+        var flags = new List<string>();
+        foreach (var property in typeof(RunVerb).GetProperties())
+        {
+            if (property.GetCustomAttributes(typeof(OptionAttribute), inherit: false).FirstOrDefault() is not OptionAttribute option)
+            {
+                continue;
+            }
+
+            var name = option.LongName;
+            var given = args.Any(a => a == "--" + name || a.StartsWith("--" + name + "=", StringComparison.Ordinal)
+                || (option.ShortName.Length > 0 && a == "-" + option.ShortName));
+            var variable = EnvironmentPrefix + name.ToUpperInvariant().Replace('-', '_');
+            var value = environment(variable);
+            if (given || string.IsNullOrEmpty(value))
+            {
+                continue;
+            }
+
+            if (property.PropertyType == typeof(bool))
+            {
+                if (!bool.TryParse(value, out var on))
+                {
+                    return ([], $"invalid configuration: {variable}={value}: use true or false");
+                }
+
+                if (on)
+                {
+                    flags.Add("--" + name);
+                }
+            }
+            else
+            {
+                flags.Add($"--{name}={value}");
+            }
+        }
+
+        return (flags, null);
     }
 
     private static bool IsHostArg(string arg) =>

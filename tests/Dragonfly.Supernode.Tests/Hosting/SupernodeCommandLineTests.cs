@@ -184,3 +184,76 @@ public sealed class SupernodeCommandLineTests
     private SupernodeCommandLine.ParseResult Parse(params string[] args) =>
         SupernodeCommandLine.Parse(args, _out, _err, _files.ContainsKey, p => _files[p]);
 }
+
+public class SupernodeCommandLineEnvironmentTests
+{
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+    private readonly Dictionary<string, string> _env = new(StringComparer.Ordinal);
+
+    [Fact]
+    public void Parse_EnvironmentVariables_SetFlagsTheCommandLineOmits()
+    {
+        _env["SUPERNODE_DOWNLOAD_PORT"] = "9101";
+        _env["SUPERNODE_HOME_DIR"] = "/tmp/sn-env";
+        _env["SUPERNODE_TASK_EXPIRE_TIME"] = "5m";
+        _env["SUPERNODE_DEBUG"] = "true";
+
+        var options = Parse().Options!;
+
+        options.DownloadPort.Should().Be(9101);
+        options.HomeDir.Should().Be("/tmp/sn-env");
+        options.TaskExpireTime.Should().Be(TimeSpan.FromMinutes(5));
+        options.Debug.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Parse_FlagAndEnvironment_FlagWins()
+    {
+        _env["SUPERNODE_PORT"] = "9102";
+        _env["SUPERNODE_DEBUG"] = "true";
+
+        var options = Parse("--port", "9103", "-D").Options!;
+
+        options.ListenPort.Should().Be(9103);
+        options.Debug.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Parse_BadEnvironmentValue_FailsNamingTheVariable()
+    {
+        _env["SUPERNODE_DEBUG"] = "maybe";
+
+        var result = Parse();
+
+        result.Options.Should().BeNull();
+        result.ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
+        _err.ToString().Should().Contain("SUPERNODE_DEBUG=maybe");
+    }
+
+    [Fact]
+    public void Parse_EnvironmentValueRejectedByValidation_ExitsWithConfigError()
+    {
+        _env["SUPERNODE_PORT"] = "99999";
+
+        var result = Parse();
+
+        result.Options.Should().BeNull();
+        result.ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
+        _err.ToString().Should().Contain("port");
+    }
+
+    [Fact]
+    public void Parse_VersionCommand_IgnoresEnvironment()
+    {
+        _env["SUPERNODE_PORT"] = "not-a-number";
+
+        var result = Parse("version");
+
+        result.ExitCode.Should().Be(SupernodeCommandLine.ExitOk);
+        _out.ToString().Should().StartWith("supernode version");
+    }
+
+    private SupernodeCommandLine.ParseResult Parse(params string[] args) =>
+        SupernodeCommandLine.Parse(args, _out, _err, _ => false, _ => string.Empty, name => _env.GetValueOrDefault(name));
+}
