@@ -18,10 +18,8 @@ cleanup() {
 trap cleanup EXIT
 for t in docker-registry skopeo umoci; do command -v "$t" >/dev/null || { echo "$t is required" >&2; exit 1; }; done
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 200); do curl -sS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "timed out: $1" >&2; return 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f (%.2f–%.2f)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
 
 REG=$(free_port)
@@ -32,7 +30,7 @@ storage: { filesystem: { rootdirectory: $WORK/store } }
 http: { addr: 127.0.0.1:$REG }
 YML
 docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 & PIDS+=($!)
-wait_http "http://127.0.0.1:$REG/v2/"
+wait_http "http://127.0.0.1:$REG/v2/" any
 
 echo "==> building a one-layer image with a ${LAYER_MIB} MiB layer" >&2
 umoci init --layout "$WORK/oci" && umoci new --image "$WORK/oci:big"
@@ -51,20 +49,20 @@ PY
 
 SN=$(free_port); DL=$(free_port)
 "$BIN/supernode" --home-dir "$WORK/sn" --advertise-ip 127.0.0.1 --port "$SN" --download-port "$DL" > "$WORK/sn.log" 2>&1 & PIDS+=($!)
-wait_http "http://127.0.0.1:$SN/_ping"
+wait_http "http://127.0.0.1:$SN/_ping" any
 
 DD_PID=""; DD_PORT=""
 start_dfdaemon() {
   DD_PORT=$(free_port)
   "$BIN/dfdaemon" --port "$DD_PORT" --registry "http://127.0.0.1:$REG" --node "127.0.0.1:$SN" --workHome "$WORK/dd-$1" \
     --ratelimit 1G > "$WORK/dd-$1.log" 2>&1 &
-  DD_PID=$!; PIDS+=("$DD_PID"); wait_http "http://127.0.0.1:$DD_PORT/v2/"
+  DD_PID=$!; PIDS+=("$DD_PID"); wait_http "http://127.0.0.1:$DD_PORT/v2/" any
 }
 stop_dfdaemon() { pkill -f "dfget server .*$WORK/dd-$1" 2>/dev/null || true; kill "$DD_PID" 2>/dev/null || true; wait "$DD_PID" 2>/dev/null || true; }
 pull() { # registry-host:port dest -> seconds
   local t0 t1; rm -rf "$2"; t0=$(now)
   skopeo copy -q --src-tls-verify=false "docker://$1/bench/big:1" "oci:$2:big" >/dev/null
-  t1=$(now); elapsed "$t0" "$t1"
+  t1=$(now); elapsed "$t0" "$t1" 2
 }
 
 for rep in $(seq 1 "$REPS"); do pull "127.0.0.1:$REG" "$WORK/out-direct" >> "$WORK/direct.txt"; echo >> "$WORK/direct.txt"; done

@@ -10,31 +10,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${DRAGONFLY_BIN:-$ROOT/bin}"
 WORK="$(mktemp -d /tmp/dragonfly-snbench.XXXXXX)"
-TICK=$(getconf CLK_TCK)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-cpu_of() { awk -v t="$TICK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
 
 ORIGIN_PORT=$(free_port)
-mkdir -p "$WORK/www"
-cat > "$WORK/nginx.conf" <<NGINX
-daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log; worker_processes 1;
-events {}
-http { access_log off; sendfile on;
-  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root $WORK/www; } }
-NGINX
-echo ok > "$WORK/www/ready.txt"
+ORIGIN_PID=$(start_origin "$WORK" "$ORIGIN_PORT"); PIDS+=("$ORIGIN_PID")
 head -c $((32 * 1024 * 1024)) /dev/urandom > "$WORK/www/f32m.bin"
 head -c $((1024 * 1024 * 1024)) /dev/urandom > "$WORK/www/f1g.bin"
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-wait_http "http://127.0.0.1:$ORIGIN_PORT/ready.txt"
 
 SN_PID=""; SN_PORT=""; DL_PORT=""
 start_supernode() {

@@ -21,7 +21,6 @@ WORK="$(mktemp -d /tmp/dragonfly-bench.XXXXXX)"
 RAW="$WORK/samples.jsonl"
 read -r -a DFGET_ARGS <<< "${BENCH_DFGET_ARGS:--s 100G}"
 read -r -a SUPERNODE_ARGS <<< "${BENCH_SUPERNODE_ARGS:---max-bandwidth 100G}"
-TICK=$(getconf CLK_TCK)
 PIDS=()
 : > "$RAW"
 
@@ -34,36 +33,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "timed out: $1" >&2; return 1; }
-cpu_of() { awk -v t="$TICK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-hwm_kb() { awk '/VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-now() { date +%s.%N; }
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
 sample() { echo "$1" >> "$RAW"; }
 
 # ---- origin ---------------------------------------------------------------------------------------------------
 ORIGIN_PORT=$(free_port)
-mkdir -p "$WORK/www"
-cat > "$WORK/nginx.conf" <<NGINX
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-worker_processes 1;
-events {}
-http {
-  log_format bytes '\$status \$body_bytes_sent \$request';
-  access_log $WORK/access.log bytes;
-  sendfile on;
-  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root $WORK/www; }
-}
-NGINX
-echo ok > "$WORK/www/ready.txt"
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-wait_http "http://127.0.0.1:$ORIGIN_PORT/ready.txt"
+ORIGIN_PID=$(start_origin "$WORK" "$ORIGIN_PORT"); PIDS+=("$ORIGIN_PID")
 origin_bytes() { awk -v p="/$1" '$4 == p { s += $2 } END { print s + 0 }' "$WORK/access.log"; }
 
 make_file() { head -c "$(( $2 * 1024 * 1024 ))" /dev/urandom > "$WORK/www/$1"; md5sum "$WORK/www/$1" | cut -d' ' -f1; }

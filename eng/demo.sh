@@ -16,16 +16,13 @@ cleanup() {
   pkill -f "dfget server .*$WORK" 2>/dev/null || true
   for _ in $(seq 1 50); do pgrep -f "dfget server .*$WORK" >/dev/null || break; sleep 0.1; done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  if [ -f "$WORK/nginx.pid" ]; then kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   if [ -n "${DEMO_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; return 1; }
-
-command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; exit 1; }
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
 
 ORIGIN_PORT=$(free_port); API_PORT=$(free_port); DL_PORT=$(free_port)
 mkdir -p "$WORK/www" "$WORK/sn" "$WORK/out"
@@ -33,25 +30,7 @@ echo "==> generating a ${SIZE_MIB} MiB file"
 head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom > "$WORK/www/demo.bin"
 SRC_MD5=$(md5sum "$WORK/www/demo.bin" | cut -d' ' -f1)
 
-cat > "$WORK/nginx.conf" <<NGINX
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events {}
-http {
-  log_format bytes '\$status \$body_bytes_sent \$request';
-  access_log $WORK/access.log bytes;
-  client_body_temp_path $WORK;
-  proxy_temp_path $WORK;
-  fastcgi_temp_path $WORK;
-  uwsgi_temp_path $WORK;
-  scgi_temp_path $WORK;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root $WORK/www; }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-echo ok > "$WORK/www/ready.txt"
-wait_http "http://127.0.0.1:$ORIGIN_PORT/ready.txt"
+ORIGIN_PID=$(start_origin "$WORK" "$ORIGIN_PORT"); PIDS+=("$ORIGIN_PID")
 
 echo "==> starting supernode on :$API_PORT (download port :$DL_PORT)"
 "$BIN/supernode" --home-dir "$WORK/sn" --advertise-ip 127.0.0.1 --port "$API_PORT" --download-port "$DL_PORT" \

@@ -1,0 +1,49 @@
+# Shared helpers of the eng/ scripts (demo and benchmarks). Source it; it defines functions only.
+
+# A free TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# Waits up to 10 s for URL to answer 2xx; with a second argument "any", any HTTP answer will do.
+wait_http() {
+  local fail=-f; [ "${2:-}" = any ] && fail=
+  for _ in $(seq 1 200); do curl $fail -sS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "timed out waiting for $1" >&2; return 1
+}
+
+now() { date +%s.%N; }
+
+# Seconds from $1 to $2 (timestamps of now), with ${3:-3} decimals.
+elapsed() { awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN { printf "%.*f", d, b - a }'; }
+
+# CPU seconds (user + system) a process has used so far; 0 when it is gone.
+cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# Peak resident set of a process in kB; 0 when it is gone.
+hwm_kb() { awk '/VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# Starts an nginx origin serving DIR/www on 127.0.0.1:PORT with its files under DIR, logging "status bytes request"
+# lines to DIR/access.log; prints nginx's pid. Usage: start_origin DIR PORT
+start_origin() {
+  local dir=$1 port=$2
+  command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; return 1; }
+  mkdir -p "$dir/www"
+  cat > "$dir/nginx.conf" <<NGINX
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log;
+worker_processes 1;
+events {}
+http {
+  log_format bytes '\$status \$body_bytes_sent \$request';
+  access_log $dir/access.log bytes;
+  sendfile on;
+  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
+  server { listen 127.0.0.1:$port; root $dir/www; }
+}
+NGINX
+  echo ok > "$dir/www/ready.txt"
+  nginx -c "$dir/nginx.conf" > /dev/null 2>&1 &
+  local pid=$!
+  wait_http "http://127.0.0.1:$port/ready.txt" >&2 || return 1
+  echo "$pid"
+}
