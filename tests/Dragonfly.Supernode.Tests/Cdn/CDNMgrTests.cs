@@ -399,6 +399,33 @@ public sealed class CDNMgrTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Trigger_LaterPieceWrittenFirst_IsReportedAndServedOnlyAfterTheEarlierOne()
+    {
+        var file = _origin.AddFile("/order.bin", TenMiB, seed: 5);
+        HeldFirstPieceStore? held = null;
+        using var cdn = new CdnTestHarness(_home.Path, wrapStore: inner => held = new HeldFirstPieceStore(inner));
+        var spec = CdnTestHarness.Spec(_origin.Url("/order.bin"), TenMiB);
+
+        var run = cdn.Mgr.TriggerAsync(spec);
+        while (Volatile.Read(ref held!.LaterWrites) == 0)
+        {
+            await Task.Delay(10, _timeout.Token);
+        }
+
+        // Piece 1 is being (or has been) written while piece 0 is held: nothing may be reported or served yet.
+        await Task.Delay(100, _timeout.Token);
+        cdn.Observer.Pieces.Should().BeEmpty();
+        (await cdn.Mgr.GetViewAsync(spec.TaskId, _timeout.Token)).Should().Be(new CdnFileView(0, false));
+
+        held.Release();
+        var result = await run.WaitAsync(_timeout.Token);
+        result.Success.Should().BeTrue(result.Error);
+        result.RealMd5.Should().Be(file.Md5());
+        cdn.Observer.Pieces.Select(p => p.PieceNum).Should().Equal(0, 1, 2);
+        (await cdn.Mgr.GetViewAsync(spec.TaskId, _timeout.Token)).Should().Be(new CdnFileView(10485775, true));
+    }
+
+    [Fact]
     public async Task VerifyPieceAsync_CorruptedPiece_ReportsOnlyThatPieceBad()
     {
         _origin.AddFile("/test.bin", TenMiB);
@@ -485,16 +512,13 @@ public sealed class CDNMgrTests : IAsyncLifetime
 }
 
 /// <summary>Fails every write after the first <c>failAfterWrites</c> with ENOSPC, like a full disk.</summary>
-internal sealed class FullDiskPieceStore(IPieceStore inner, int failAfterWrites) : IPieceStore
+/// <summary>An <see cref="IPieceStore"/> that forwards everything to another; tests override the data writes.</summary>
+internal class DelegatingPieceStore(IPieceStore inner) : IPieceStore
 {
-    private int _writes;
-
     public string DataPath(Common.Ids.TaskId taskId) => inner.DataPath(taskId);
 
-    public ValueTask WriteAsync(Common.Ids.TaskId taskId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        Interlocked.Increment(ref _writes) > failAfterWrites
-            ? throw new IOException("No space left on device")
-            : inner.WriteAsync(taskId, offset, data, cancellationToken);
+    public virtual ValueTask WriteAsync(Common.Ids.TaskId taskId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        inner.WriteAsync(taskId, offset, data, cancellationToken);
 
     public ValueTask<int> ReadAsync(Common.Ids.TaskId taskId, long offset, Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReadAsync(taskId, offset, buffer, cancellationToken);
 
@@ -517,4 +541,38 @@ internal sealed class FullDiskPieceStore(IPieceStore inner, int failAfterWrites)
     public IEnumerable<Common.Ids.TaskId> EnumerateTasks() => inner.EnumerateTasks();
 
     public long AvailableFreeSpace() => inner.AvailableFreeSpace();
+}
+
+internal sealed class FullDiskPieceStore(IPieceStore inner, int failAfterWrites) : DelegatingPieceStore(inner)
+{
+    private int _writes;
+
+    public override ValueTask WriteAsync(Common.Ids.TaskId taskId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        Interlocked.Increment(ref _writes) > failAfterWrites
+            ? throw new IOException("No space left on device")
+            : base.WriteAsync(taskId, offset, data, cancellationToken);
+}
+
+/// <summary>Holds the write at offset 0 (piece 0) until released; every other write goes through at once.</summary>
+internal sealed class HeldFirstPieceStore(IPieceStore inner) : DelegatingPieceStore(inner)
+{
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int LaterWrites;
+
+    public void Release() => _release.TrySetResult();
+
+    public override async ValueTask WriteAsync(Common.Ids.TaskId taskId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (offset == 0)
+        {
+            await _release.Task.WaitAsync(cancellationToken);
+        }
+        else
+        {
+            Interlocked.Increment(ref LaterWrites);
+        }
+
+        await base.WriteAsync(taskId, offset, data, cancellationToken);
+    }
 }

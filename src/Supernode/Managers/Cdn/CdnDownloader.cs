@@ -14,11 +14,15 @@ namespace Dragonfly.Supernode.Managers.Cdn;
 /// <summary>
 /// Downloads a source into the CDN file (§2.5 steps 3–5): GET (or a Range GET to resume), records Last-Modified/ETag,
 /// reads through the shared rate limiter while hashing the whole file, cuts wrapped pieces into pooled one-piece buffers,
-/// writes each at <c>pieceNum·pieceSize</c> and reports it at once. One piece is read while the previous is written, so
-/// memory stays at two pieces whatever the file size.
+/// and hands each to a writer that computes its md5, writes it at <c>pieceNum·pieceSize</c> and reports it, in piece
+/// order, as soon as it and its predecessors are on disk. Up to <see cref="Writers"/> pieces are written while the next
+/// is read, so memory stays at a few pieces whatever the file size.
 /// </summary>
 internal sealed partial class CdnDownloader
 {
+    /// <summary>Pieces hashed and written concurrently behind the reader (the original used up to four writers).</summary>
+    private static readonly int Writers = Math.Clamp(Environment.ProcessorCount, 2, 4);
+
     private readonly IPieceStore _store;
     private readonly IOriginClient _origin;
     private readonly CdnRateLimiter _limiter;
@@ -180,7 +184,8 @@ internal sealed partial class CdnDownloader
         var pieceNum = startPiece;
         var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         await using var bodyScope = body;
-        Task? pending = null;
+        var inFlight = new Queue<Task>(Writers);
+        Task reported = Task.CompletedTask;
         byte[]? buffer = null;
         try
         {
@@ -199,15 +204,17 @@ internal sealed partial class CdnDownloader
                 var wrapped = n + PieceFrame.Overhead;
                 _metrics.DownloadBytes.Add(n);
 
-                if (pending is not null)
+                if (inFlight.Count == Writers)
                 {
-                    await pending;
+                    await inFlight.Dequeue();
                 }
 
-                // The piece md5 and the write run on another core while the next piece is read and hashed here.
-                var (owned, num) = (buffer, pieceNum);
+                // Piece md5s and writes run on other cores while the next piece is read and hashed here; each piece is
+                // reported after its predecessor, so the servable prefix only ever grows by whole, written pieces.
+                var (owned, num, previous) = (buffer, pieceNum, reported);
                 buffer = null;
-                pending = Task.Run(() => WritePieceAsync(spec, state, num, owned, wrapped, onPiece, cancellationToken), CancellationToken.None);
+                reported = Task.Run(() => WritePieceAsync(spec, state, num, owned, wrapped, previous, onPiece, cancellationToken), CancellationToken.None);
+                inFlight.Enqueue(reported);
                 sourceBytes += n;
                 pieceNum++;
                 if (n < content)
@@ -216,10 +223,9 @@ internal sealed partial class CdnDownloader
                 }
             }
 
-            if (pending is not null)
+            while (inFlight.Count > 0)
             {
-                await pending;
-                pending = null;
+                await inFlight.Dequeue();
             }
         }
         finally
@@ -229,11 +235,11 @@ internal sealed partial class CdnDownloader
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            if (pending is not null)
+            while (inFlight.Count > 0)
             {
                 try
                 {
-                    await pending;
+                    await inFlight.Dequeue();
                 }
                 catch (Exception)
                 {
@@ -245,7 +251,8 @@ internal sealed partial class CdnDownloader
         return (pieceNum, sourceBytes);
     }
 
-    private async Task WritePieceAsync(CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, int wrapped, PieceReady onPiece, CancellationToken cancellationToken)
+    private async Task WritePieceAsync(
+        CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, int wrapped, Task previous, PieceReady onPiece, CancellationToken cancellationToken)
     {
         PieceMd5 md5;
         try
@@ -262,6 +269,7 @@ internal sealed partial class CdnDownloader
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        await previous;
         state.PieceWritten(pieceNum, md5);
         await onPiece(pieceNum, md5);
     }
