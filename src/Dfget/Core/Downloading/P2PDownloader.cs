@@ -162,7 +162,6 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                 if (result is PieceFetchResult.Success success)
                 {
                     context.Stats.AddPiece(piece, success.ContentLength);
-                    await context.Hasher.OnPieceWrittenAsync(piece.PieceNum, success.ContentOffset, success.ContentLength, token).ConfigureAwait(false);
                     run.Completed[piece.PieceNum] = true;
                     context.Progress?.Report(new DownloadProgress(
                         DownloadProgressKind.PieceCompleted, context.SourceLength, context.Stats.Total, piece.PieceNum, piece.PieceSize,
@@ -186,11 +185,15 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         switch (result)
         {
-            case PieceFetchResult.Success:
+            case PieceFetchResult.Success success:
                 Log.PieceDone(logger, piece.PieceNum, piece.PeerKey);
                 run.TrackReport(context.Session.ReportPieceSuccessAsync(piece, token));
                 run.Running.TryRemove(piece.PieceNum, out _);
                 run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
+
+                // The whole-file md5 advances over the in-order prefix after the fetch slot is free and the piece is
+                // reported, so hashing never holds back the next fetch or other peers.
+                await HashAsync(run, piece.PieceNum, success).ConfigureAwait(false);
                 return;
             case PieceFetchResult.WriteFailed writeFailed:
                 Log.PieceFailed(logger, piece.PieceNum, piece.PeerKey, writeFailed.Message);
@@ -219,6 +222,21 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         run.Running.TryRemove(piece.PieceNum, out _);
         run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.Fail, piece.Range, piece.OwnerId));
+    }
+
+    private static async Task HashAsync(RunState run, int pieceNum, PieceFetchResult.Success success)
+    {
+        try
+        {
+            await run.Context.Hasher.OnPieceWrittenAsync(pieceNum, success.ContentOffset, success.ContentLength, run.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
+        {
+        }
+        catch (IOException e)
+        {
+            run.Fatal = new PieceFetchResult.WriteFailed(DiskErrors.IsNoSpace(e), e.Message);
+        }
     }
 
     private async Task<PullReport> NextReportAsync(RunState run)
