@@ -49,7 +49,7 @@ need_nswag() {
 
 # Tools the end-to-end tests drive for real (registry, image clients, a Range-capable origin).
 need_test_tools() {
-  apt_install nginx-light docker-registry skopeo podman containerd umoci iproute2 || \
+  apt_install nginx-light curl docker-registry skopeo podman containerd umoci iproute2 || \
     log "warning: some end-to-end tools could not be installed; the tests that need them will fail"
 }
 
@@ -126,7 +126,7 @@ case "${1:-build}" in
     publish
     exec "$ROOT/eng/demo.sh" ;;
   bench)
-    apt_install nginx-light time curl docker-registry skopeo umoci
+    apt_install nginx-light time curl docker-registry skopeo umoci iproute2 python3-matplotlib
     publish
     exec "$ROOT/eng/bench.sh" "${@:2}" ;;
   *) echo "usage: $0 [build|test|demo|bench]" >&2; exit 2 ;;

@@ -6,6 +6,8 @@
 #   BIG two peers, 4 GiB: peak RSS must stay flat (BENCH_BIG=0 skips it)
 # plus the scheduler p99 micro benchmark. Every output's md5 is checked; a wrong file fails the run.
 # Results: docs/benchmarks.md (tables) and docs/benchmarks/loopback.json (raw samples).
+# Then the supernode and dfdaemon figures (eng/bench-supernode.sh, eng/bench-dfdaemon.sh; BENCH_COMPONENTS=0 skips them)
+# and B1 on emulated hosts with its plots (eng/bench-hosts.sh; BENCH_HOSTS=0 skips it).
 # Knobs: BENCH_REPS (3), BENCH_SIZE_MIB (256), BENCH_BIG_MIB (4096), BENCH_BIG (1), DRAGONFLY_BIN (bin/).
 # Rate limits are lifted (dfget -s, supernode --max-bandwidth): these scenarios measure software overhead, and the
 # original's defaults (20 MB/s per download, 180 MB/s CDN) would measure the limits instead. BENCH_DFGET_ARGS and
@@ -167,4 +169,9 @@ python3 "$ROOT/eng/bench-report.py" "$RAW" "$ROOT/docs" "$SIZE_MIB" "$BIG_MIB" "
 # ---- supernode and dfdaemon figures (appended to the same report) ----------------------------------------------
 if [ "${BENCH_COMPONENTS:-1}" = 1 ]; then
   { echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-supernode.sh"; echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-dfdaemon.sh"; } >> "$ROOT/docs/benchmarks.md"
+fi
+
+# ---- emulated hosts (network namespaces, tc): B1 with its plots -------------------------------------------------
+if [ "${BENCH_HOSTS:-1}" = 1 ]; then
+  { echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-hosts.sh"; } >> "$ROOT/docs/benchmarks.md"
 fi

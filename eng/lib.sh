@@ -21,10 +21,12 @@ cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/
 # Peak resident set of a process in kB; 0 when it is gone.
 hwm_kb() { awk '/VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# Starts an nginx origin serving DIR/www on 127.0.0.1:PORT with its files under DIR, logging "status bytes request"
-# lines to DIR/access.log; prints nginx's pid. Usage: start_origin DIR PORT
+# Starts an nginx origin serving DIR/www on ADDR:PORT (ADDR defaults to 127.0.0.1) with its files under DIR, logging
+# "status bytes request" lines to DIR/access.log; prints nginx's pid. With NETNS, nginx runs (and is waited for) inside
+# that network namespace. Usage: start_origin DIR PORT [ADDR] [NETNS]
 start_origin() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 addr=${3:-127.0.0.1} netns=${4:-}
+  local in=(); [ -n "$netns" ] && in=(ip netns exec "$netns")
   command -v nginx >/dev/null || { echo "nginx is required (apt-get install nginx-light)" >&2; return 1; }
   mkdir -p "$dir/www"
   cat > "$dir/nginx.conf" <<NGINX
@@ -38,12 +40,16 @@ http {
   access_log $dir/access.log bytes;
   sendfile on;
   client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir; uwsgi_temp_path $dir; scgi_temp_path $dir;
-  server { listen 127.0.0.1:$port; root $dir/www; }
+  server { listen $addr:$port; root $dir/www; }
 }
 NGINX
   echo ok > "$dir/www/ready.txt"
-  nginx -c "$dir/nginx.conf" > /dev/null 2>&1 &
+  "${in[@]}" nginx -c "$dir/nginx.conf" > /dev/null 2>&1 &
   local pid=$!
-  wait_http "http://127.0.0.1:$port/ready.txt" >&2 || return 1
+  if [ -n "$netns" ]; then
+    ip netns exec "$netns" bash -c "$(declare -f wait_http); wait_http http://$addr:$port/ready.txt" >&2 || return 1
+  else
+    wait_http "http://$addr:$port/ready.txt" >&2 || return 1
+  fi
   echo "$pid"
 }

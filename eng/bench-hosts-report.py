@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Turns eng/bench-hosts.sh's JSON lines into the B1 markdown table (stdout) and, given a folder, PNG plots.
+
+usage: bench-hosts-report.py RUNS.json ORIGIN_UP_MBIT PEER_MBIT [PLOT_DIR]
+
+Ideal figures (BENCHMARKS.md): T_direct = max(N*S/C_o, S/d); T_p2p >= max(S/C_o, S/d, N*S/(C_o + sum u)).
+"""
+import json
+import statistics
+import sys
+
+
+def lower_bound(n, size, c_o, u, d):
+    return max(size / c_o, size / d, n * size / (c_o + n * u))
+
+
+def ideal_direct(n, size, c_o, d):
+    return max(n * size / c_o, size / d)
+
+
+def main():
+    path, origin_mbit, peer_mbit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    plot_dir = sys.argv[4] if len(sys.argv) > 4 else None
+    c_o = origin_mbit * 1e6 / 8
+    u = d = peer_mbit * 1e6 / 8
+    runs = [json.loads(line) for line in open(path) if line.strip()]
+    ns = sorted({r["n"] for r in runs})
+    size = runs[0]["size"] if runs else 0
+
+    def pick(kind, n):
+        return [r for r in runs if r["kind"] == kind and r["n"] == n]
+
+    def med(values):
+        return statistics.median(values) if values else None
+
+    def fmt(v, digits=2):
+        return "" if v is None else f"{v:.{digits}f}"
+
+    print(f"## B1: {size / 1048576:.0f} MiB to N peers on emulated hosts")
+    print()
+    print(f"Origin uplink {origin_mbit:.0f} Mbit/s, each peer {peer_mbit:.0f} Mbit/s up and down, supernode 1 Gbit/s "
+          "(network namespaces on one bridge, tc tbf). Medians over repetitions; times in seconds.")
+    print()
+    print("| N | P2P makespan | P2P lower bound | makespan ÷ bound | direct makespan | P2P ÷ direct | per-peer p50 / max "
+          "| origin egress ÷ S | bytes from peers |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n in ns:
+        p2p, direct = pick("p2p", n), pick("direct", n)
+        mk = med([r["makespan"] for r in p2p])
+        dmk = med([r["makespan"] for r in direct])
+        bound = lower_bound(n, size, c_o, u, d)
+        times = sorted(t for r in p2p for t in r["peer_times"])
+        egress = med([r["origin_bytes"] / size for r in p2p])
+        peers = med([r.get("from_peers", 0) / (n * size) for r in p2p])
+        print(f"| {n} | {fmt(mk)} | {fmt(bound)} | {fmt(mk / bound if mk else None)} "
+              f"| {fmt(dmk)} (ideal {fmt(ideal_direct(n, size, c_o, d))}) | {fmt(mk / dmk if mk and dmk else None)} "
+              f"| {fmt(med(times))} / {fmt(max(times) if times else None)} | {fmt(egress, 3)} "
+              f"| {fmt(100 * peers if peers is not None else None, 0)} % |")
+    print()
+
+    if not plot_dir:
+        return
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(plots skipped: matplotlib is not installed; apt-get install python3-matplotlib)", file=sys.stderr)
+        return
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ns, [med([r["makespan"] for r in pick("p2p", n)]) for n in ns], "o-", label="P2P (dfget)")
+    if any(pick("direct", n) for n in ns):
+        ax.plot(ns, [med([r["makespan"] for r in pick("direct", n)]) for n in ns], "s-", label="direct (curl)")
+    ax.plot(ns, [lower_bound(n, size, c_o, u, d) for n in ns], "k--", label="P2P lower bound")
+    ax.plot(ns, [ideal_direct(n, size, c_o, d) for n in ns], "k:", label="ideal direct")
+    ax.set_xlabel("peers N"), ax.set_ylabel("makespan, s"), ax.set_xscale("log", base=2), ax.legend()
+    ax.set_title("B1: makespan against N")
+    fig.tight_layout(), fig.savefig(f"{plot_dir}/b1-makespan.png", dpi=110)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ns, [med([r["origin_bytes"] / size for r in pick("p2p", n)]) for n in ns], "o-", label="P2P")
+    if any(pick("direct", n) for n in ns):
+        ax.plot(ns, [med([r["origin_bytes"] / size for r in pick("direct", n)]) for n in ns], "s-", label="direct")
+    ax.plot(ns, [1 for _ in ns], "k--", label="ideal P2P (S)")
+    ax.set_xlabel("peers N"), ax.set_ylabel("origin egress ÷ S"), ax.set_xscale("log", base=2), ax.legend()
+    ax.set_title("B1: origin egress against N")
+    fig.tight_layout(), fig.savefig(f"{plot_dir}/b1-origin-egress.png", dpi=110)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for n in ns:
+        times = sorted(t for r in pick("p2p", n) for t in r["peer_times"])
+        if times:
+            ax.step(times, [(i + 1) / len(times) for i in range(len(times))], where="post", label=f"N={n}")
+    ax.set_xlabel("per-peer completion time, s"), ax.set_ylabel("fraction of peers done"), ax.legend()
+    ax.set_title("B1: per-peer completion (P2P)")
+    fig.tight_layout(), fig.savefig(f"{plot_dir}/b1-completion-cdf.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()

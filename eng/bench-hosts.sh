@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Whole-system benchmark on emulated hosts (BENCHMARKS.md topology 2): one network namespace per host, all joined by a
+# bridge in a switch namespace, each link capped with tc tbf. The origin's uplink is the bottleneck, as in production.
+#
+#   eng/bench-hosts.sh          B1: 200 MiB to N ∈ {1,2,4,8,16} peers; origin up 200 Mbit/s, peers 100 Mbit/s up and
+#                               down, supernode 1 Gbit/s; P2P (dfget) against N direct curls from the same hosts.
+#   eng/bench-hosts.sh --ci     the CI-sized variant: N ∈ {1,4}, 32 MiB, P2P only. Checks every copy's md5, that the
+#                               origin served at most 1.05·S and that every peer's byte accounting adds up to S; asserts
+#                               no timing. Exits non-zero when a check fails.
+#
+# Knobs: BENCH_HOSTS_NS (peer counts), BENCH_HOSTS_MIB (file size), BENCH_HOSTS_DIRECT (1: also run the curl baseline),
+# BENCH_HOSTS_OUT (JSON lines of every run; default docs/benchmarks/hosts.json, or $WORK's copy under --ci),
+# DRAGONFLY_BIN (bin/). Needs root (ip netns), iproute2's tc, nginx and curl.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${DRAGONFLY_BIN:-$ROOT/bin}"
+CI=0; [ "${1:-}" = "--ci" ] && CI=1
+if [ "$CI" = 1 ]; then
+  read -r -a NS_LIST <<< "${BENCH_HOSTS_NS:-1 4}"; SIZE_MIB="${BENCH_HOSTS_MIB:-32}"; DIRECT="${BENCH_HOSTS_DIRECT:-0}"
+else
+  read -r -a NS_LIST <<< "${BENCH_HOSTS_NS:-1 2 4 8 16}"; SIZE_MIB="${BENCH_HOSTS_MIB:-200}"; DIRECT="${BENCH_HOSTS_DIRECT:-1}"
+fi
+ORIGIN_UP_MBIT=200; PEER_MBIT=100; SUPERNODE_MBIT=1000
+S=$((SIZE_MIB * 1024 * 1024))
+WORK="$(mktemp -d /tmp/dragonfly-hosts.XXXXXX)"; chmod 755 "$WORK"   # nginx's workers run unprivileged
+OUT="${BENCH_HOSTS_OUT:-}"; [ -n "$OUT" ] || { [ "$CI" = 1 ] && OUT="$WORK/hosts.json" || OUT="$ROOT/docs/benchmarks/hosts.json"; }
+TAG="df$$"                      # namespace prefix, unique per run
+SW="$TAG-sw"
+NAMESPACES=()
+PIDS=()
+
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
+log() { echo "hosts: $*" >&2; }
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for ns in "${NAMESPACES[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  [ -n "${BENCH_HOSTS_KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || { echo "bench-hosts needs root for network namespaces" >&2; exit 2; }
+command -v tc >/dev/null || { echo "tc is required (apt-get install iproute2)" >&2; exit 2; }
+
+# ---- topology ---------------------------------------------------------------------------------------------------
+ip netns add "$SW"; NAMESPACES+=("$SW")
+ip -n "$SW" link add br0 type bridge
+ip -n "$SW" link set br0 up
+ip -n "$SW" link set lo up
+
+# shape DEV in NS to RATE Mbit/s on egress (burst sized for veth's 64 KiB segments).
+shape() { ip netns exec "$1" tc qdisc replace dev "$2" root tbf rate "${3}mbit" burst 256kb latency 100ms; }
+
+# add_host NAME ADDR UP_MBIT DOWN_MBIT: a namespace with eth0 at ADDR/24 on the bridge; uplink shaped on the host's side,
+# downlink on the switch's side of the pair.
+add_host() {
+  local ns="$TAG-$1" port="p-$1"
+  ip netns add "$ns"; NAMESPACES+=("$ns")
+  ip -n "$SW" link add "$port" type veth peer name eth0 netns "$ns"
+  ip -n "$SW" link set "$port" master br0 up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$2/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  shape "$ns" eth0 "$3"
+  shape "$SW" "$port" "$4"
+}
+
+ORIGIN_IP=10.77.0.2; SN_IP=10.77.0.3
+add_host origin "$ORIGIN_IP" "$ORIGIN_UP_MBIT" 1000
+add_host sn "$SN_IP" "$SUPERNODE_MBIT" "$SUPERNODE_MBIT"
+MAX_N=0; for n in "${NS_LIST[@]}"; do [ "$n" -gt "$MAX_N" ] && MAX_N=$n; done
+for i in $(seq 1 "$MAX_N"); do add_host "p$i" "10.77.0.$((10 + i))" "$PEER_MBIT" "$PEER_MBIT"; done
+log "$((MAX_N + 2)) hosts: origin ${ORIGIN_UP_MBIT} Mbit/s up, peers ${PEER_MBIT} Mbit/s up/down, supernode ${SUPERNODE_MBIT} Mbit/s"
+
+# ---- origin -----------------------------------------------------------------------------------------------------
+ORIGIN_PID=$(start_origin "$WORK/origin" 80 "$ORIGIN_IP" "$TAG-origin"); PIDS+=("$ORIGIN_PID")
+head -c "$S" /dev/urandom > "$WORK/origin/www/f.bin"
+MD5=$(md5sum "$WORK/origin/www/f.bin" | cut -d' ' -f1)
+URL="http://$ORIGIN_IP/f.bin"
+origin_bytes() { awk '$4 == "/f.bin" { s += $2 } END { print s + 0 }' "$WORK/origin/access.log"; }
+
+# ---- one run ----------------------------------------------------------------------------------------------------
+FAILED=0
+fail() { log "FAILED: $*"; FAILED=1; }
+: > "$WORK/runs.jsonl"
+
+# p2p N REP: a fresh supernode, N dfgets started together, one per peer host.
+p2p() {
+  local n=$1 rep=$2 run="$WORK/p2p-$1-$2"
+  mkdir -p "$run"; : > "$WORK/origin/access.log"
+  ip netns exec "$TAG-sn" "$BIN/supernode" --home-dir "$run/sn" --advertise-ip "$SN_IP" --port 8002 --download-port 8001 \
+    --max-bandwidth 100G > "$run/sn.log" 2>&1 &
+  local sn=$!; PIDS+=("$sn")
+  ip netns exec "$TAG-sn" bash -c "$(declare -f wait_http); wait_http http://127.0.0.1:8002/_ping"
+  local t0 pids=() i
+  t0=$(now)
+  for i in $(seq 1 "$n"); do
+    ( s=$(now)
+      ip netns exec "$TAG-p$i" "$BIN/dfget" -u "$URL" -o "$run/out-$i" --home "$run/home-$i" -n "$SN_IP:8002" \
+        -s 100G --totallimit 100G --alivetime 20s > "$run/dfget-$i.log" 2>&1
+      echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  local makespan; makespan=$(elapsed "$t0" "$(now)")
+  local times=() peers=0 sn_bytes=0 origin_direct=0 ok=1
+  for i in $(seq 1 "$n"); do
+    read -r code secs < "$run/done-$i"; times+=("$secs")
+    [ "$code" = 0 ] || { fail "p2p N=$n peer $i exited $code: $(tail -3 "$run/dfget-$i.log" | tr '\n' ' ')"; ok=0; continue; }
+    [ "$(md5sum "$run/out-$i" | cut -d' ' -f1)" = "$MD5" ] || { fail "p2p N=$n peer $i: wrong md5"; ok=0; }
+    # "from peers: X B, from supernode: Y B, from origin: Z B"
+    fp=; fs=; fo=
+    read -r fp fs fo < <(sed -n 's/^from peers: \([0-9]*\) B, from supernode: \([0-9]*\) B, from origin: \([0-9]*\) B$/\1 \2 \3/p' "$run/dfget-$i.log") || true
+    [ -n "${fp:-}" ] || { fail "p2p N=$n peer $i: no byte-accounting line"; ok=0; continue; }
+    [ $((fp + fs + fo)) = "$S" ] || { fail "p2p N=$n peer $i: accounting $fp+$fs+$fo != $S"; ok=0; }
+    peers=$((peers + fp)); sn_bytes=$((sn_bytes + fs)); origin_direct=$((origin_direct + fo))
+  done
+  local egress; egress=$(origin_bytes)
+  awk -v e="$egress" -v s="$S" 'BEGIN { exit !(e <= 1.05 * s) }' || fail "p2p N=$n: origin served $egress bytes (> 1.05·S)"
+  kill "$sn" 2>/dev/null || true; wait "$sn" 2>/dev/null || true
+  for i in $(seq 1 "$n"); do ip netns pids "$TAG-p$i" | xargs -r kill 2>/dev/null || true; done
+  echo "{\"scenario\":\"B1\",\"kind\":\"p2p\",\"n\":$n,\"rep\":$rep,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$egress,\"from_peers\":$peers,\"from_supernode\":$sn_bytes,\"from_origin\":$origin_direct,\"ok\":$ok}" >> "$WORK/runs.jsonl"
+  log "p2p N=$n rep $rep: makespan ${makespan}s, origin $egress B, from peers $peers B, from supernode $sn_bytes B"
+}
+
+# direct N REP: N curls from the peer hosts straight to the origin.
+direct() {
+  local n=$1 rep=$2 run="$WORK/direct-$1-$2"
+  mkdir -p "$run"; : > "$WORK/origin/access.log"
+  local t0 pids=() i
+  t0=$(now)
+  for i in $(seq 1 "$n"); do
+    ( s=$(now); ip netns exec "$TAG-p$i" curl -fsS -o "$run/out-$i" "$URL"; echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  local makespan times=(); makespan=$(elapsed "$t0" "$(now)")
+  for i in $(seq 1 "$n"); do read -r code secs < "$run/done-$i"; times+=("$secs"); [ "$code" = 0 ] || fail "direct N=$n curl $i exited $code"; done
+  rm -rf "$run"
+  echo "{\"scenario\":\"B1\",\"kind\":\"direct\",\"n\":$n,\"rep\":$rep,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$(origin_bytes),\"ok\":1}" >> "$WORK/runs.jsonl"
+  log "direct N=$n rep $rep: makespan ${makespan}s"
+}
+
+REPS="${BENCH_HOSTS_REPS:-1}"
+for n in "${NS_LIST[@]}"; do
+  for rep in $(seq 1 "$REPS"); do
+    p2p "$n" "$rep"
+    [ "$DIRECT" = 1 ] && direct "$n" "$rep"
+  done
+done
+
+mkdir -p "$(dirname "$OUT")"
+cp "$WORK/runs.jsonl" "$OUT"
+# Plots need matplotlib (Debian's python3-matplotlib is for /usr/bin/python3); the CI variant draws none.
+PY=python3; /usr/bin/python3 -c 'import matplotlib' 2>/dev/null && PY=/usr/bin/python3
+PLOTS=(); [ "$CI" = 1 ] || PLOTS=("${BENCH_HOSTS_PLOTS:-$ROOT/docs/benchmarks}")
+"$PY" "$ROOT/eng/bench-hosts-report.py" "$OUT" "$ORIGIN_UP_MBIT" "$PEER_MBIT" "${PLOTS[@]}"
+if [ "$FAILED" != 0 ]; then
+  echo "hosts: some runs failed (see above)" >&2
+  exit 1
+fi
