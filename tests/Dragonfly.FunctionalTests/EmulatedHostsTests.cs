@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using Dragonfly.TestCommon;
 
@@ -58,16 +59,7 @@ public class EmulatedHostsTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Dragonfly.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("cannot find the repository root");
-    }
+    private static string RepositoryRoot() =>
+        typeof(EmulatedHostsTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value
+        ?? throw new InvalidOperationException("the test assembly does not record the repository root");
 }
