@@ -81,7 +81,7 @@ public sealed class DfgetServerProcessTests
     }
 
     /// <summary>The detached uploader is not our child: find it by the port it owns and SIGTERM it.</summary>
-    private static async Task StopUploaderAsync(WorkHomeLayout home, CancellationToken cancellationToken)
+    internal static async Task StopUploaderAsync(WorkHomeLayout home, CancellationToken cancellationToken)
     {
         foreach (var dir in Directory.GetDirectories("/proc"))
         {

@@ -94,6 +94,86 @@ public sealed class RealSupernodeTests : IAsyncLifetime
     }
 
     [SupernodeFact]
+    public async Task DownloadAsync_RealSupernodeUploaderFailsAfterRegistering_ReRegistersAsCdnPeerAndDownloads()
+    {
+        var file = _origin.AddFile("/late.bin", (3 * 1024 * 1024) + 5, seed: 11);
+        var serving = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var launcher = new Engine.FakeUploaderLauncher { Port = 15001, Serving = serving };
+        var progress = new FirstPieceProgress(() => serving.TrySetResult(false));
+
+        var result = await Engine(launcher).DownloadAsync(Request("/late.bin") with { Pattern = DownloadPattern.P2p }, progress, _cts.Token);
+
+        result.Success.Should().BeTrue($"{result.Message} / supernode output: {_supernode!.Output}");
+        result.BackSourceReason.Should().Be(0);
+        result.Bytes.FromSource.Should().Be(0);
+        launcher.Finished.Should().BeEmpty();
+        using var http = new HttpClient();
+        var expected = Md5Hex.Of(await http.GetByteArrayAsync(_origin.Url("/late.bin"), _cts.Token));
+        (await Md5Hex.OfFileAsync(_dir.Combine("out", "late.bin"), _cts.Token)).Should().Be(expected);
+        Directory.GetFiles(_dir.Combine("home", "data")).Should().BeEmpty();
+        file.Length.Should().Be(result.Length);
+    }
+
+    [SupernodeFact]
+    public async Task DownloadAsync_RealUploaderProcess_RegistersWhileItStartsAndItServesTheFileAfterwards()
+    {
+        var file = _origin.AddFile("/served.bin", (2 * 1024 * 1024) + 3, seed: 12);
+        var home = new WorkHomeLayout(_dir.Combine("home"));
+        using var launcher = RealLauncher();
+        try
+        {
+            var result = await Engine(launcher).DownloadAsync(Request("/served.bin") with { Pattern = DownloadPattern.P2p }, null, _cts.Token);
+
+            result.Success.Should().BeTrue($"{result.Message} / supernode output: {_supernode!.Output}");
+            result.BackSourceReason.Should().Be(0);
+            var port = await new HostMetaFile(home.HostMetaPath).ReadPortAsync(_cts.Token);
+            port.Should().BeGreaterThan(0);
+            var service = Directory.GetFiles(home.DataDir, "served.bin-*.service").Should().ContainSingle().Subject;
+            using var http = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/peer/file/{Path.GetFileNameWithoutExtension(service)}");
+            request.Headers.TryAddWithoutValidation("Range", "bytes=0-99");
+            request.Headers.TryAddWithoutValidation("pieceNum", "0");
+            request.Headers.TryAddWithoutValidation("pieceSize", "4194304");
+            using var response = await http.SendAsync(request, _cts.Token);
+            ((int)response.StatusCode).Should().Be(206, "the uploader knows the task (its /check/ ran) and serves the finished file");
+            file.Length.Should().Be(result.Length);
+        }
+        finally
+        {
+            await Cli.DfgetServerProcessTests.StopUploaderAsync(home, _cts.Token);
+        }
+    }
+
+    [SupernodeFact]
+    public async Task DownloadAsync_RealUploaderProcessCannotBindItsPort_DownloadsAsCdnPeer()
+    {
+        var file = _origin.AddFile("/taken.bin", (2 * 1024 * 1024) + 9, seed: 13);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var takenPort = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var home = new WorkHomeLayout(_dir.Combine("home"));
+        using var launcher = RealLauncher();
+        try
+        {
+            var result = await Engine(launcher).DownloadAsync(Request("/taken.bin") with { Pattern = DownloadPattern.P2p, Port = takenPort }, null, _cts.Token);
+
+            result.Success.Should().BeTrue($"{result.Message} / supernode output: {_supernode!.Output}");
+            result.BackSourceReason.Should().Be(0);
+            result.Bytes.FromSource.Should().Be(0);
+            Directory.GetFiles(home.DataDir).Should().BeEmpty("no uploader serves the file");
+            (await new HostMetaFile(home.HostMetaPath).ReadPortAsync(_cts.Token)).Should().Be(0);
+            using var http = new HttpClient();
+            var expected = Md5Hex.Of(await http.GetByteArrayAsync(_origin.Url("/taken.bin"), _cts.Token));
+            (await Md5Hex.OfFileAsync(_dir.Combine("out", "taken.bin"), _cts.Token)).Should().Be(expected);
+            file.Length.Should().Be(result.Length);
+        }
+        finally
+        {
+            await Cli.DfgetServerProcessTests.StopUploaderAsync(home, _cts.Token);
+        }
+    }
+
+    [SupernodeFact]
     public async Task DownloadAsync_RealSupernodeSource404WithNotBs_FailsWithReason1001()
     {
         var result = await Engine().DownloadAsync(Request("/missing.bin") with { NotBackSource = true }, null, _cts.Token);
@@ -113,6 +193,15 @@ public sealed class RealSupernodeTests : IAsyncLifetime
         Pattern = DownloadPattern.Cdn,
     };
 
+    private static Dragonfly.Dfget.Uploader.UploaderLauncher RealLauncher()
+    {
+        var (fileName, prefix) = Cli.DfgetServerProcessTests.DfgetCommand();
+        return new Dragonfly.Dfget.Uploader.UploaderLauncher(
+            new Dragonfly.Dfget.Uploader.UploaderLauncherOptions { StartTimeout = TimeSpan.FromSeconds(30) },
+            new Dragonfly.Dfget.Uploader.DfgetProcessStarter(prefix.Count > 0 ? prefix[0] : fileName, NullLogger<Dragonfly.Dfget.Uploader.DfgetProcessStarter>.Instance),
+            NullLogger<Dragonfly.Dfget.Uploader.UploaderLauncher>.Instance);
+    }
+
     private DownloadOrchestrator Engine(Dragonfly.Dfget.Uploader.IUploaderLauncher? launcher = null) => new(
         new SupernodeSessionFactory(_clients, TimeProvider.System, NullLoggerFactory.Instance),
         launcher ?? new NoUploaderLauncher(),
@@ -122,6 +211,20 @@ public sealed class RealSupernodeTests : IAsyncLifetime
         TimeProvider.System,
         new DefaultRandomFactory(),
         NullLoggerFactory.Instance);
+}
+
+/// <summary>Runs an action when the first piece is on disk (the P2P loop is then about to report it).</summary>
+internal sealed class FirstPieceProgress(Action onFirstPiece) : IProgress<DownloadProgress>
+{
+    private int _seen;
+
+    public void Report(DownloadProgress value)
+    {
+        if (value.Kind == DownloadProgressKind.PieceCompleted && Interlocked.Exchange(ref _seen, 1) == 0)
+        {
+            onFirstPiece();
+        }
+    }
 }
 
 /// <summary>A fact that is skipped when the supernode executable has not been built.</summary>

@@ -36,6 +36,11 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
 
     public RegisterOutcome? MigrateResult { get; set; }
 
+    public RegisterOutcome? ReRegisterResult { get; set; }
+
+    /// <summary>The infos of <see cref="ReRegisterAsync"/> calls, each with the pull and success reports made before it.</summary>
+    public ConcurrentQueue<(RegistrationInfo Info, int PullsBefore, int SuccessesBefore)> ReRegistrations { get; } = new();
+
     /// <summary>Outcomes returned before scheduling (null entries mean "schedule normally").</summary>
     public ConcurrentQueue<Func<PullReport, PullOutcome?>> Script { get; } = new();
 
@@ -82,6 +87,25 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
             lock (_gate)
             {
                 _running.Clear();
+            }
+        }
+
+        return Task.FromResult(outcome);
+    }
+
+    /// <summary>Like the real supernode: a new registration of the same cid starts from no pieces done or running.</summary>
+    public Task<RegisterOutcome> ReRegisterAsync(RegistrationInfo info, CancellationToken cancellationToken)
+    {
+        ReRegistrations.Enqueue((info, PullReports.Count, SuccessReports.Count));
+        var outcome = ReRegisterResult ?? new RegisterOutcome.Registered(DefaultRegistration());
+        if (outcome is RegisterOutcome.Registered r)
+        {
+            Info = info;
+            Current = r.Registration;
+            lock (_gate)
+            {
+                _running.Clear();
+                _done.Clear();
             }
         }
 
@@ -174,21 +198,48 @@ public sealed class FakeSessionFactory(ScriptedSupernodeSession session) : ISupe
     }
 }
 
-/// <summary>A fake uploader launcher returning a fixed port (or null / throwing).</summary>
+/// <summary>
+/// A fake uploader launcher: a running uploader on a fixed port (or none / throwing), or, with <see cref="Serving"/>, one
+/// still starting whose outcome the test decides.
+/// </summary>
 public sealed class FakeUploaderLauncher : Dragonfly.Dfget.Uploader.IUploaderLauncher
 {
     public int? Port { get; set; } = 15001;
 
     public bool Throw { get; set; }
 
+    /// <summary>When set, the uploader on <see cref="Port"/> is starting: it serves when this completes with true.</summary>
+    public TaskCompletionSource<bool>? Serving { get; set; }
+
+    /// <summary>What <see cref="EnsureRunningAsync"/> (the waiting way, used when a starting uploader did not serve) returns.</summary>
+    public int? WaitedPort { get; set; }
+
+    public ConcurrentQueue<Dragonfly.Dfget.Uploader.UploaderLaunchRequest> WaitedLaunches { get; } = new();
+
     public ConcurrentQueue<Dragonfly.Dfget.Uploader.UploaderLaunchRequest> Launches { get; } = new();
 
     public ConcurrentQueue<(int Port, string TaskFileName, string TaskId)> Finished { get; } = new();
 
-    public Task<int?> EnsureRunningAsync(Dragonfly.Dfget.Uploader.UploaderLaunchRequest request, CancellationToken cancellationToken)
+    public Task<Dragonfly.Dfget.Uploader.UploaderLaunch> LaunchAsync(Dragonfly.Dfget.Uploader.UploaderLaunchRequest request, CancellationToken cancellationToken)
     {
         Launches.Enqueue(request);
-        return Throw ? throw new InvalidOperationException("launch failed") : Task.FromResult(Port);
+        if (Throw)
+        {
+            throw new InvalidOperationException("launch failed");
+        }
+
+        return Task.FromResult(Port switch
+        {
+            null => Dragonfly.Dfget.Uploader.UploaderLaunch.None,
+            { } port when Serving is not null => Dragonfly.Dfget.Uploader.UploaderLaunch.Starting(port, Serving.Task),
+            { } port => Dragonfly.Dfget.Uploader.UploaderLaunch.Running(port),
+        });
+    }
+
+    public Task<int?> EnsureRunningAsync(Dragonfly.Dfget.Uploader.UploaderLaunchRequest request, CancellationToken cancellationToken)
+    {
+        WaitedLaunches.Enqueue(request);
+        return Task.FromResult(WaitedPort);
     }
 
     public Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken)

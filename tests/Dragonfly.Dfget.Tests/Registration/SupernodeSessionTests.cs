@@ -163,6 +163,34 @@ public sealed class SupernodeSessionTests : IDisposable
         migrated.Should().BeOfType<RegisterOutcome.Failed>();
     }
 
+    [Fact]
+    public async Task ReRegisterAsync_AsCdnPeer_RegistersAgainWithTheCurrentNodeThroughTheLegacyRegistry()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(ClosedPort()), Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+        var p2p = server.Requests.Count;
+
+        var outcome = await session.ReRegisterAsync(Info() with { Port = 0, Pattern = "cdn" }, _cts.Token);
+        await session.PullAsync(PullReport.Start, _cts.Token);
+
+        outcome.Should().BeOfType<RegisterOutcome.Registered>().Which.Registration.Node.Port.Should().Be(server.Port);
+        session.Current!.Api.Should().Be(SupernodeApiKind.Legacy, "a cdn peer (port 0) registers through /peer/registry");
+        var registry = server.Requests.Skip(p2p).Should().Contain(r => r.Path == "/peer/registry").Subject.Body;
+        registry.Should().Contain("\"port\":0").And.Contain("\"cID\":\"127.0.0.1-1-2.000\"");
+        server.Requests.Last().Path.Should().Be("/peer/task");
+    }
+
+    [Fact]
+    public async Task ReRegisterAsync_OtherCid_Throws()
+    {
+        var session = Create([Node(ClosedPort())]);
+
+        var act = () => session.ReRegisterAsync(Info() with { Cid = "127.0.0.1-9-9.000" }, _cts.Token);
+
+        await act.Should().ThrowAsync<ArgumentException>();
+    }
+
     private static SupernodeAddress Node(int port) => new("127.0.0.1", port, 1);
 
     private static int ClosedPort()
@@ -172,19 +200,21 @@ public sealed class SupernodeSessionTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    private static RegistrationInfo Info() => new()
+    {
+        RawUrl = "http://origin/a.bin?x=1",
+        TaskUrl = "http://origin/a.bin?x=1",
+        Cid = "127.0.0.1-1-2.000",
+        Ip = "127.0.0.1",
+        HostName = "host",
+        Path = "/peer/file/a.bin-1-2.000",
+        Port = 15001,
+        Headers = ["A: b"],
+    };
+
     private ISupernodeSession Create(IReadOnlyList<SupernodeAddress> nodes)
     {
         var factory = new SupernodeSessionFactory(_clients, TimeProvider.System, NullLoggerFactory.Instance);
-        return factory.Create(nodes, new RegistrationInfo
-        {
-            RawUrl = "http://origin/a.bin?x=1",
-            TaskUrl = "http://origin/a.bin?x=1",
-            Cid = "127.0.0.1-1-2.000",
-            Ip = "127.0.0.1",
-            HostName = "host",
-            Path = "/peer/file/a.bin-1-2.000",
-            Port = 15001,
-            Headers = ["A: b"],
-        }, new Random(1));
+        return factory.Create(nodes, Info(), new Random(1));
     }
 }

@@ -26,6 +26,116 @@ public sealed class UploaderLauncherTests
     }
 
     [Fact]
+    public async Task LaunchAsync_NoHostMeta_ReturnsTheCandidatePortBeforeTheUploaderServes()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        await using var starter = new InProcessStarter(home) { Gate = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance, time);
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000"), CancellationToken.None);
+
+        UploaderOptions.CandidatePorts(time.GetUtcNow()).Should().Contain(launch.Port);
+        launch.IsPending.Should().BeTrue();
+        launch.Serving.IsCompleted.Should().BeFalse("the uploader has not printed its port yet");
+        starter.Arguments.Should().ContainInOrder("--port", launch.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        starter.Gate.SetResult();
+
+        (await launch.Serving).Should().BeTrue();
+        starter.Server!.Port.Should().Be(launch.Port);
+        starter.Server.Tasks.TryGet("a-1-1.000", out _).Should().BeTrue("/check/ registered the task before Serving completed");
+    }
+
+    [Fact]
+    public async Task LaunchAsync_CandidatePortTaken_SkipsIt()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        var first = UploaderOptions.CandidatePorts(time.GetUtcNow()).First();
+        using var taken = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            taken.Bind(new IPEndPoint(IPAddress.Loopback, first));
+            taken.Listen();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // Someone else holds it: the launcher must skip it all the same.
+        }
+
+        await using var starter = new InProcessStarter(home);
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance, time);
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000"), CancellationToken.None);
+
+        launch.Port.Should().NotBe(first);
+        UploaderOptions.CandidatePorts(time.GetUtcNow()).Should().Contain(launch.Port);
+        (await launch.Serving).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task LaunchAsync_UploaderCannotStart_ServingIsFalse()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), new FailingStarter(), NullLogger<UploaderLauncher>.Instance);
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000"), CancellationToken.None);
+
+        launch.Port.Should().BeGreaterThan(0);
+        (await launch.Serving).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task LaunchAsync_UploaderAnswersOnAnotherPort_ServingIsFalse()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        await using var starter = new InProcessStarter(home) { IgnorePortArgument = true };
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance);
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000"), CancellationToken.None);
+
+        (await launch.Serving).Should().BeFalse("the download registered a port nobody serves on");
+        starter.Server!.Port.Should().NotBe(launch.Port);
+    }
+
+    [Fact]
+    public async Task LaunchAsync_LiveUploaderInHostMeta_IsRunningAtOnce()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        await using var starter = new InProcessStarter(home);
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance);
+        var port = await launcher.EnsureRunningAsync(Request(home, "a-1-1.000"), CancellationToken.None);
+
+        var launch = await launcher.LaunchAsync(Request(home, "b-2-2.000"), CancellationToken.None);
+
+        launch.Port.Should().Be(port!.Value);
+        launch.IsPending.Should().BeFalse();
+        starter.Starts.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task LaunchAsync_RequestedPort_IsPassedThrough()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        var free = Dragonfly.TestCommon.ProcessHost.FreeTcpPort();
+        await using var starter = new InProcessStarter(home);
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance);
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000") with { Port = free }, CancellationToken.None);
+
+        launch.Port.Should().Be(free);
+        (await launch.Serving).Should().BeTrue();
+        starter.Server!.Port.Should().Be(free);
+    }
+
+    [Fact]
     public async Task EnsureRunning_LiveUploaderInHostMeta_IsReused()
     {
         using var temp = new TempDirectory();
@@ -98,7 +208,7 @@ public sealed class UploaderLauncherTests
     private static UploaderLaunchRequest Request(WorkHomeLayout home, string name) =>
         new(home, "127.0.0.1", 0, name, 1234, TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(5), false);
 
-    /// <summary>Plays "dfget server" in-process: starts a PeerServer from the arguments' home.</summary>
+    /// <summary>Plays "dfget server" in-process: starts a PeerServer from the arguments' home, on the <c>--port</c> given.</summary>
     private sealed class InProcessStarter(WorkHomeLayout home) : IUploaderProcessStarter, IAsyncDisposable
     {
         public PeerServer? Server { get; private set; }
@@ -107,15 +217,28 @@ public sealed class UploaderLauncherTests
 
         public IReadOnlyList<string> Arguments { get; private set; } = [];
 
+        /// <summary>When set, the "process" prints its port only once this completes.</summary>
+        public TaskCompletionSource? Gate { get; init; }
+
+        /// <summary>Binds an ephemeral port whatever <c>--port</c> says (like an uploader that found another one owning the home).</summary>
+        public bool IgnorePortArgument { get; init; }
+
         public async Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, CancellationToken cancellationToken)
         {
             Starts++;
             Arguments = serverArguments;
+            if (Gate is not null)
+            {
+                await Gate.Task.WaitAsync(cancellationToken);
+            }
+
+            var port = IgnorePortArgument ? 0 : int.Parse(serverArguments[serverArguments.ToList().IndexOf("--port") + 1], System.Globalization.CultureInfo.InvariantCulture);
             Server = new PeerServer(
                 new UploaderOptions
                 {
                     BindAddress = IPAddress.Loopback,
-                    UseEphemeralPort = true,
+                    Port = port,
+                    UseEphemeralPort = port == 0,
                     DataDirs = [home.DataDir],
                     HostMetaPath = home.HostMetaPath,
                     LockPath = home.UploaderLockPath,

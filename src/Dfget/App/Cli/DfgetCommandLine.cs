@@ -51,6 +51,12 @@ public static class DfgetCommandLine
                 return new ParsedCommand.Download(DownloadRequestBinder.Bind(download, context));
             }
 
+            // So does the uploader as a download launches it: its start-up is on the first download's critical path.
+            if (ServerFlagsFastPath.TryParse(normalized) is { } server)
+            {
+                return new ParsedCommand.Server(ServerOptionsBinder.Bind(server, context));
+            }
+
             using var parser = CreateParser();
             var result = parser.ParseArguments<DownloadVerb, ServerVerb, VersionVerb>(normalized);
             return result.MapResult(
@@ -74,6 +80,17 @@ public static class DfgetCommandLine
             (ServerVerb _) => null,
             (VersionVerb _) => null,
             _ => (DownloadVerb?)null);
+    }
+
+    /// <summary>CommandLineParser's reading of server arguments (after <see cref="ArgumentNormalizer"/>); null when it reports errors.</summary>
+    internal static ServerVerb? ParseServerWithCommandLineParser(IEnumerable<string> normalized)
+    {
+        using var parser = CreateParser();
+        return parser.ParseArguments<DownloadVerb, ServerVerb, VersionVerb>(normalized).MapResult(
+            (DownloadVerb _) => null,
+            (ServerVerb s) => s,
+            (VersionVerb _) => null,
+            _ => (ServerVerb?)null);
     }
 
     private static Parser CreateParser() => new(settings =>

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Dragonfly.Dfget.Downloading;
 
 /// <summary>Everything one P2P run needs.</summary>
+/// <param name="PendingUploader">Set when this peer registered as p2p while its uploader was still starting.</param>
 internal sealed record P2PContext(
     ISupernodeSession Session,
     PieceFile File,
@@ -19,7 +20,8 @@ internal sealed record P2PContext(
     Random Random,
     int MaxConcurrentPieces,
     DownloadStats Stats,
-    IProgress<DownloadProgress>? Progress);
+    IProgress<DownloadProgress>? Progress,
+    AdvertisedUploader? PendingUploader = null);
 
 /// <summary>How a P2P run ended.</summary>
 internal abstract record P2POutcome
@@ -38,6 +40,8 @@ internal abstract record P2POutcome
 /// The pull loop: STARTED → 601 fetch the scheduled pieces concurrently (bounded), each completion reported on the next pull;
 /// 602 back off 50–100 ms doubling to 800–1600 ms, woken early by completions; 600 done; anything else migrates to the
 /// next supernode (P2P fails with reason 3 when that is impossible). Failed pieces are re-queued as result=500 after 20 ms.
+/// With a pending uploader (<see cref="AdvertisedUploader"/>), the first success report waits for it; when it does not
+/// serve, the loop registers again (on the port of a replacement uploader, or as a cdn peer) before reporting anything.
 /// </summary>
 internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider timeProvider, ILogger<P2PDownloader> logger)
 {
@@ -73,6 +77,24 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
             if (run.Fatal is { } fatal)
             {
                 return new P2POutcome.Failed(fatal.NoSpace ? BackSourceReason.NoSpace : BackSourceReason.WriteError, fatal.Message);
+            }
+
+            if (run.Pending is { } pending && report.Result is ClientPieceResult.SemiSuccess or ClientPieceResult.Success)
+            {
+                run.Pending = null;
+                if (!await pending.Serving.WaitAsync(token).ConfigureAwait(false))
+                {
+                    var replaced = await ReRegisterAsync(run, pending).ConfigureAwait(false);
+                    if (replaced is not RegisterOutcome.Registered)
+                    {
+                        var message = replaced is RegisterOutcome.Failed failedAgain ? failedAgain.Message : "re-registration failed";
+                        return new P2POutcome.Failed(BackSourceReason.DownloadError, $"the uploader did not start; registering again failed: {message}");
+                    }
+
+                    report = PullReport.Start;
+                    waitLevel = 0;
+                    continue;
+                }
             }
 
             var outcome = await session.PullAsync(report, token).ConfigureAwait(false);
@@ -124,6 +146,38 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         }
     }
 
+    /// <summary>
+    /// The uploader registered with does not serve: finish the running pieces, drop their reports (they belong to the old
+    /// registration; the supernode hands the pieces out again and <see cref="Schedule"/> reports them as already on disk)
+    /// and register again as what the replacement gives (a p2p peer on a working uploader's port, or a cdn peer).
+    /// </summary>
+    private async Task<RegisterOutcome> ReRegisterAsync(RunState run, AdvertisedUploader pending)
+    {
+        await run.WaitRunningAsync().ConfigureAwait(false);
+        while (run.Reports.Reader.TryRead(out _))
+        {
+        }
+
+        var info = await pending.ReplaceAsync(run.Token).ConfigureAwait(false);
+        Log.ReRegistering(logger, info.Pattern, info.Port);
+        var outcome = await run.Context.Session.ReRegisterAsync(info, run.Token).ConfigureAwait(false);
+        if (outcome is RegisterOutcome.Registered)
+        {
+            run.SuccessReportsAllowed = Task.FromResult(true);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Reports a piece success once reports are allowed; skips it when the registration it belonged to was replaced.</summary>
+    private static async Task ReportSuccessAsync(RunState run, PieceTask piece)
+    {
+        if (await run.SuccessReportsAllowed.WaitAsync(run.Token).ConfigureAwait(false))
+        {
+            await run.Context.Session.ReportPieceSuccessAsync(piece, run.Token).ConfigureAwait(false);
+        }
+    }
+
     private void Schedule(RunState run, PieceTask piece)
     {
         if (piece.PieceNum != piece.Range.PieceNum || piece.PieceSize != piece.Range.Length)
@@ -135,7 +189,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         if (run.Completed.ContainsKey(piece.PieceNum))
         {
             // Already on disk (e.g. after a migration): tell the supernode instead of downloading again.
-            run.TrackReport(run.Context.Session.ReportPieceSuccessAsync(piece, run.Token));
+            run.TrackReport(ReportSuccessAsync(run, piece));
             run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
             return;
         }
@@ -187,7 +241,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         {
             case PieceFetchResult.Success success:
                 Log.PieceDone(logger, piece.PieceNum, piece.PeerKey);
-                run.TrackReport(context.Session.ReportPieceSuccessAsync(piece, token));
+                run.TrackReport(ReportSuccessAsync(run, piece));
                 run.Running.TryRemove(piece.PieceNum, out _);
                 run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
 
@@ -311,6 +365,18 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         public volatile PieceFetchResult.WriteFailed? Fatal;
 
+        /// <summary>The uploader still to wait for before the first success report (read and cleared by the loop only).</summary>
+        public AdvertisedUploader? Pending { get; set; } = context.PendingUploader;
+
+        /// <summary>Completes with whether piece successes may be reported under the current registration.</summary>
+        public Task<bool> SuccessReportsAllowed
+        {
+            get => Volatile.Read(ref _successReportsAllowed);
+            set => Volatile.Write(ref _successReportsAllowed, value);
+        }
+
+        private Task<bool> _successReportsAllowed = context.PendingUploader?.Serving ?? Task.FromResult(true);
+
         public void TrackReport(Task task) => _reports.Add(task);
 
         public Task WaitRunningAsync() => IgnoreCancel(Task.WhenAll(Fetches));
@@ -337,5 +403,8 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         [LoggerMessage(2203, LogLevel.Information, "Migrated to supernode {Node}")]
         public static partial void Migrated(ILogger logger, string node);
+
+        [LoggerMessage(2204, LogLevel.Warning, "Registering again as a {Pattern} peer with uploader port {Port}")]
+        public static partial void ReRegistering(ILogger logger, string pattern, int port);
     }
 }

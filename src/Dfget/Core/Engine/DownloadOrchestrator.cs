@@ -11,8 +11,9 @@ namespace Dragonfly.Dfget.Engine;
 
 /// <summary>
 /// The download flow: prepare (sign, cid, temp file, local IP) → uploader (p2p) → register → pull pieces → verify md5 →
-/// publish atomically → metrics; any P2P failure goes back to the origin unless <c>--notbs</c>. Stateless between downloads
-/// (safe to run many at once, as dfdaemon does).
+/// publish atomically → metrics; any P2P failure goes back to the origin unless <c>--notbs</c>. A new uploader starts
+/// while the download registers and fetches its first pieces; the first success report waits for it (<see cref="AdvertisedUploader"/>).
+/// Stateless between downloads (safe to run many at once, as dfdaemon does).
 /// </summary>
 public sealed partial class DownloadOrchestrator : IDownloadEngine
 {
@@ -126,11 +127,13 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         var cid = Cid.ForClient(localIp, run.Sign).Value;
         var taskFileName = Path.GetFileName(outputFull) + "-" + run.Sign;
         var pattern = request.Pattern;
-        var port = 0;
+        var launch = UploaderLaunch.None;
+        var launchRequest = new UploaderLaunchRequest(
+            request.WorkHome, localIp, request.Port, taskFileName, request.TotalLimit.BytesPerSecond, request.ExpireTime, request.AliveTime, request.Verbose);
         if (pattern == DownloadPattern.P2p)
         {
-            port = await LaunchUploaderAsync(request, localIp, taskFileName, token).ConfigureAwait(false);
-            if (port == 0)
+            launch = await LaunchUploaderAsync(launchRequest, token).ConfigureAwait(false);
+            if (launch.Port == 0)
             {
                 pattern = DownloadPattern.Cdn;
             }
@@ -143,7 +146,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             Cid = cid,
             Ip = localIp,
             HostName = Environment.MachineName,
-            Port = port,
+            Port = launch.Port,
             Path = "/peer/file/" + taskFileName,
             Md5 = request.Md5,
             Identifier = request.Identifier,
@@ -173,14 +176,15 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         var piecePath = pattern == DownloadPattern.P2p ? request.WorkHome.ServiceFilePath(taskFileName) : run.TempTarget!;
         run.Progress?.Report(new DownloadProgress(
             DownloadProgressKind.Registered, registration.FileLength, 0, PieceSize: registration.PieceSize, FilePath: piecePath, Node: registration.Node.HostPort, LocalIp: localIp, Sign: run.Sign));
-        var p2p = await RunP2PAsync(run, session, registration, piecePath, pattern, outputFull, token).ConfigureAwait(false);
+        var uploader = pattern == DownloadPattern.P2p ? new AdvertisedUploader(_launcher, launchRequest, launch, info, _logger) : null;
+        var p2p = await RunP2PAsync(run, session, registration, piecePath, uploader, outputFull, token).ConfigureAwait(false);
         var metrics = new DownloadMetricsReport(p2p.Success, _timeProvider.GetElapsedTime(run.Started), (int)p2p.Reason, p2p.Length, request.CallSystem);
         await session.ReportMetricsAsync(metrics, token).ConfigureAwait(false);
         if (p2p.Success)
         {
-            if (pattern == DownloadPattern.P2p)
+            if (p2p.Served)
             {
-                await NotifyUploaderAsync(port, localIp, taskFileName, registration, cid, token).ConfigureAwait(false);
+                await NotifyUploaderAsync(uploader!.Port, localIp, taskFileName, session.Current ?? registration, cid, token).ConfigureAwait(false);
             }
 
             return run.Succeed(0, p2p.Length);
@@ -194,9 +198,12 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         return await FallBackOrFailAsync(run, p2p.Reason, p2p.Message, token).ConfigureAwait(false);
     }
 
-    private async Task<(bool Success, BackSourceReason Reason, string Message, long Length)> RunP2PAsync(
-        RunState run, ISupernodeSession session, SupernodeRegistration registration, string piecePath, DownloadPattern pattern, string output, CancellationToken token)
+    /// <param name="uploader">The uploader of a p2p download; null for a cdn peer.</param>
+    /// <returns><c>Served</c>: the file stays in the data dir for the uploader (p2p, and the uploader serves).</returns>
+    private async Task<(bool Success, BackSourceReason Reason, string Message, long Length, bool Served)> RunP2PAsync(
+        RunState run, ISupernodeSession session, SupernodeRegistration registration, string piecePath, AdvertisedUploader? uploader, string output, CancellationToken token)
     {
+        var pattern = uploader is null ? DownloadPattern.Cdn : DownloadPattern.P2p;
         var request = run.Request;
         PieceFile file;
         try
@@ -205,7 +212,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (false, BackSourceReason.InitError, $"create {piecePath}: {e.Message}", -1);
+            return (false, BackSourceReason.InitError, $"create {piecePath}: {e.Message}", -1, false);
         }
 
         if (pattern == DownloadPattern.P2p)
@@ -219,11 +226,12 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             using var hasher = new OrderedFileHasher(file);
             using var limiter = new DownloadRateLimiter(request.LocalLimit);
             var context = new P2PContext(
-                session, file, hasher, registration.FileLength, request.MinRate, limiter, run.Random, request.ClientQueue, run.Stats, run.Progress);
+                session, file, hasher, registration.FileLength, request.MinRate, limiter, run.Random, request.ClientQueue, run.Stats, run.Progress,
+                uploader is { IsPending: true } ? uploader : null);
             var outcome = await _p2p.RunAsync(context, token).ConfigureAwait(false);
             if (outcome is P2POutcome.Failed failed)
             {
-                return (false, failed.Reason, failed.Message, -1);
+                return (false, failed.Reason, failed.Message, -1, false);
             }
 
             var finished = (P2POutcome.Finished)outcome;
@@ -232,7 +240,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 : registration.FileLength;
             if (length < 0)
             {
-                return (false, BackSourceReason.DownloadError, "supernode finished without a file length", -1);
+                return (false, BackSourceReason.DownloadError, "supernode finished without a file length", -1, false);
             }
 
             try
@@ -242,21 +250,26 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 var expected = string.IsNullOrEmpty(request.Md5) ? finished.Md5 : request.Md5;
                 if (!string.IsNullOrEmpty(expected) && !string.Equals(expected, real, StringComparison.OrdinalIgnoreCase))
                 {
-                    return (false, BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length);
+                    return (false, BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length, false);
                 }
             }
             catch (IOException e)
             {
-                return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, e.Message, length);
+                return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, e.Message, length, false);
             }
         }
 
+        // Normally settled by the first success report; a download that had none (an empty file) waits here.
+        var served = uploader is not null && await uploader.Serving.WaitAsync(token).ConfigureAwait(false);
         try
         {
             if (pattern == DownloadPattern.P2p)
             {
                 await TargetPublisher.PublishLinkAsync(piecePath, output, run.TempTarget!, token).ConfigureAwait(false);
-                run.ServiceFile = null;
+                if (served)
+                {
+                    run.ServiceFile = null;
+                }
             }
             else
             {
@@ -265,10 +278,11 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, $"move to {output}: {e.Message}", -1);
+            return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, $"move to {output}: {e.Message}", -1, false);
         }
 
-        return (true, BackSourceReason.None, string.Empty, length);
+        // Not served: the .service file (run.ServiceFile) is deleted on cleanup, the output keeps its own link to the data.
+        return (true, BackSourceReason.None, string.Empty, length, served);
     }
 
     private async Task<DownloadResult> FallBackOrFailAsync(RunState run, BackSourceReason reason, string message, CancellationToken token)
@@ -301,18 +315,19 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         };
     }
 
-    private async Task<int> LaunchUploaderAsync(DownloadRequest request, string localIp, string taskFileName, CancellationToken token)
+    private async Task<UploaderLaunch> LaunchUploaderAsync(UploaderLaunchRequest launch, CancellationToken token)
     {
         try
         {
-            var launch = new UploaderLaunchRequest(
-                request.WorkHome, localIp, request.Port, taskFileName, request.TotalLimit.BytesPerSecond, request.ExpireTime, request.AliveTime, request.Verbose);
-            return await _launcher.EnsureRunningAsync(launch, token).ConfigureAwait(false) ?? 0;
+            var launched = await _launcher.LaunchAsync(launch, token).ConfigureAwait(false);
+
+            // Already known not to serve (the process could not even be spawned): register as a cdn peer straight away.
+            return launched.Serving.IsCompletedSuccessfully && !await launched.Serving.ConfigureAwait(false) ? UploaderLaunch.None : launched;
         }
         catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
         {
             Log.UploaderFailed(_logger, e.Message);
-            return 0;
+            return UploaderLaunch.None;
         }
     }
 

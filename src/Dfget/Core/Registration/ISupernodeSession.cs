@@ -15,6 +15,12 @@ public interface ISupernodeSession
     /// <summary>Re-registers with the next node different from the current one ("migrate").</summary>
     Task<RegisterOutcome> MigrateAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Registers again, current node first, with changed facts about this peer (same cid): a p2p peer whose uploader does
+    /// not serve on the registered port registers on another one, or as a cdn peer. Later migrations use <paramref name="info"/> too.
+    /// </summary>
+    Task<RegisterOutcome> ReRegisterAsync(RegistrationInfo info, CancellationToken cancellationToken);
+
     Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken);
 
     /// <summary>Tells the supernode a piece was downloaded (retried; failures are logged, not thrown).</summary>

@@ -13,7 +13,7 @@ namespace Dragonfly.Dfget.Registration;
 internal sealed partial class SupernodeSession : ISupernodeSession
 {
     private readonly IReadOnlyList<SupernodeAddress> _nodes;
-    private readonly RegistrationInfo _info;
+    private RegistrationInfo _info;
     private readonly V1SupernodeApi _v1;
     private readonly LegacySupernodeApi _legacy;
     private readonly ConcurrentDictionary<string, bool> _legacyOnly;
@@ -50,6 +50,18 @@ internal sealed partial class SupernodeSession : ISupernodeSession
     {
         var current = Current?.Node;
         return RegisterFromAsync(_currentIndex + 1, except: current, cancellationToken);
+    }
+
+    public Task<RegisterOutcome> ReRegisterAsync(RegistrationInfo info, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.Cid != _info.Cid)
+        {
+            throw new ArgumentException("a re-registration keeps the cid", nameof(info));
+        }
+
+        _info = info;
+        return RegisterFromAsync(Math.Max(0, _currentIndex), except: null, cancellationToken);
     }
 
     public async Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken)

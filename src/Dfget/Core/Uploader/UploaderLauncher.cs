@@ -16,22 +16,27 @@ public sealed record UploaderLauncherOptions
 
 /// <summary>
 /// Finds or starts the work home's uploader: the port in <c>host.meta</c> is reused when its <c>/check/</c> answers
-/// <c>&lt;taskFileName&gt;@&lt;our version&gt;</c>; otherwise a detached <c>dfget server</c> is started and its port line read.
+/// <c>&lt;taskFileName&gt;@&lt;our version&gt;</c>; otherwise a detached <c>dfget server</c> is started on a port chosen
+/// here (<see cref="UploaderPortProbe"/>), so the download can register with that port while the uploader starts; its
+/// port line and <c>/check/</c> are awaited in the background (<see cref="UploaderLaunch.Serving"/>).
+/// <see cref="EnsureRunningAsync"/> is the original, waiting way: the uploader picks its port among the same candidates.
 /// </summary>
 public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 {
     private readonly UploaderLauncherOptions _options;
     private readonly IUploaderProcessStarter _starter;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpClient _client;
 
-    public UploaderLauncher(UploaderLauncherOptions options, IUploaderProcessStarter starter, ILogger<UploaderLauncher> logger)
+    public UploaderLauncher(UploaderLauncherOptions options, IUploaderProcessStarter starter, ILogger<UploaderLauncher> logger, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(starter);
         ArgumentNullException.ThrowIfNull(logger);
         _options = options;
         _starter = starter;
+        _time = timeProvider ?? TimeProvider.System;
         _logger = logger;
         _client = new HttpClient(new SocketsHttpHandler
         {
@@ -45,46 +50,29 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
         };
     }
 
-    public async Task<int?> EnsureRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    public async Task<UploaderLaunch> LaunchAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (!TaskFileNames.IsValid(request.TaskFileName))
+        if (await FindRunningAsync(request, cancellationToken).ConfigureAwait(false) is { } running)
         {
-            throw new ArgumentException($"invalid task file name '{request.TaskFileName}'", nameof(request));
+            return UploaderLaunch.Running(running);
         }
 
-        request.Home.EnsureCreated();
-        var meta = new HostMetaFile(request.Home.HostMetaPath);
-        var recorded = await meta.ReadPortAsync(cancellationToken).ConfigureAwait(false);
-        if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
+        var port = request.Port > 0 ? request.Port : UploaderPortProbe.FirstBindable(request.BindIp, UploaderOptions.CandidatePorts(_time.GetUtcNow()));
+        if (port == 0)
         {
-            Log.Reused(_logger, recorded);
-            return recorded;
+            // No port to promise: let the uploader try its candidates itself, and wait for it.
+            return await StartAndCheckAsync(request, cancellationToken).ConfigureAwait(false) is { } chosen
+                ? UploaderLaunch.Running(chosen)
+                : UploaderLaunch.None;
         }
 
-        var started = await _starter.StartAsync(ServerArguments(request), _options.StartTimeout, cancellationToken).ConfigureAwait(false);
-        if (started is null)
-        {
-            // A concurrent dfget may have won the work-home lock: its uploader records its port shortly.
-            recorded = await meta.ReadPortAsync(cancellationToken).ConfigureAwait(false);
-            if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
-            {
-                return recorded;
-            }
-
-            Log.StartFailed(_logger);
-            return null;
-        }
-
-        if (await CheckAsync(request, started.Value, cancellationToken).ConfigureAwait(false))
-        {
-            Log.Started(_logger, started.Value);
-            return started;
-        }
-
-        Log.CheckFailed(_logger, started.Value);
-        return null;
+        // The process is spawned before this returns; its port line and /check/ are awaited in the background.
+        return UploaderLaunch.Starting(port, ServesOnAsync(request with { Port = port }, cancellationToken));
     }
+
+    public async Task<int?> EnsureRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken) =>
+        await FindRunningAsync(request, cancellationToken).ConfigureAwait(false)
+        ?? await StartAndCheckAsync(request, cancellationToken).ConfigureAwait(false);
 
     public async Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken)
     {
@@ -106,6 +94,78 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>The port of the work home's uploader (<c>host.meta</c>) when it answers <c>/check/</c> for the task.</summary>
+    private async Task<int?> FindRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!TaskFileNames.IsValid(request.TaskFileName))
+        {
+            throw new ArgumentException($"invalid task file name '{request.TaskFileName}'", nameof(request));
+        }
+
+        request.Home.EnsureCreated();
+        var recorded = await new HostMetaFile(request.Home.HostMetaPath).ReadPortAsync(cancellationToken).ConfigureAwait(false);
+        if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
+        {
+            Log.Reused(_logger, recorded);
+            return recorded;
+        }
+
+        return null;
+    }
+
+    /// <summary>Starts <c>dfget server</c> with the request's port and returns the port that serves the task, or null.</summary>
+    private async Task<int?> StartAndCheckAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    {
+        var meta = new HostMetaFile(request.Home.HostMetaPath);
+        var started = await _starter.StartAsync(ServerArguments(request), _options.StartTimeout, cancellationToken).ConfigureAwait(false);
+        if (started is null)
+        {
+            // A concurrent dfget may have won the work-home lock: its uploader records its port shortly.
+            var recorded = await meta.ReadPortAsync(cancellationToken).ConfigureAwait(false);
+            if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
+            {
+                return recorded;
+            }
+
+            Log.StartFailed(_logger);
+            return null;
+        }
+
+        if (await CheckAsync(request, started.Value, cancellationToken).ConfigureAwait(false))
+        {
+            Log.Started(_logger, started.Value);
+            return started;
+        }
+
+        Log.CheckFailed(_logger, started.Value);
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the uploader started for <paramref name="request"/> serves the task on the port it was told to bind. Runs
+    /// synchronously up to the spawn; never faults (only a cancelled download cancels it).
+    /// </summary>
+    private async Task<bool> ServesOnAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var port = await StartAndCheckAsync(request, cancellationToken).ConfigureAwait(false);
+            if (port is { } actual && actual != request.Port)
+            {
+                // Another uploader owns the work home on another port: ours is not the port the download registered.
+                Log.OtherPort(_logger, request.Port, actual);
+            }
+
+            return port == request.Port;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.LaunchFailed(_logger, e.Message);
+            return false;
+        }
+    }
 
     /// <summary>The <c>dfget server ...</c> arguments for a request (durations in milliseconds, which Go's parser also accepts).</summary>
     public static IReadOnlyList<string> ServerArguments(UploaderLaunchRequest request)
@@ -182,5 +242,11 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 44, Level = LogLevel.Warning, Message = "The uploader did not accept the finish of {TaskFileName} (status {Status})")]
         public static partial void FinishRejected(ILogger logger, string taskFileName, int status);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 45, Level = LogLevel.Warning, Message = "The uploader started for port {Port} answers on port {Actual}")]
+        public static partial void OtherPort(ILogger logger, int port, int actual);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 46, Level = LogLevel.Warning, Message = "Starting the uploader failed: {Error}")]
+        public static partial void LaunchFailed(ILogger logger, string error);
     }
 }

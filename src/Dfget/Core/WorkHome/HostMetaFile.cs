@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -41,9 +43,12 @@ public sealed class HostMetaFile
         var temp = System.IO.Path.Combine(directory, $".host.meta.{Guid.NewGuid():N}.tmp");
         try
         {
+            // The fixed shape by hand: the serializer's first use (writer, encoder tables, async plumbing) costs the uploader
+            // ~13 ms of JIT before it can print its port, which the first download of a work home waits for.
+            var json = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"servicePort\":{port}}}"));
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
-                await JsonSerializer.SerializeAsync(stream, new HostMeta(port), HostMetaJsonContext.Default.HostMeta, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(json, cancellationToken).ConfigureAwait(false);
             }
 
             File.Move(temp, Path, overwrite: true);

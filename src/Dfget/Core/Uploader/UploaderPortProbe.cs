@@ -1,0 +1,43 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Dragonfly.Dfget.Uploader;
+
+/// <summary>
+/// Picks the port a new uploader is told to bind (<c>dfget server --port</c>), so the download can register with it while
+/// the uploader is still starting: the first of the candidates (<see cref="UploaderOptions.CandidatePorts"/>, the ports
+/// the uploader itself would try) that can be bound right now. Another process may still take it before the uploader
+/// does; the launch then reports the uploader as not serving and the download continues as a cdn peer.
+/// </summary>
+public static class UploaderPortProbe
+{
+    /// <summary>The first bindable candidate on <paramref name="bindIp"/>, or 0 when none is (or the IP is not an address).</summary>
+    public static int FirstBindable(string bindIp, IEnumerable<int> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (!IPAddress.TryParse(bindIp, out var address))
+        {
+            return 0;
+        }
+
+        foreach (var port in candidates)
+        {
+            if (port is <= 0 or > IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(address, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        return 0;
+    }
+}
