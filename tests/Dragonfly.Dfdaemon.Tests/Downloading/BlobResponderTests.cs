@@ -55,20 +55,23 @@ public class BlobResponderTests
     [Fact]
     public async Task Blob_PiecesStillArriving_ClientReceivesFirstBytesEarly()
     {
-        var (content, digest) = Blob(400_000);
+        // The responder writes one chunk behind what it has read: with 2½ chunks available, the first chunk must reach
+        // the client while the fetcher still holds the rest back.
+        const int chunk = BlobResponder.ChunkSize;
+        var (content, digest) = Blob(4 * chunk);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content, gate, firstPart: 200_000), new Uri("http://127.0.0.1:1"));
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content, gate, firstPart: (2 * chunk) + (chunk / 2)), new Uri("http://127.0.0.1:1"));
         using var client = daemon.MirrorClient();
 
         using var response = await client.GetAsync($"/v2/x/blobs/sha256:{digest}", HttpCompletionOption.ResponseHeadersRead, Timeout());
         await using var body = await response.Content.ReadAsStreamAsync();
-        var first = new byte[100_000];
+        var first = new byte[chunk];
         await body.ReadExactlyAsync(first, Timeout());
-        first.Should().Equal(content.AsSpan(0, 100_000).ToArray());
+        first.Should().Equal(content.AsSpan(0, chunk).ToArray());
         gate.SetResult();
         var rest = new MemoryStream();
         await body.CopyToAsync(rest, Timeout());
-        rest.ToArray().Should().Equal(content.AsSpan(100_000).ToArray());
+        rest.ToArray().Should().Equal(content.AsSpan(chunk).ToArray());
     }
 
     [Fact]

@@ -79,12 +79,42 @@ public sealed class StreamingDownloadTests : IDisposable
         (await act.Should().ThrowAsync<BlobStreamException>()).Which.Result!.BackSourceReason.Should().Be(1003);
     }
 
+    [Fact]
+    public async Task CopyToAsync_EngineEndsRightAfterItsLastPiece_CompletesEveryTime()
+    {
+        // The end of a download is seen through a progress report made just before the engine's task completes; a reader
+        // that wakes on that report must still notice the completion (it used to wait for a further report, which never came).
+        for (var i = 0; i < 300; i++)
+        {
+            var engine = new ImmediateEngine(_content, _dir.Combine($"piece-{i}.service"));
+            var sink = new MemoryStream();
+            await using var stream = StreamingDownload.Start(engine, Request() with { Output = _dir.Combine($"out-{i}.bin") }, new StreamingOptions(), _cts.Token);
+
+            await stream.CopyToAsync(sink, _cts.Token);
+
+            sink.Length.Should().Be(_content.Length);
+        }
+    }
+
     private DownloadRequest Request() => new()
     {
         Url = new Uri("http://127.0.0.1:1/blob"),
         Output = _dir.Combine("out.bin"),
         WorkHome = new WorkHomeLayout(_dir.Combine("home")),
     };
+
+    /// <summary>Writes the whole content as one piece, reports it and returns at once (a small, warm blob).</summary>
+    private sealed class ImmediateEngine(byte[] content, string piecePath) : IDownloadEngine
+    {
+        public Task<DownloadResult> DownloadAsync(DownloadRequest request, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+        {
+            progress!.Report(new DownloadProgress(DownloadProgressKind.Registered, content.Length, 0, FilePath: piecePath));
+            File.WriteAllBytes(piecePath, content);
+            progress.Report(new DownloadProgress(DownloadProgressKind.PieceCompleted, content.Length, content.Length, 0, content.Length + 5, 0, content.Length, piecePath));
+            File.Copy(piecePath, request.Output, overwrite: true);
+            return Task.FromResult(new DownloadResult { Success = true, Length = content.Length });
+        }
+    }
 
     /// <summary>Writes pieces 2, 1, then (when released) 0, reporting progress like the real engine; then publishes the output.</summary>
     private sealed class GatedEngine(byte[] content, string piecePath, bool gated = true) : IDownloadEngine

@@ -12,7 +12,7 @@ namespace Dragonfly.Dfget.Streaming;
 /// </summary>
 public sealed class StreamingDownload : IBlobStream, IProgress<DownloadProgress>
 {
-    private const int ChunkSize = 128 * 1024;
+    private const int ChunkSize = 1024 * 1024;
     private readonly object _gate = new();
     private readonly Dictionary<long, (int Length, string Path)> _pieces = [];
     private readonly TaskCompletionSource<long> _length = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -193,7 +193,9 @@ public sealed class StreamingDownload : IBlobStream, IProgress<DownloadProgress>
                     break;
                 }
 
-                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                // The engine's last report (RunAsync's finally) comes just before its task completes: a reader woken by it
+                // can find the task not completed yet, and no report follows. So the completion itself also wakes the reader.
+                await Task.WhenAny(changed, _completion).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
             DownloadResult result;

@@ -17,7 +17,10 @@ public enum PieceResult
 /// <param name="Port">The client's uploader port (0 = no uploader).</param>
 /// <param name="Path">The client's uploader path for this task (<c>/peer/file/...</c>).</param>
 /// <param name="SupernodeIp">The supernode IP the client registered with.</param>
-public sealed record ClientJoin(TaskId TaskId, Cid Cid, PeerId PeerId, string Ip, int Port, string Path, string SupernodeIp, PeerPattern Pattern);
+/// <param name="Streaming">The client hands the file to its caller in piece order while downloading (it registered with
+/// <c>dfdaemon: true</c>), so the scheduler gives it the lowest pieces first.</param>
+public sealed record ClientJoin(
+    TaskId TaskId, Cid Cid, PeerId PeerId, string Ip, int Port, string Path, string SupernodeIp, PeerPattern Pattern, bool Streaming = false);
 
 /// <summary>The result of recording a piece report.</summary>
 public enum PieceUpdateOutcome

@@ -147,6 +147,7 @@ public sealed class ClientProgress
         Port = join.Port;
         Path = join.Path;
         SupernodeIp = join.SupernodeIp;
+        Streaming = join.Streaming;
     }
 
     public Cid Cid { get; }
@@ -160,6 +161,9 @@ public sealed class ClientProgress
     public string Path { get; }
 
     public string SupernodeIp { get; }
+
+    /// <summary>The client streams the file in piece order (a dfdaemon): it is scheduled lowest piece first.</summary>
+    public bool Streaming { get; }
 
     internal PieceBitset Succeeded { get; } = new();
 

@@ -84,7 +84,7 @@ public sealed partial class RegistrationService : IRegistrationService
             dfgetTaskAdded = true;
             _progress.InitTask(taskId);
             _progress.InitClient(new ClientJoin(taskId, input.Cid, peer.Id, peer.Ip, peer.Port, request.Path, input.SupernodeIp,
-                input.Pattern ?? peer.Pattern));
+                input.Pattern ?? peer.Pattern, Streaming: request.Dfdaemon));
 
             if (task.ShouldTriggerCdn)
             {

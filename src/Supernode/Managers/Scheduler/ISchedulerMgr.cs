@@ -12,8 +12,8 @@ public interface ISchedulerMgr
 {
     /// <summary>
     /// Up to <c>PeerDownLimit − running</c> pieces the client lacks, ordered rarest-first, then nearest to the mean of the
-    /// client's running pieces, ties random; each from the first eligible holder, else the supernode while its task load
-    /// allows, else skipped.
+    /// client's running pieces, ties random (a streaming client, <see cref="ClientProgress.Streaming"/>: lowest piece number
+    /// first); each from the first eligible holder, else the supernode while its task load allows, else skipped.
     /// </summary>
     /// <param name="nowTimestamp">The current <see cref="TimeProvider.GetTimestamp"/> (for the supernode-load reset).</param>
     ScheduleResult Schedule(TaskSwarm swarm, ClientProgress client, long nowTimestamp);

@@ -11,6 +11,13 @@ namespace Dragonfly.Supernode.Managers.Scheduler;
 /// The hot path allocates only the result: candidate buffers are pooled and the ordering is one packed 64-bit key per
 /// candidate sorted as plain integers.
 /// </summary>
+/// <remarks>
+/// A streaming client (<see cref="ClientProgress.Streaming"/>: registered with <c>dfdaemon: true</c>, which hands the bytes
+/// to its caller in file order) is offered its candidates in ascending piece order instead: its caller's first byte waits
+/// for piece 0, and every later byte for the pieces before it. Its uploaders are chosen as for anyone else; a piece with no
+/// free uploader is skipped for this round, so the order is "near" piece order under load. Candidates are collected in
+/// ascending order already, so this path neither shuffles nor sorts.
+/// </remarks>
 public sealed class SchedulerMgr : ISchedulerMgr
 {
     private const int OrderBits = 20;
@@ -63,15 +70,19 @@ public sealed class SchedulerMgr : ISchedulerMgr
 
             var pieces = pieceBuffer.AsSpan(0, count);
             var keys = keyBuffer.AsSpan(0, count);
-            Shuffle(pieces);
-            ComputeKeys(swarm, client, pieces, keys);
-            if (count <= MaxPackedCandidates)
+            var packed = !client.Streaming && count <= MaxPackedCandidates;
+            if (!client.Streaming)
             {
-                keys.Sort();
-            }
-            else
-            {
-                keys.Sort(pieces);
+                Shuffle(pieces);
+                ComputeKeys(swarm, client, pieces, keys);
+                if (packed)
+                {
+                    keys.Sort();
+                }
+                else
+                {
+                    keys.Sort(pieces);
+                }
             }
 
             var wanted = limit - running;
@@ -79,7 +90,7 @@ public sealed class SchedulerMgr : ISchedulerMgr
             List<PieceAssignment>? result = null;
             for (var i = 0; i < count; i++)
             {
-                var pieceNum = count <= MaxPackedCandidates ? pieces[(int)(keys[i] & OrderMask)] : pieces[i];
+                var pieceNum = packed ? pieces[(int)(keys[i] & OrderMask)] : pieces[i];
                 var uploader = isolated ? null : FindUploader(swarm, client, pieceNum);
                 if (uploader is not null)
                 {
@@ -123,6 +134,7 @@ public sealed class SchedulerMgr : ISchedulerMgr
         }
     }
 
+    /// <summary>The CDN's pieces the client neither has nor runs, in ascending piece order.</summary>
     private static int CollectCandidates(ReadOnlySpan<ulong> cdn, ReadOnlySpan<ulong> have, ClientProgress client, int[] buffer)
     {
         var count = 0;

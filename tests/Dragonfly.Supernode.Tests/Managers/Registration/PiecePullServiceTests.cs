@@ -87,6 +87,42 @@ public sealed class PiecePullServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Pull_DfdaemonClient_GetsPiecesInPieceOrder()
+    {
+        var client = await _tracker.RegisterAsync(_tracker.Request() with { Dfdaemon = true });
+        await _tracker.CdnPiecesAsync(client.TaskId, 16);
+
+        var first = ((PullOutcome.Continue)await _tracker.PullAsync(client)).Pieces;
+        first.Select(p => p.PieceNum).Should().Equal(0, 1, 2, 3);
+
+        // Pieces finish out of order; each report frees a slot for the lowest piece not yet handed out.
+        var second = ((PullOutcome.Continue)await _tracker.PullAsync(client, "701", "503", first[2].Range.ToString(), first[2].Cid.Value)).Pieces;
+        var third = ((PullOutcome.Continue)await _tracker.PullAsync(client, "701", "503", first[0].Range.ToString(), first[0].Cid.Value)).Pieces;
+        second.Select(p => p.PieceNum).Should().Equal(4);
+        third.Select(p => p.PieceNum).Should().Equal(5);
+    }
+
+    [Fact]
+    public async Task Pull_OtherClient_StaysRarestFirstBesideADfdaemon()
+    {
+        var holder = await _tracker.RegisterAsync(_tracker.Request() with { Dfdaemon = true });
+        await _tracker.CdnPiecesAsync(holder.TaskId, 4);
+        var held = ((PullOutcome.Continue)await _tracker.PullAsync(holder)).Pieces;
+        foreach (var piece in held)
+        {
+            await _tracker.PullAsync(holder, "701", "503", piece.Range.ToString(), piece.Cid.Value);
+        }
+
+        await _tracker.CdnPiecesAsync(holder.TaskId, 12, first: 4);
+        var client = await _tracker.RegisterAsync();
+
+        var pieces = ((PullOutcome.Continue)await _tracker.PullAsync(client)).Pieces;
+
+        // The pieces the first peer holds are the least rare: a plain client is not handed them first.
+        pieces.Select(p => p.PieceNum).Should().NotIntersectWith(held.Select(p => p.PieceNum));
+    }
+
+    [Fact]
     public async Task Pull_AllPiecesAndCdnSuccess_Finished600WithMd5AndWrappedLength()
     {
         var client = await _tracker.RegisterAsync();

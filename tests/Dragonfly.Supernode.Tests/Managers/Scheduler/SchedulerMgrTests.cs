@@ -17,11 +17,11 @@ public class SchedulerMgrTests
 
     private SchedulerMgr Scheduler(int seed = 1, TrackerOptions? options = null) => new(options ?? _options, _time, new Random(seed));
 
-    private ClientProgress Client(PeerPattern pattern = PeerPattern.P2P, int port = 15001)
+    private ClientProgress Client(PeerPattern pattern = PeerPattern.P2P, int port = 15001, bool streaming = false)
     {
         var n = ++_n;
         var join = new ClientJoin(Task, Cid.Parse($"192.168.0.{n}-1-1.000"), PeerId.Parse($"host{n}-192.168.0.{n}-{n}"), $"192.168.0.{n}", port,
-            $"/peer/file/f-{n}", "10.0.0.9", pattern);
+            $"/peer/file/f-{n}", "10.0.0.9", pattern, streaming);
         var client = new ClientProgress(join, new PeerProgress(join.PeerId, pattern));
         _swarm.Clients[client.Cid] = client;
         return client;
@@ -166,6 +166,115 @@ public class SchedulerMgrTests
 
         orders[0].Should().Be(orders[1]);
         orders.Skip(1).Distinct().Should().HaveCountGreaterThan(1);
+    }
+
+    [Fact]
+    public void Schedule_StreamingClient_GetsLowestPiecesInOrderWhateverRarityAndSeed()
+    {
+        Cdn(64);
+        var a = Client();
+        var b = Client();
+        Holds(a, 0, 1, 2, 3, 4, 5);
+        Holds(b, 0, 1, 2, 3);
+        var client = Client(streaming: true);
+
+        foreach (var seed in Enumerable.Range(1, 20))
+        {
+            var result = Run(client, Scheduler(seed));
+
+            // Rarest-first would start with the pieces nobody holds (6..63); a streaming client needs piece 0 first.
+            result.Pieces.Select(p => p.PieceNum).Should().Equal(0, 1, 2, 3);
+            client.Running.Clear();
+            client.RunningSum = 0;
+            for (var i = 0; i < 4; i++)
+            {
+                a.Peer.ReleaseUpload();
+                b.Peer.ReleaseUpload();
+            }
+        }
+    }
+
+    [Fact]
+    public void Schedule_NonStreamingClient_KeepsRarestFirstOnTheSameSwarm()
+    {
+        Cdn(64);
+        var a = Client();
+        Holds(a, 0, 1, 2, 3);
+        var client = Client();
+
+        var result = Run(client);
+
+        result.Pieces.Should().HaveCount(4);
+        result.Pieces.Select(p => p.PieceNum).Should().OnlyContain(p => p >= 4);
+    }
+
+    [Fact]
+    public void Schedule_StreamingClient_ContinuesAfterWhatItHasAndRuns()
+    {
+        Cdn(40);
+        var client = Client(streaming: true);
+        for (var i = 0; i < 10; i++)
+        {
+            client.Succeeded.Add(i);
+        }
+
+        client.Succeeded.Add(11);
+        client.AddRunning(10, null);
+        client.AddRunning(30, null);
+        _swarm.SuperLoad = 2;
+        _swarm.SuperLoadTouched = _time.GetTimestamp();
+
+        var result = Run(client);
+
+        // Not the pieces nearest the running mean (20): the lowest ones still missing.
+        result.Pieces.Select(p => p.PieceNum).Should().Equal(12, 13);
+    }
+
+    [Fact]
+    public void Schedule_StreamingClient_PieceWithoutFreeUploaderIsSkippedNotAwaited()
+    {
+        Cdn(6);
+        var busy = Client();
+        var free = Client();
+        Holds(busy, 0);
+        Holds(free, 2, 3);
+        for (var i = 0; i < 5; i++)
+        {
+            busy.Peer.TryAcquireUpload(5).Should().BeTrue();
+        }
+
+        _swarm.SuperLoad = 4;
+        _swarm.SuperLoadTouched = _time.GetTimestamp();
+        var client = Client(streaming: true);
+
+        var result = Run(client);
+
+        // 0: its holder is at the up-limit and the supernode is full; 1: only the (full) supernode has it.
+        result.Pieces.Select(p => p.PieceNum).Should().Equal(2, 3);
+        result.Pieces.Should().OnlyContain(p => p.Uploader == free.Cid);
+    }
+
+    [Fact]
+    public void Schedule_StreamingClient_LargeSwarm_AllocatesLittle()
+    {
+        Cdn(1000);
+        var holder = Client();
+        for (var piece = 0; piece < 1000; piece++)
+        {
+            Holds(holder, piece);
+        }
+
+        var scheduler = Scheduler(7);
+        scheduler.Schedule(_swarm, Client(streaming: true), 0); // warm up (JIT, pools)
+        var client = Client(streaming: true);
+        client.Succeeded.Add(0);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var result = scheduler.Schedule(_swarm, client, 0);
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        result.Pieces.Select(p => p.PieceNum).Should().Equal(1, 2, 3, 4);
+        allocated.Should().BeLessThan(2048);
     }
 
     [Fact]
