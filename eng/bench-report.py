@@ -25,7 +25,7 @@ lines = [
     "",
     f"Loopback scenarios of BENCHMARKS.md, written by `./build.sh bench` on {datetime.date.today()} at commit `{commit}`,",
     f"{os.cpu_count()} cores, {platform.machine()}, load average at the end {' '.join(load)}. Medians of the repetitions, (min–max).",
-    "The whole-system benchmark on emulated hosts (network namespaces, B1–B3, plots) is not built yet.",
+    "B1 on emulated hosts (network namespaces, tc) follows the loopback scenarios, with its plots; B2 and B3 are not built yet.",
     "",
     f"## L1: one peer, {size_mib} MiB",
     "",
