@@ -10,7 +10,9 @@
 #
 # Knobs: BENCH_HOSTS_NS (peer counts), BENCH_HOSTS_MIB (file size), BENCH_HOSTS_DIRECT (1: also run the curl baseline),
 # BENCH_HOSTS_OUT (JSON lines of every run; default docs/benchmarks/hosts.json, or $WORK's copy under --ci),
-# DRAGONFLY_BIN (bin/). Needs root (ip netns), iproute2's tc, nginx and curl.
+# BENCH_HOSTS_REPS (1), BENCH_HOSTS_PLOTS (folder for the PNGs; default docs/benchmarks, none under --ci),
+# BENCH_HOSTS_KEEP (keep the work folder with every log), DRAGONFLY_BIN (bin/).
+# Needs root (ip netns), iproute2's tc, nginx and curl.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
