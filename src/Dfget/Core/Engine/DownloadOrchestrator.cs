@@ -199,8 +199,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     }
 
     /// <param name="uploader">The uploader of a p2p download; null for a cdn peer.</param>
-    /// <returns><c>Served</c>: the file stays in the data dir for the uploader (p2p, and the uploader serves).</returns>
-    private async Task<(bool Success, BackSourceReason Reason, string Message, long Length, bool Served)> RunP2PAsync(
+    private async Task<P2PRunResult> RunP2PAsync(
         RunState run, ISupernodeSession session, SupernodeRegistration registration, string piecePath, AdvertisedUploader? uploader, string output, CancellationToken token)
     {
         var pattern = uploader is null ? DownloadPattern.Cdn : DownloadPattern.P2p;
@@ -212,7 +211,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (false, BackSourceReason.InitError, $"create {piecePath}: {e.Message}", -1, false);
+            return P2PRunResult.Failed(BackSourceReason.InitError, $"create {piecePath}: {e.Message}", -1);
         }
 
         if (pattern == DownloadPattern.P2p)
@@ -231,7 +230,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             var outcome = await _p2p.RunAsync(context, token).ConfigureAwait(false);
             if (outcome is P2POutcome.Failed failed)
             {
-                return (false, failed.Reason, failed.Message, -1, false);
+                return P2PRunResult.Failed(failed.Reason, failed.Message, -1);
             }
 
             var finished = (P2POutcome.Finished)outcome;
@@ -240,7 +239,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 : registration.FileLength;
             if (length < 0)
             {
-                return (false, BackSourceReason.DownloadError, "supernode finished without a file length", -1, false);
+                return P2PRunResult.Failed(BackSourceReason.DownloadError, "supernode finished without a file length", -1);
             }
 
             try
@@ -250,12 +249,12 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 var expected = string.IsNullOrEmpty(request.Md5) ? finished.Md5 : request.Md5;
                 if (!string.IsNullOrEmpty(expected) && !string.Equals(expected, real, StringComparison.OrdinalIgnoreCase))
                 {
-                    return (false, BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length, false);
+                    return P2PRunResult.Failed(BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length);
                 }
             }
             catch (IOException e)
             {
-                return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, e.Message, length, false);
+                return P2PRunResult.Failed(DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, e.Message, length);
             }
         }
 
@@ -278,11 +277,18 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (false, DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, $"move to {output}: {e.Message}", -1, false);
+            return P2PRunResult.Failed(DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, $"move to {output}: {e.Message}", -1);
         }
 
         // Not served: the .service file (run.ServiceFile) is deleted on cleanup, the output keeps its own link to the data.
-        return (true, BackSourceReason.None, string.Empty, length, served);
+        return new P2PRunResult(true, BackSourceReason.None, string.Empty, length, served);
+    }
+
+    /// <summary>How the P2P part of a download ended.</summary>
+    /// <param name="Served">The file stays in the data dir for the uploader (p2p, and the uploader serves).</param>
+    private readonly record struct P2PRunResult(bool Success, BackSourceReason Reason, string Message, long Length, bool Served)
+    {
+        public static P2PRunResult Failed(BackSourceReason reason, string message, long length) => new(false, reason, message, length, false);
     }
 
     private async Task<DownloadResult> FallBackOrFailAsync(RunState run, BackSourceReason reason, string message, CancellationToken token)
