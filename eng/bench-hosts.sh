@@ -92,6 +92,19 @@ FAILED=0
 fail() { log "FAILED: $*"; FAILED=1; }
 : > "$WORK/runs.jsonl"
 
+# on_peers N RUN FN: runs "FN i RUN" for the peers 1..N at once; each writes "exit-code seconds" to RUN/done-i.
+# Prints the makespan.
+on_peers() {
+  local n=$1 run=$2 fn=$3 t0 pids=() i
+  t0=$(now)
+  for i in $(seq 1 "$n"); do
+    ( s=$(now); "$fn" "$i" "$run"; echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  elapsed "$t0" "$(now)"
+}
+
 # p2p N REP: a fresh supernode, N dfgets started together, one per peer host.
 p2p() {
   local n=$1 rep=$2 run="$WORK/p2p-$1-$2"
@@ -99,18 +112,12 @@ p2p() {
   ip netns exec "$TAG-sn" "$BIN/supernode" --home-dir "$run/sn" --advertise-ip "$SN_IP" --port 8002 --download-port 8001 \
     --max-bandwidth 100G > "$run/sn.log" 2>&1 &
   local sn=$!; PIDS+=("$sn")
-  ip netns exec "$TAG-sn" bash -c "$(declare -f wait_http); wait_http http://127.0.0.1:8002/_ping"
-  local t0 pids=() i
-  t0=$(now)
-  for i in $(seq 1 "$n"); do
-    ( s=$(now)
-      ip netns exec "$TAG-p$i" "$BIN/dfget" -u "$URL" -o "$run/out-$i" --home "$run/home-$i" -n "$SN_IP:8002" \
-        -s 100G --totallimit 100G --alivetime 20s > "$run/dfget-$i.log" 2>&1
-      echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  local makespan; makespan=$(elapsed "$t0" "$(now)")
+  wait_http_in "$TAG-sn" http://127.0.0.1:8002/_ping
+  fetch_dfget() {
+    ip netns exec "$TAG-p$1" "$BIN/dfget" -u "$URL" -o "$2/out-$1" --home "$2/home-$1" -n "$SN_IP:8002" \
+      -s 100G --totallimit 100G --alivetime 20s > "$2/dfget-$1.log" 2>&1
+  }
+  local makespan i; makespan=$(on_peers "$n" "$run" fetch_dfget)
   local times=() peers=0 sn_bytes=0 origin_direct=0 ok=1
   for i in $(seq 1 "$n"); do
     read -r code secs < "$run/done-$i"; times+=("$secs")
@@ -135,14 +142,8 @@ p2p() {
 direct() {
   local n=$1 rep=$2 run="$WORK/direct-$1-$2"
   mkdir -p "$run"; : > "$WORK/origin/access.log"
-  local t0 pids=() i
-  t0=$(now)
-  for i in $(seq 1 "$n"); do
-    ( s=$(now); ip netns exec "$TAG-p$i" curl -fsS -o "$run/out-$i" "$URL"; echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  local makespan times=(); makespan=$(elapsed "$t0" "$(now)")
+  fetch_curl() { ip netns exec "$TAG-p$1" curl -fsS -o "$2/out-$1" "$URL"; }
+  local makespan times=() i; makespan=$(on_peers "$n" "$run" fetch_curl)
   for i in $(seq 1 "$n"); do read -r code secs < "$run/done-$i"; times+=("$secs"); [ "$code" = 0 ] || fail "direct N=$n curl $i exited $code"; done
   rm -rf "$run"
   echo "{\"scenario\":\"B1\",\"kind\":\"direct\",\"n\":$n,\"rep\":$rep,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$(origin_bytes),\"ok\":1}" >> "$WORK/runs.jsonl"

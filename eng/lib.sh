@@ -10,6 +10,9 @@ wait_http() {
   echo "timed out waiting for $1" >&2; return 1
 }
 
+# wait_http inside network namespace NETNS. Usage: wait_http_in NETNS URL [any]
+wait_http_in() { ip netns exec "$1" bash -c "$(declare -f wait_http); wait_http $2 ${3:-}"; }
+
 now() { date +%s.%N; }
 
 # Seconds from $1 to $2 (timestamps of now), with ${3:-3} decimals.
@@ -47,7 +50,7 @@ NGINX
   "${in[@]}" nginx -c "$dir/nginx.conf" > /dev/null 2>&1 &
   local pid=$!
   if [ -n "$netns" ]; then
-    ip netns exec "$netns" bash -c "$(declare -f wait_http); wait_http http://$addr:$port/ready.txt" >&2 || return 1
+    wait_http_in "$netns" "http://$addr:$port/ready.txt" >&2 || return 1
   else
     wait_http "http://$addr:$port/ready.txt" >&2 || return 1
   fi
