@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Dragonfly.Common.Durations;
 using Dragonfly.Common.Rates;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

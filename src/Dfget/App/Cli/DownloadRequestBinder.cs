@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Dragonfly.Common.Durations;
 using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Identity;
 using Dragonfly.Common.Nodes;

@@ -2,12 +2,12 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
-namespace Dragonfly.Supernode.Hosting;
+namespace Dragonfly.Common.Durations;
 
 /// <summary>
-/// Durations written the way the original's flags and YAML take them (Go's <c>time.ParseDuration</c>):
-/// <c>3m</c>, <c>6s</c>, <c>1h30m</c>, <c>500ms</c>, <c>1.5h</c>, <c>250us</c>, <c>0</c>. A bare number other than 0 is rejected,
-/// as in Go, because its unit would be a guess.
+/// Durations written the way the original's flags and YAML take them (Go's <c>time.ParseDuration</c>): <c>3m</c>, <c>6s</c>,
+/// <c>1h30m</c>, <c>500ms</c>, <c>1.5h</c>, <c>250us</c>, <c>100ns</c>, <c>0</c>, with an optional leading <c>+</c>. A bare number other
+/// than 0 is rejected, as in Go, because its unit would be a guess; so is a negative duration, which no setting here accepts.
 /// </summary>
 public static class GoDuration
 {
@@ -22,14 +22,23 @@ public static class GoDuration
             return false;
         }
 
-        var s = text.Trim().AsSpan();
+        var s = text.AsSpan().Trim();
+        if (s[0] == '+')
+        {
+            s = s[1..];
+        }
+
         if (s is "0")
         {
             return true;
         }
 
-        double totalTicks = 0;
-        var any = false;
+        if (s.IsEmpty)
+        {
+            return false;
+        }
+
+        decimal ticks = 0;
         while (!s.IsEmpty)
         {
             var numberLength = 0;
@@ -39,7 +48,7 @@ public static class GoDuration
             }
 
             if (numberLength == 0 ||
-                !double.TryParse(s[..numberLength], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+                !decimal.TryParse(s[..numberLength], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
             {
                 return false;
             }
@@ -51,32 +60,30 @@ public static class GoDuration
                 unitLength++;
             }
 
-            double ticksPerUnit = s[..unitLength] switch
+            decimal ticksPerUnit = s[..unitLength] switch
             {
-                "ns" => 0.01,
-                "us" or "µs" => TimeSpan.TicksPerMicrosecond,
+                "ns" => 0.01m,
+                "us" or "µs" or "μs" => TimeSpan.TicksPerMicrosecond,
                 "ms" => TimeSpan.TicksPerMillisecond,
                 "s" => TimeSpan.TicksPerSecond,
                 "m" => TimeSpan.TicksPerMinute,
                 "h" => TimeSpan.TicksPerHour,
                 _ => -1,
             };
-            if (ticksPerUnit < 0)
+            if (ticksPerUnit < 0 || number > TimeSpan.MaxValue.Ticks / ticksPerUnit)
             {
                 return false;
             }
 
             s = s[unitLength..];
-            totalTicks += number * ticksPerUnit;
-            any = true;
+            ticks += number * ticksPerUnit;
+            if (ticks > TimeSpan.MaxValue.Ticks)
+            {
+                return false;
+            }
         }
 
-        if (!any || totalTicks > TimeSpan.MaxValue.Ticks)
-        {
-            return false;
-        }
-
-        value = TimeSpan.FromTicks((long)Math.Round(totalTicks));
+        value = TimeSpan.FromTicks((long)Math.Round(ticks));
         return true;
     }
 
