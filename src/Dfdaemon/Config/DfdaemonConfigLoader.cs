@@ -69,7 +69,8 @@ public static class DfdaemonConfigLoader
         port: 65001
         # listen address: loopback only unless set (e.g. 0.0.0.0)
         address: 127.0.0.1
-        hostIp: 127.0.0.1
+        # hostIp: the IP peers reach this host's P2P uploader at; default: the local IP of the route to the supernode
+        # hostIp: 192.0.2.10
         registry_mirror:
           remote: https://index.docker.io
           certs: []
@@ -99,6 +100,7 @@ public static class DfdaemonConfigLoader
         verbose: false
         peerPort: 0
         streamMode: false
+        # dfget_flags: flags of dfget applied to every blob download, e.g. ["-f", "Expires&Signature", "--alivetime", "10m"]
         dfget_flags: []
 
         """;
@@ -139,8 +141,21 @@ public static class DfdaemonConfigLoader
             throw new DfdaemonConfigException(DfdaemonExitCode.RepoNotAbsolute, $"localrepo {localRepo} is not an absolute path");
         }
 
+        // dfget_flags: the settings of every in-process blob download.
+        DfgetFlagSet dfgetFlags;
+        try
+        {
+            dfgetFlags = DfgetFlagSet.Parse(file.DfgetFlags ?? []);
+        }
+        catch (FormatException e)
+        {
+            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, OneLine(e.Message));
+        }
+
+        CheckFiles(dfgetFlags.CaCertFiles, "dfget_flags --cacerts");
+
         // The engine's work home (its uploader's data) must never be cleaned as the local repo.
-        var engineHome = Path.Combine(workHome, "dfdaemon", "home");
+        var engineHome = (dfgetFlags.Home ?? DfdaemonOptions.DefaultEngineHome(workHome)).TrimEnd('/');
         var repoFull = Path.GetFullPath(localRepo).TrimEnd('/') + "/";
         if (repoFull.StartsWith(engineHome + "/", StringComparison.Ordinal) || (engineHome + "/").StartsWith(repoFull, StringComparison.Ordinal))
         {
@@ -253,8 +268,8 @@ public static class DfdaemonConfigLoader
             throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"listen address '{listen}' is not an IP address");
         }
 
-        var hostIp = pick("hostIp") ?? file.HostIp ?? "127.0.0.1";
-        if (!System.Net.IPAddress.TryParse(hostIp, out _))
+        var hostIp = pick("hostIp") ?? file.HostIp;
+        if (hostIp is not null && !System.Net.IPAddress.TryParse(hostIp, out _))
         {
             throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"hostIp '{hostIp}' is not an IP address");
         }
@@ -293,7 +308,7 @@ public static class DfdaemonConfigLoader
             Verbose = ParseBool(pick("verbose"), file.Verbose, "verbose"),
             PeerPort = peerPort,
             StreamMode = ParseBool(pick("streamMode"), file.StreamMode, "streamMode"),
-            DfgetFlags = file.DfgetFlags ?? [],
+            DfgetFlags = dfgetFlags,
             LocalIp = file.LocalIp,
             Args = commandLine.Args,
         };

@@ -24,8 +24,12 @@ public sealed record DfdaemonOptions
     /// <summary>Listen port; 0 = any free port (tests).</summary>
     public int Port { get; init; } = DefaultPort;
 
-    /// <summary>The IP this host advertises (<c>--hostIp</c>).</summary>
-    public string HostIp { get; init; } = "127.0.0.1";
+    /// <summary>
+    /// The IP peers reach this host's P2P uploader at (<c>--hostIp</c>); the engine's uploader binds and advertises it. Null: not
+    /// set, so the engine uses the local IP of its route to the supernode, as dfget does. (The original's default of 127.0.0.1 would
+    /// tell every other host to fetch pieces from itself.)
+    /// </summary>
+    public string? HostIp { get; init; }
 
     public RegistryMirrorOptions RegistryMirror { get; init; } = new();
 
@@ -52,8 +56,11 @@ public sealed record DfdaemonOptions
 
     public required string WorkHome { get; init; }
 
-    /// <summary>The dfget work home used by the in-process engine: its own meta/data/logs and its own uploader.</summary>
-    public string EngineHome => Path.Combine(WorkHome, "dfdaemon", "home");
+    /// <summary>
+    /// The dfget work home used by the in-process engine: its own meta/data/logs and its own uploader. <c>--home</c> in
+    /// <c>dfget_flags</c> replaces it.
+    /// </summary>
+    public string EngineHome => DfgetFlags.Home ?? DefaultEngineHome(WorkHome);
 
     public string LogsDir => Path.Combine(WorkHome, "logs");
 
@@ -79,12 +86,25 @@ public sealed record DfdaemonOptions
 
     public bool StreamMode { get; init; }
 
-    public IReadOnlyList<string> DfgetFlags { get; init; } = [];
+    /// <summary><c>dfget_flags</c>, parsed: the settings every blob download of the in-process engine gets.</summary>
+    public DfgetFlagSet DfgetFlags { get; init; } = DfgetFlagSet.Empty;
 
+    /// <summary><c>localIP</c>: like <see cref="HostIp"/>, and preferred to it.</summary>
     public string? LocalIp { get; init; }
+
+    /// <summary>The IP the engine's uploader binds and advertises: <c>--ip</c> in <c>dfget_flags</c>, else <c>localIP</c>, else <c>hostIp</c>.</summary>
+    public string? PeerIp => DfgetFlags.Ip ?? LocalIp ?? HostIp;
+
+    /// <summary>The engine's uploader port: <c>peerPort</c>, else <c>--port</c> in <c>dfget_flags</c>, else 0 (chosen).</summary>
+    public int EnginePeerPort => PeerPort != 0 ? PeerPort : DfgetFlags.Port ?? 0;
+
+    /// <summary>The supernodes: <c>--node</c>/<c>supernodes</c>, else <c>--node</c> in <c>dfget_flags</c>.</summary>
+    public SupernodeList? EffectiveSupernodes => Supernodes ?? DfgetFlags.Nodes;
 
     /// <summary>The raw command line (served by <c>/args</c>).</summary>
     public IReadOnlyList<string> Args { get; init; } = [];
+
+    public static string DefaultEngineHome(string workHome) => Path.Combine(workHome, "dfdaemon", "home");
 
     public bool ServeHttps => !string.IsNullOrEmpty(CertPem) && !string.IsNullOrEmpty(KeyPem);
 }

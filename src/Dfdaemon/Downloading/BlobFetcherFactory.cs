@@ -11,7 +11,7 @@ internal static class BlobFetcherFactory
     public static IBlobFetcher Create(IServiceProvider services, DfdaemonOptions options)
     {
         ArgumentNullException.ThrowIfNull(services);
-        if (options.Supernodes is null || options.Supernodes.Nodes.Count == 0)
+        if (options.EffectiveSupernodes is not { Nodes.Count: > 0 })
         {
             return new DisabledBlobFetcher();
         }

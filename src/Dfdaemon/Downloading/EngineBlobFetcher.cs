@@ -28,6 +28,10 @@ public sealed partial class EngineBlobFetcher : IBlobFetcher
         _streamer = streamer ?? throw new ArgumentNullException(nameof(streamer));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        if (options.DfgetFlags.Ignored.Count > 0)
+        {
+            Log.FlagsIgnored(_logger, string.Join(", ", options.DfgetFlags.Ignored));
+        }
     }
 
     public async Task<BlobFetchResult> FetchAsync(BlobFetchRequest request, CancellationToken cancellationToken)
@@ -95,25 +99,33 @@ public sealed partial class EngineBlobFetcher : IBlobFetcher
 
     internal DownloadRequest BuildRequest(BlobFetchRequest request, string output)
     {
-        var caCerts = (request.CaCertFiles ?? []).Select(File.ReadAllBytes).ToList();
+        var flags = _options.DfgetFlags;
+        var caCerts = (request.CaCertFiles ?? []).Concat(flags.CaCertFiles).Select(File.ReadAllBytes).ToList();
         return new DownloadRequest
         {
             Url = request.Url,
             Output = output,
-            Headers = request.Headers,
-            Nodes = _options.Supernodes,
-            Pattern = DownloadPattern.P2p,
+            Headers = [.. flags.Headers, .. request.Headers],
+            Nodes = _options.EffectiveSupernodes,
+            Identifier = flags.Identifier,
+            Filter = flags.Filter,
+            Pattern = flags.Pattern ?? DownloadPattern.P2p,
             NotBackSource = true,
             LocalLimit = _options.RateLimit,
             TotalLimit = _options.RateLimit,
+            MinRate = flags.MinRate ?? DownloadRequest.DefaultMinRate,
+            Timeout = flags.Timeout ?? TimeSpan.Zero,
             Dfdaemon = true,
-            Insecure = request.Insecure,
+            Insecure = request.Insecure || flags.Insecure,
             CaCerts = caCerts,
             WorkHome = new WorkHomeLayout(_options.EngineHome),
-            BindIp = _options.LocalIp,
-            Port = _options.PeerPort,
-            Verbose = _options.Verbose,
-            CallSystem = "dfdaemon",
+            BindIp = _options.PeerIp,
+            Port = _options.EnginePeerPort,
+            ExpireTime = flags.ExpireTime ?? TimeSpan.FromMinutes(3),
+            AliveTime = flags.AliveTime ?? TimeSpan.FromMinutes(5),
+            ClientQueue = flags.ClientQueue ?? 6,
+            Verbose = _options.Verbose || flags.Verbose,
+            CallSystem = flags.CallSystem ?? "dfdaemon",
         };
     }
 
@@ -216,5 +228,8 @@ public sealed partial class EngineBlobFetcher : IBlobFetcher
 
         [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 61, Level = LogLevel.Information, Message = "P2P download of {Path} done: {FromPeers} bytes from peers, {FromSupernode} from the supernode, {FromSource} from the source")]
         public static partial void Finished(ILogger logger, string path, long fromPeers, long fromSupernode, long fromSource);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 62, Level = LogLevel.Information, Message = "dfget_flags accepted without effect in-process: {Flags}")]
+        public static partial void FlagsIgnored(ILogger logger, string flags);
     }
 }

@@ -34,7 +34,7 @@ public static class DfdaemonServiceCollectionExtensions
         }
 
         services.TryAddSingleton<IBlobFetcher>(sp => BlobFetcherFactory.Create(sp, options));
-        if (options.Supernodes is { Nodes.Count: > 0 })
+        if (options.EffectiveSupernodes is { Nodes.Count: > 0 })
         {
             // The P2P engine in-process; its uploader is a `dfget server` for dfdaemon's own work home (one per work home).
             services.AddDfgetUploaderLauncher(options.DfPath);

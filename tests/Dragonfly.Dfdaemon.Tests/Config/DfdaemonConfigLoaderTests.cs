@@ -25,7 +25,9 @@ public class DfdaemonConfigLoaderTests
         var o = Load(["--config", WriteYaml(dir, "{}")]);
         o.Port.Should().Be(65001);
         o.ListenAddress.Should().Be("127.0.0.1");
-        o.HostIp.Should().Be("127.0.0.1");
+        o.HostIp.Should().BeNull("unset: the engine advertises its route's local IP, not loopback");
+        o.PeerIp.Should().BeNull();
+        o.DfgetFlags.Should().BeEquivalentTo(DfgetFlagSet.Empty);
         o.RegistryMirror.Remote.Should().Be(new Uri("https://index.docker.io"));
         o.WorkHome.Should().Be("/home/u/.small-dragonfly");
         o.LocalRepo.Should().Be("/home/u/.small-dragonfly/dfdaemon/data/");
@@ -84,8 +86,9 @@ public class DfdaemonConfigLoaderTests
         o.Proxies[2].Direct.Should().BeTrue();
         o.Proxies[2].Redirect.Should().Be("c.example:8080");
         o.HijackHttps!.Hosts.Should().ContainSingle().Which.Insecure.Should().BeTrue();
-        o.DfgetFlags.Should().Equal("--verbose");
+        o.DfgetFlags.Verbose.Should().BeTrue();
         o.LocalIp.Should().Be("10.0.0.1");
+        o.PeerIp.Should().Be("10.0.0.1");
         o.Supernodes!.Nodes.Should().HaveCount(2);
         o.RateLimit.BytesPerSecond.Should().Be(5L * 1024 * 1024);
         o.OpenProxy.Should().BeTrue();
@@ -161,6 +164,68 @@ public class DfdaemonConfigLoaderTests
     {
         var o = Load(["--node", "a:8002,b", "--node", "c=2"]);
         o.Supernodes!.Nodes.Should().HaveCount(3);
+    }
+
+    [Fact]
+    public void Load_DfgetFlagsOfTheOriginalsExample_SetTheEngine()
+    {
+        using var dir = new TempDirectory();
+        var yaml = """
+            dfget_flags: ["--node","192.168.33.21","--verbose","--ip","192.168.33.23","--port","15001","--expiretime","3m0s","--alivetime","5m0s","-f","filterParam1&filterParam2"]
+            """;
+        var o = Load(["--config", WriteYaml(dir, yaml)]);
+        o.Supernodes.Should().BeNull();
+        o.EffectiveSupernodes!.Nodes.Should().ContainSingle().Which.ToString().Should().Contain("192.168.33.21");
+        o.PeerIp.Should().Be("192.168.33.23");
+        o.EnginePeerPort.Should().Be(15001);
+        o.DfgetFlags.ExpireTime.Should().Be(TimeSpan.FromMinutes(3));
+        o.DfgetFlags.AliveTime.Should().Be(TimeSpan.FromMinutes(5));
+        o.DfgetFlags.Filter.Should().Equal("filterParam1", "filterParam2");
+        o.DfgetFlags.Verbose.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Load_OwnSettingsWinOverDfgetFlags()
+    {
+        using var dir = new TempDirectory();
+        var yaml = """
+            supernodes: ["sn1:8002"]
+            peerPort: 16000
+            localIP: 10.0.0.2
+            hostIp: 10.0.0.3
+            dfget_flags: ["--node", "other:8002", "--port", "15001"]
+            """;
+        var o = Load(["--config", WriteYaml(dir, yaml)]);
+        o.EffectiveSupernodes!.Nodes.Should().ContainSingle().Which.ToString().Should().Contain("sn1");
+        o.EnginePeerPort.Should().Be(16000);
+        o.PeerIp.Should().Be("10.0.0.2", "localIP is preferred to hostIp");
+        (o with { LocalIp = null }).PeerIp.Should().Be("10.0.0.3");
+    }
+
+    [Theory]
+    [InlineData("[\"--md5\", \"0123456789abcdef0123456789abcdef\"]", "--md5")]
+    [InlineData("[\"-o\", \"/tmp/x\"]", "-o")]
+    [InlineData("[\"--bogus\"]", "--bogus")]
+    [InlineData("[\"--alivetime\", \"soon\"]", "soon")]
+    [InlineData("[\"--cacerts\", \"/nonexistent/ca.pem\"]", "/nonexistent/ca.pem")]
+    [InlineData("[\"--home\", \"relative/home\"]", "absolute")]
+    public void Load_BadDfgetFlags_ExitCode10NamingTheProblem(string list, string named)
+    {
+        using var dir = new TempDirectory();
+        var e = Assert.Throws<DfdaemonConfigException>(() => Load(["--config", WriteYaml(dir, "dfget_flags: " + list + "\n")]));
+        e.ExitCode.Should().Be(DfdaemonExitCode.ConfigError);
+        e.Message.Should().Contain(named);
+    }
+
+    [Fact]
+    public void Load_DfgetFlagsHome_ReplacesEngineHomeAndIsCheckedAgainstTheRepo()
+    {
+        using var dir = new TempDirectory();
+        var home = Path.Combine(dir.Path, "p2p-home");
+        var o = Load(["--config", WriteYaml(dir, $"dfget_flags: [\"--home\", \"{home}\"]\n")]);
+        o.EngineHome.Should().Be(home);
+        FailureOf(() => Load(["--config", WriteYaml(dir, $"dfget_flags: [\"--home\", \"{home}\"]\n"), "--localrepo", home + "/repo"]))
+            .Should().Be(DfdaemonExitCode.ConfigError);
     }
 
     [Fact]

@@ -77,6 +77,55 @@ public class EngineBlobFetcherTests
     }
 
     [Fact]
+    public void BuildRequest_DfgetFlags_ReachTheEngineRequestWhileDfdaemonKeepsItsOwn()
+    {
+        using var home = new TempDirectory();
+        var flags = DfgetFlagSet.Parse(
+        [
+            "-f", "Expires&Signature", "--header", "X-Team: ci", "--minrate", "1M", "-e", "2m", "-p", "cdn", "--ip", "10.9.8.7",
+            "--port", "15500", "--expiretime", "7m", "--alivetime", "11m", "--clientqueue", "9", "--callsystem", "mirror",
+            "-s", "1K", "--totallimit", "1K", "--verbose",
+        ]);
+        var stream = new FakeStream((_, _) => Task.CompletedTask, 0, true);
+        var options = TestDfdaemon.DefaultOptions(home.Path) with { Supernodes = SupernodeList.Parse(["127.0.0.1:8002"]), DfgetFlags = flags };
+        var fetcher = new EngineBlobFetcher(new FakeStreamer(stream), options, new DfdaemonMetrics(), NullLogger<EngineBlobFetcher>.Instance);
+
+        var r = fetcher.BuildRequest(Request(), Path.Combine(options.LocalRepo, "x"));
+
+        r.Filter.Should().Equal("Expires", "Signature");
+        r.Headers.Should().Equal("X-Team: ci", "Authorization: Bearer t");
+        r.MinRate.BytesPerSecond.Should().Be(1024 * 1024);
+        r.Timeout.Should().Be(TimeSpan.FromMinutes(2));
+        r.Pattern.Should().Be(DownloadPattern.Cdn);
+        r.BindIp.Should().Be("10.9.8.7");
+        r.Port.Should().Be(15500);
+        r.ExpireTime.Should().Be(TimeSpan.FromMinutes(7));
+        r.AliveTime.Should().Be(TimeSpan.FromMinutes(11));
+        r.ClientQueue.Should().Be(9);
+        r.CallSystem.Should().Be("mirror");
+        r.Verbose.Should().BeTrue();
+        r.LocalLimit.Should().Be(options.RateLimit, "dfdaemon's ratelimit wins over -s, as its own flags came last in the original");
+        r.TotalLimit.Should().Be(options.RateLimit);
+        r.NotBackSource.Should().BeTrue();
+        r.Dfdaemon.Should().BeTrue();
+        r.Nodes!.Nodes.Should().ContainSingle().Which.ToString().Should().Be("127.0.0.1:8002");
+        r.Validate();
+    }
+
+    [Fact]
+    public void BuildRequest_HostIp_IsTheAdvertisedIpWhenNothingMoreSpecificIsSet()
+    {
+        using var home = new TempDirectory();
+        var stream = new FakeStream((_, _) => Task.CompletedTask, 0, true);
+        var options = TestDfdaemon.DefaultOptions(home.Path) with { Supernodes = SupernodeList.Parse(["127.0.0.1:8002"]), HostIp = "10.0.0.7" };
+        var fetcher = new EngineBlobFetcher(new FakeStreamer(stream), options, new DfdaemonMetrics(), NullLogger<EngineBlobFetcher>.Instance);
+
+        fetcher.BuildRequest(Request(), Path.Combine(options.LocalRepo, "x")).BindIp.Should().Be("10.0.0.7");
+        var unset = new EngineBlobFetcher(new FakeStreamer(stream), options with { HostIp = null }, new DfdaemonMetrics(), NullLogger<EngineBlobFetcher>.Instance);
+        unset.BuildRequest(Request(), Path.Combine(options.LocalRepo, "x")).BindIp.Should().BeNull("unset: the engine picks its route's local IP");
+    }
+
+    [Fact]
     public async Task Fetch_BytesArrive_StartedWithLengthAndEngineRequestAsDfdaemon()
     {
         using var home = new TempDirectory();

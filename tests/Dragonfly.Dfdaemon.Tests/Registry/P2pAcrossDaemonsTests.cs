@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Dragonfly.Common.Nodes;
+using Dragonfly.Dfdaemon.Config;
 using Dragonfly.Dfdaemon.Downloading;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Tests.Support;
@@ -121,9 +122,19 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
 
         try
         {
-            await using var a = await StartDaemonAsync(origin.BaseAddress, port, Path.Combine(dir.Path, "a"));
+            // The first daemon takes its supernode and its uploader's port from dfget_flags, as the original's documented
+            // example configures them; the second then fetching pieces from it shows the engine used both.
+            var uploaderPort = ExternalProcess.FreePort();
+            var flags = DfgetFlagSet.Parse(["--node", $"127.0.0.1:{port}", "--port", uploaderPort.ToString(CultureInfo.InvariantCulture), "--alivetime", "2m"]);
+            await using var a = await StartDaemonAsync(origin.BaseAddress, port, Path.Combine(dir.Path, "a"), flags);
             await using var b = await StartDaemonAsync(origin.BaseAddress, port, Path.Combine(dir.Path, "b"));
             await PullAsync(a, blobPath, content, cts.Token);
+            using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }))
+            {
+                (await http.GetStringAsync(new Uri($"http://127.0.0.1:{uploaderPort}/server/ping"), cts.Token))
+                    .Should().Be("success", "the first daemon's uploader listens on the --port of its dfget_flags");
+            }
+
             await PullAsync(b, blobPath, content, cts.Token);
             var ma = a.Services.GetRequiredService<DfdaemonMetrics>();
             var mb = b.Services.GetRequiredService<DfdaemonMetrics>();
@@ -145,14 +156,15 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
         }
     }
 
-    private static async Task<TestDfdaemon> StartDaemonAsync(Uri registry, int supernodePort, string home)
+    private static async Task<TestDfdaemon> StartDaemonAsync(Uri registry, int supernodePort, string home, DfgetFlagSet? dfgetFlags = null)
     {
         var daemon = await TestDfdaemon.StartAsync(
             o => o with
             {
                 WorkHome = home,
                 LocalRepo = Path.Combine(home, "dfdaemon", "data"),
-                Supernodes = SupernodeList.Parse([$"127.0.0.1:{supernodePort}"]),
+                Supernodes = dfgetFlags is null ? SupernodeList.Parse([$"127.0.0.1:{supernodePort}"]) : null,
+                DfgetFlags = dfgetFlags ?? DfgetFlagSet.Empty,
                 DfPath = DragonflyBinaries.PathOf("dfget"),
                 LocalIp = "127.0.0.1",
             },
