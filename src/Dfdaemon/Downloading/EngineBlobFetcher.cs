@@ -116,6 +116,7 @@ public sealed partial class EngineBlobFetcher : IBlobFetcher
             MinRate = flags.MinRate ?? DownloadRequest.DefaultMinRate,
             Timeout = flags.Timeout ?? TimeSpan.Zero,
             Dfdaemon = true,
+            CallerVerifiesContent = request.Sha256 is not null,
             Insecure = request.Insecure || flags.Insecure,
             CaCerts = caCerts,
             WorkHome = new WorkHomeLayout(_options.EngineHome),

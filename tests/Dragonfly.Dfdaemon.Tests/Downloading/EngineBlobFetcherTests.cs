@@ -110,6 +110,8 @@ public class EngineBlobFetcherTests
         r.Dfdaemon.Should().BeTrue();
         r.Nodes!.Nodes.Should().ContainSingle().Which.ToString().Should().Be("127.0.0.1:8002");
         r.Validate();
+        fetcher.BuildRequest(Request() with { Sha256 = null }, Path.Combine(options.LocalRepo, "y")).CallerVerifiesContent
+            .Should().BeFalse("a proxied file without a digest in its URL keeps the engine's whole-file md5");
     }
 
     [Fact]
@@ -157,6 +159,7 @@ public class EngineBlobFetcherTests
         r.TotalLimit.Should().Be(options.RateLimit);
         r.Port.Should().Be(15001);
         streamer.Options!.Sha256.Should().BeNull("BlobResponder verifies the digest; the engine does not hash the blob a second time");
+        r.CallerVerifiesContent.Should().BeTrue("the blob's sha256 is checked by BlobResponder, so the engine skips its whole-file md5");
     }
 
     [Fact]

@@ -177,6 +177,30 @@ public sealed class DownloadOrchestratorTests() : OrchestratorTestBase(seed: 3, 
     }
 
     [Fact]
+    public async Task DownloadAsync_CallerVerifiesContent_SkipsTheWholeFileMd5()
+    {
+        // A supernode md5 that cannot match: only a skipped whole-file check lets this succeed through P2P.
+        Session.Md5 = new string('0', 32);
+
+        var result = await Engine().DownloadAsync(Request() with { NotBackSource = true, CallerVerifiesContent = true }, null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+        result.BackSourceReason.Should().Be(0);
+        (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+    }
+
+    [Fact]
+    public async Task DownloadAsync_CallerVerifiesContentButUserMd5Given_StillChecksIt()
+    {
+        var result = await Engine().DownloadAsync(
+            Request() with { NotBackSource = true, CallerVerifiesContent = true, Md5 = new string('0', 32) }, null, Cts.Token);
+
+        result.Success.Should().BeFalse();
+        result.Message.Should().Contain("md5");
+        File.Exists(Output).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task DownloadAsync_ReportsRegisteredAndEveryPiece()
     {
         var reports = new System.Collections.Concurrent.ConcurrentQueue<DownloadProgress>();

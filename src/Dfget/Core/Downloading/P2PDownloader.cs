@@ -9,11 +9,12 @@ using Microsoft.Extensions.Logging;
 namespace Dragonfly.Dfget.Downloading;
 
 /// <summary>Everything one P2P run needs.</summary>
+/// <param name="Hasher">The whole-file md5, fed as the in-order prefix grows; null when the caller verifies the content itself.</param>
 /// <param name="PendingUploader">Set when this peer registered as p2p while its uploader was still starting.</param>
 internal sealed record P2PContext(
     ISupernodeSession Session,
     PieceFile File,
-    OrderedFileHasher Hasher,
+    OrderedFileHasher? Hasher,
     long SourceLength,
     Rate MinRate,
     DownloadRateLimiter Limiter,
@@ -280,9 +281,14 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
     private static async Task HashAsync(RunState run, int pieceNum, PieceFetchResult.Success success)
     {
+        if (run.Context.Hasher is null)
+        {
+            return;
+        }
+
         try
         {
-            await run.Context.Hasher.OnPieceWrittenAsync(pieceNum, success.ContentOffset, success.ContentLength, run.Token).ConfigureAwait(false);
+            await run.Context.Hasher!.OnPieceWrittenAsync(pieceNum, success.ContentOffset, success.ContentLength, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
         {

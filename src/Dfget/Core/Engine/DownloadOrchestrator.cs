@@ -222,7 +222,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         long length;
         using (file)
         {
-            using var hasher = new OrderedFileHasher(file);
+            using var hasher = request.CallerVerifiesContent && string.IsNullOrEmpty(request.Md5) ? null : new OrderedFileHasher(file);
             using var limiter = new DownloadRateLimiter(request.LocalLimit);
             var context = new P2PContext(
                 session, file, hasher, registration.FileLength, request.MinRate, limiter, run.Random, request.ClientQueue, run.Stats, run.Progress,
@@ -245,11 +245,14 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             try
             {
                 file.SetLength(length);
-                var real = await hasher.FinishAsync(length, token).ConfigureAwait(false);
-                var expected = string.IsNullOrEmpty(request.Md5) ? finished.Md5 : request.Md5;
-                if (!string.IsNullOrEmpty(expected) && !string.Equals(expected, real, StringComparison.OrdinalIgnoreCase))
+                if (hasher is not null)
                 {
-                    return P2PRunResult.Failed(BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length);
+                    var real = await hasher.FinishAsync(length, token).ConfigureAwait(false);
+                    var expected = string.IsNullOrEmpty(request.Md5) ? finished.Md5 : request.Md5;
+                    if (!string.IsNullOrEmpty(expected) && !string.Equals(expected, real, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return P2PRunResult.Failed(BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length);
+                    }
                 }
             }
             catch (IOException e)

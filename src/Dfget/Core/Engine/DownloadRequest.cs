@@ -87,6 +87,14 @@ public sealed record DownloadRequest
 
     public bool Verbose { get; init; }
 
+    /// <summary>
+    /// The caller checks a stronger digest of every byte it consumes and throws the result away on a mismatch (dfdaemon: the
+    /// registry blob's sha256, checked before its response ends). The P2P path then skips the whole-file md5 against the
+    /// supernode's <c>realMd5</c>, one MD5 pass over the file (~0.36 CPU-s per 256 MiB here); every piece is still md5-checked as
+    /// it arrives. Never skipped when <see cref="Md5"/> is given.
+    /// </summary>
+    public bool CallerVerifiesContent { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> with a clear message when the request cannot be run.</summary>
     public void Validate()
     {
