@@ -105,6 +105,37 @@ public class P2PDistributionTests
         (await Md5Hex(run.OutputPath)).Should().Be(file.Md5());
     }
 
+    [Fact]
+    public async Task OnlySupernodeRestartedMidDownload_ClientRegistersAgainAndFinishesThroughP2P()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/restart.bin", 16L * 1024 * 1024, seed: 17);
+        file.ChunkDelay = TimeSpan.FromMilliseconds(10); // ~6 MB/s from the origin: the supernode dies with the task half done
+        var url = swarm.Origin.Url("/restart.bin");
+        var taskId = Dragonfly.Common.Identity.TaskIdentity.ComputeTaskId(url.ToString(), null, null);
+        var supernode = swarm.Supernodes[0];
+
+        // --notbs: only re-registering with the restarted supernode can finish this download.
+        var download = swarm.DfgetAsync("peer", url, ["--notbs"], cts.Token);
+        using var http = new HttpClient();
+        while (!(await http.GetAsync(new Uri($"http://127.0.0.1:{supernode.Port}/api/v1/tasks/{taskId}"), cts.Token)).IsSuccessStatusCode)
+        {
+            await Task.Delay(50, cts.Token);
+        }
+
+        await supernode.Host!.DisposeAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1), cts.Token);
+        download.IsCompleted.Should().BeFalse("the client waits for a supernode instead of failing at once");
+        await swarm.StartSupernodeAsync(cts.Token, supernode.Home, supernode.Port, supernode.DownloadPort);
+
+        var run = await download;
+        run.Succeeded.Should().BeTrue(run.ToString());
+        run.Reason.Should().Be(0, "the client registered again with the restarted supernode: " + run);
+        run.FromOrigin.Should().Be(0, run.ToString());
+        (await Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+    }
+
     internal static async Task<string> Md5Hex(string path) =>
         await Dragonfly.Common.Hashing.Md5Hex.OfFileAsync(path, CancellationToken.None);
 }

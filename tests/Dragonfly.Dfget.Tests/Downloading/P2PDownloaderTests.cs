@@ -109,6 +109,34 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
 
         outcome.Should().BeOfType<P2POutcome.Failed>().Which.Reason.Should().Be(BackSourceReason.DownloadError);
         session.MigrateCalls.Should().Be(1);
+        session.RecoverWindows.Should().BeEmpty("a supernode that answers with an error is not restarting");
+    }
+
+    [Fact]
+    public async Task RunAsync_EverySupernodeUnreachableThenOneComesBack_RegistersAgainAndFinishes()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Failed(-100, "connection refused"));
+        session.RecoverResult = new RegisterOutcome.Registered(session.DefaultRegistration());
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.MigrateCalls.Should().Be(1, "another supernode is tried first");
+        session.RecoverWindows.Should().ContainSingle().Which.Should().Be(TimeSpan.FromSeconds(7));
+        session.PullReports.Count(r => r == PullReport.Start).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task RunAsync_EverySupernodeUnreachableAndNoneComesBack_FailsWithReason3()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Failed(-100, "connection refused"));
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Failed>().Which.Reason.Should().Be(BackSourceReason.DownloadError);
+        session.RecoverWindows.Should().ContainSingle();
     }
 
     [Fact]
@@ -143,7 +171,7 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
         using var hasher = new OrderedFileHasher(file);
         using var limiter = new DownloadRateLimiter(Rate.Zero);
         var downloader = new P2PDownloader(new PieceFetcher(_clients, TimeProvider.System), TimeProvider.System, NullLogger<P2PDownloader>.Instance);
-        var context = new P2PContext(session, file, hasher, _peer.Content.Length, new Rate(64 * 1024), limiter, new Random(1), 6, new DownloadStats(), null);
+        var context = new P2PContext(session, file, hasher, _peer.Content.Length, new Rate(64 * 1024), limiter, new Random(1), 6, new DownloadStats(), null, SupernodeRecovery: TimeSpan.FromSeconds(7));
         var outcome = await downloader.RunAsync(context, _cts.Token);
         var hash = outcome is P2POutcome.Finished ? await hasher.FinishAsync(_peer.Content.Length, _cts.Token) : string.Empty;
         return (outcome, path, hash);

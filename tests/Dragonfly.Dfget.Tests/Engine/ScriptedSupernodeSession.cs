@@ -38,6 +38,11 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
 
     public RegisterOutcome? ReRegisterResult { get; set; }
 
+    public RegisterOutcome? RecoverResult { get; set; }
+
+    /// <summary>The windows <see cref="RecoverAsync"/> was called with.</summary>
+    public ConcurrentQueue<TimeSpan> RecoverWindows { get; } = new();
+
     /// <summary>The infos of <see cref="ReRegisterAsync"/> calls, each with the pull and success reports made before it.</summary>
     public ConcurrentQueue<(RegistrationInfo Info, int PullsBefore, int SuccessesBefore)> ReRegistrations { get; } = new();
 
@@ -72,6 +77,22 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
         if (outcome is RegisterOutcome.Registered r)
         {
             Current = r.Registration;
+        }
+
+        return Task.FromResult(outcome);
+    }
+
+    public Task<RegisterOutcome> RecoverAsync(TimeSpan window, CancellationToken cancellationToken)
+    {
+        RecoverWindows.Enqueue(window);
+        var outcome = RecoverResult ?? new RegisterOutcome.Failed(-100, "no supernode came back");
+        if (outcome is RegisterOutcome.Registered r)
+        {
+            Current = r.Registration;
+            lock (_gate)
+            {
+                _running.Clear();
+            }
         }
 
         return Task.FromResult(outcome);

@@ -34,11 +34,11 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
     /// <summary>Every request: method, path, raw query, body.</summary>
     public ConcurrentQueue<(string Method, string Path, string Query, string Body)> Requests { get; } = new();
 
-    public static async Task<FakeSupernodeServer> StartAsync(bool hasV1Tasks)
+    public static async Task<FakeSupernodeServer> StartAsync(bool hasV1Tasks, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         var server = new FakeSupernodeServer(app, hasV1Tasks);
         app.Use(async (context, next) =>

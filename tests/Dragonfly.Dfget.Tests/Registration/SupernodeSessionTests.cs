@@ -138,6 +138,47 @@ public sealed class SupernodeSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task RecoverAsync_OnlyNodeComesBackOnItsPort_RegistersWithIt()
+    {
+        var port = ClosedPort();
+        var session = Create([Node(port)]);
+        (await session.RegisterAsync(_cts.Token)).Should().BeOfType<RegisterOutcome.Failed>();
+
+        var recovering = session.RecoverAsync(TimeSpan.FromSeconds(30), _cts.Token);
+        await Task.Delay(700, _cts.Token);
+        recovering.IsCompleted.Should().BeFalse("nothing listens yet, so the session keeps trying");
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false, port);
+
+        var outcome = await recovering;
+
+        outcome.Should().BeOfType<RegisterOutcome.Registered>().Which.Registration.Node.Port.Should().Be(port);
+        session.Current!.Node.Port.Should().Be(port);
+        server.Requests.Should().Contain(r => r.Path == "/peer/registry");
+    }
+
+    [Fact]
+    public async Task RecoverAsync_NothingComesBack_FailsWithTransportCodeAfterTheWindow()
+    {
+        var session = Create([Node(ClosedPort()), Node(ClosedPort())]);
+
+        var outcome = await session.RecoverAsync(TimeSpan.FromSeconds(1), _cts.Token);
+
+        var failed = outcome.Should().BeOfType<RegisterOutcome.Failed>().Subject;
+        failed.Code.Should().Be(-100);
+        failed.Message.Should().Contain("within 1 s");
+    }
+
+    [Fact]
+    public async Task RecoverAsync_ZeroWindow_GivesUpAtOnce()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        var session = Create([Node(server.Port)]);
+
+        (await session.RecoverAsync(TimeSpan.Zero, _cts.Token)).Should().BeOfType<RegisterOutcome.Failed>();
+        server.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task MigrateAsync_NextNodeDiffers_RegistersThere()
     {
         await using var first = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);

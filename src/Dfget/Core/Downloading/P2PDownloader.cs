@@ -11,6 +11,7 @@ namespace Dragonfly.Dfget.Downloading;
 /// <summary>Everything one P2P run needs.</summary>
 /// <param name="Hasher">The whole-file md5, fed as the in-order prefix grows; null when the caller verifies the content itself.</param>
 /// <param name="PendingUploader">Set when this peer registered as p2p while its uploader was still starting.</param>
+/// <param name="SupernodeRecovery">How long to keep registering again when every supernode is unreachable (<see cref="DownloadRequest.SupernodeRecovery"/>).</param>
 internal sealed record P2PContext(
     ISupernodeSession Session,
     PieceFile File,
@@ -22,7 +23,8 @@ internal sealed record P2PContext(
     int MaxConcurrentPieces,
     DownloadStats Stats,
     IProgress<DownloadProgress>? Progress,
-    AdvertisedUploader? PendingUploader = null);
+    AdvertisedUploader? PendingUploader = null,
+    TimeSpan SupernodeRecovery = default);
 
 /// <summary>How a P2P run ended.</summary>
 internal abstract record P2POutcome
@@ -134,6 +136,13 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     }
 
                     var migrated = await session.MigrateAsync(token).ConfigureAwait(false);
+                    if (failed.Code == SupernodeHttp.TransportError && migrated is RegisterOutcome.Failed { Code: SupernodeHttp.TransportError })
+                    {
+                        // Nothing answers: the supernode may be restarting. Pieces on disk stay; the same cid registers again.
+                        Log.Recovering(logger, run.Context.SupernodeRecovery.TotalSeconds);
+                        migrated = await session.RecoverAsync(run.Context.SupernodeRecovery, token).ConfigureAwait(false);
+                    }
+
                     if (migrated is not RegisterOutcome.Registered registered)
                     {
                         return new P2POutcome.Failed(BackSourceReason.DownloadError, failed.Message);
@@ -406,6 +415,9 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         [LoggerMessage(2202, LogLevel.Warning, "Pull failed with code {Code}: {Message}; migrating")]
         public static partial void PullFailed(ILogger logger, int code, string message);
+
+        [LoggerMessage(2206, LogLevel.Warning, "No supernode reachable; trying to register again for up to {Seconds} s")]
+        public static partial void Recovering(ILogger logger, double seconds);
 
         [LoggerMessage(2203, LogLevel.Information, "Migrated to supernode {Node}")]
         public static partial void Migrated(ILogger logger, string node);

@@ -226,7 +226,8 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             using var limiter = new DownloadRateLimiter(request.LocalLimit);
             var context = new P2PContext(
                 session, file, hasher, registration.FileLength, request.MinRate, limiter, run.Random, request.ClientQueue, run.Stats, run.Progress,
-                uploader is { IsPending: true } ? uploader : null);
+                uploader is { IsPending: true } ? uploader : null,
+                request.SupernodeRecovery);
             var outcome = await _p2p.RunAsync(context, token).ConfigureAwait(false);
             if (outcome is P2POutcome.Failed failed)
             {

@@ -25,6 +25,7 @@ public sealed record DownloadRequest
 {
     public static readonly Rate DefaultLocalLimit = new(20 * Rate.MB);
     public static readonly Rate DefaultMinRate = new(64 * Rate.KB);
+    public static readonly TimeSpan DefaultSupernodeRecovery = TimeSpan.FromSeconds(20);
 
     public required Uri Url { get; init; }
 
@@ -86,6 +87,12 @@ public sealed record DownloadRequest
     public TimeSpan AliveTime { get; init; } = TimeSpan.FromMinutes(5);
 
     public bool Verbose { get; init; }
+
+    /// <summary>
+    /// How long a download whose every supernode became unreachable mid-way keeps registering again (a supernode restart, a
+    /// network blip) before P2P gives up with reason 3. Zero: give up at once, as the original did.
+    /// </summary>
+    public TimeSpan SupernodeRecovery { get; init; } = DefaultSupernodeRecovery;
 
     /// <summary>
     /// The caller checks a stronger digest of every byte it consumes and throws the result away on a mismatch (dfdaemon: the

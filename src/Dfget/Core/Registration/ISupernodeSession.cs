@@ -21,6 +21,13 @@ public interface ISupernodeSession
     /// </summary>
     Task<RegisterOutcome> ReRegisterAsync(RegistrationInfo info, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Every supernode became unreachable mid-download (killed, restarting, a network blip): registers again through the whole
+    /// list, the current node included, backing off between rounds, until one accepts, one answers with a refusal (which ends
+    /// the recovery at once), or <paramref name="window"/> has passed. Same cid, so a restarted supernode learns this peer again.
+    /// </summary>
+    Task<RegisterOutcome> RecoverAsync(TimeSpan window, CancellationToken cancellationToken);
+
     Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken);
 
     /// <summary>Tells the supernode a piece was downloaded (retried; failures are logged, not thrown).</summary>

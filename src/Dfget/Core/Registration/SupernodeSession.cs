@@ -19,6 +19,8 @@ internal sealed partial class SupernodeSession : ISupernodeSession
     private readonly ConcurrentDictionary<string, bool> _legacyOnly;
     private readonly ResiliencePipeline _pieceReportPipeline;
     private readonly ResiliencePipeline _metricsPipeline;
+    private readonly TimeProvider _timeProvider;
+    private readonly Random _random;
     private readonly ILogger _logger;
     private int _currentIndex = -1;
 
@@ -37,6 +39,8 @@ internal sealed partial class SupernodeSession : ISupernodeSession
         _legacy = new LegacySupernodeApi(client);
         _legacyOnly = legacyOnly;
         _logger = logger;
+        _timeProvider = timeProvider;
+        _random = random;
         _pieceReportPipeline = Retry(3, random, timeProvider);
         _metricsPipeline = Retry(2, random, timeProvider);
     }
@@ -62,6 +66,57 @@ internal sealed partial class SupernodeSession : ISupernodeSession
 
         _info = info;
         return RegisterFromAsync(Math.Max(0, _currentIndex), except: null, cancellationToken);
+    }
+
+    public async Task<RegisterOutcome> RecoverAsync(TimeSpan window, CancellationToken cancellationToken)
+    {
+        if (window <= TimeSpan.Zero || _nodes.Count == 0)
+        {
+            return new RegisterOutcome.Failed(SupernodeHttp.TransportError, "no supernode to recover with");
+        }
+
+        // Rounds through the whole list, 250 ms apart doubling to 2 s (with jitter), while every node is unreachable.
+        var pipeline = new ResiliencePipelineBuilder<RegisterOutcome> { TimeProvider = _timeProvider }
+            .AddRetry(new RetryStrategyOptions<RegisterOutcome>
+            {
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(250),
+                MaxDelay = TimeSpan.FromSeconds(2),
+                UseJitter = true,
+                Randomizer = () =>
+                {
+                    lock (_random)
+                    {
+                        return _random.NextDouble();
+                    }
+                },
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is RegisterOutcome.Failed { Code: SupernodeHttp.TransportError }),
+                OnRetry = args =>
+                {
+                    Log.Recovering(_logger, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        using var windowCts = new CancellationTokenSource(window, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, windowCts.Token);
+        RegisterOutcome last = new RegisterOutcome.Failed(SupernodeHttp.TransportError, "no supernode came back");
+        try
+        {
+            return await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    last = await RegisterFromAsync(0, except: null, token).ConfigureAwait(false);
+                    return last;
+                },
+                linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var message = last is RegisterOutcome.Failed f ? f.Message : "register cancelled";
+            return new RegisterOutcome.Failed(SupernodeHttp.TransportError, $"no supernode came back within {window.TotalSeconds:0.#} s: {message}");
+        }
     }
 
     public async Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken)
@@ -269,6 +324,9 @@ internal sealed partial class SupernodeSession : ISupernodeSession
 
         [LoggerMessage(2103, LogLevel.Warning, "Report {What} to supernode {Node} failed: {Error}")]
         public static partial void ReportFailed(ILogger logger, string what, string node, string error);
+
+        [LoggerMessage(2104, LogLevel.Warning, "No supernode reachable; registering again, round {Round} in {DelayMs} ms")]
+        public static partial void Recovering(ILogger logger, int round, double delayMs);
     }
 }
 
