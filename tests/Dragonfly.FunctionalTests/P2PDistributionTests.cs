@@ -71,32 +71,12 @@ public class P2PDistributionTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await using var swarm = await Swarm.StartAsync(2, cts.Token);
-        var file = swarm.Origin.AddFile("/failover.bin", 16L * 1024 * 1024, seed: 13);
-        file.ChunkDelay = TimeSpan.FromMilliseconds(10); // ~6 MB/s from the origin: the first CDN run takes a few seconds
-        var url = swarm.Origin.Url("/failover.bin");
-        var taskId = Dragonfly.Common.Identity.TaskIdentity.ComputeTaskId(url.ToString(), null, null);
+        var (file, url, taskId) = AddSlowFile(swarm, "/failover.bin", seed: 13);
 
         var download = swarm.DfgetAsync("peer", url, [], cts.Token);
 
         // Kill whichever supernode the client registered with, once it knows the task.
-        using var http = new HttpClient();
-        SupernodeProcess? victim = null;
-        while (victim is null)
-        {
-            cts.Token.ThrowIfCancellationRequested();
-            foreach (var s in swarm.Supernodes)
-            {
-                var response = await http.GetAsync(new Uri($"http://127.0.0.1:{s.Port}/api/v1/tasks/{taskId}"), cts.Token);
-                if (response.IsSuccessStatusCode)
-                {
-                    victim = s;
-                    break;
-                }
-            }
-
-            await Task.Delay(50, cts.Token);
-        }
-
+        var victim = await SupernodeKnowingAsync(swarm, taskId, cts.Token);
         await victim.Host!.DisposeAsync();
 
         var run = await download;
@@ -110,20 +90,11 @@ public class P2PDistributionTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await using var swarm = await Swarm.StartAsync(1, cts.Token);
-        var file = swarm.Origin.AddFile("/restart.bin", 16L * 1024 * 1024, seed: 17);
-        file.ChunkDelay = TimeSpan.FromMilliseconds(10); // ~6 MB/s from the origin: the supernode dies with the task half done
-        var url = swarm.Origin.Url("/restart.bin");
-        var taskId = Dragonfly.Common.Identity.TaskIdentity.ComputeTaskId(url.ToString(), null, null);
-        var supernode = swarm.Supernodes[0];
+        var (file, url, taskId) = AddSlowFile(swarm, "/restart.bin", seed: 17);
 
         // --notbs: only re-registering with the restarted supernode can finish this download.
         var download = swarm.DfgetAsync("peer", url, ["--notbs"], cts.Token);
-        using var http = new HttpClient();
-        while (!(await http.GetAsync(new Uri($"http://127.0.0.1:{supernode.Port}/api/v1/tasks/{taskId}"), cts.Token)).IsSuccessStatusCode)
-        {
-            await Task.Delay(50, cts.Token);
-        }
-
+        var supernode = await SupernodeKnowingAsync(swarm, taskId, cts.Token);
         await supernode.Host!.DisposeAsync();
         await Task.Delay(TimeSpan.FromSeconds(1), cts.Token);
         download.IsCompleted.Should().BeFalse("the client waits for a supernode instead of failing at once");
@@ -134,6 +105,34 @@ public class P2PDistributionTests
         run.Reason.Should().Be(0, "the client registered again with the restarted supernode: " + run);
         run.FromOrigin.Should().Be(0, run.ToString());
         (await Md5Hex(run.OutputPath)).Should().Be(file.Md5());
+    }
+
+    /// <summary>A 16 MiB file the origin serves at ~6 MB/s, so a supernode killed once it knows the task dies with the CDN half done.</summary>
+    private static (OriginFile File, Uri Url, Dragonfly.Common.Ids.TaskId TaskId) AddSlowFile(Swarm swarm, string path, int seed)
+    {
+        var file = swarm.Origin.AddFile(path, 16L * 1024 * 1024, seed);
+        file.ChunkDelay = TimeSpan.FromMilliseconds(10);
+        var url = swarm.Origin.Url(path);
+        return (file, url, Dragonfly.Common.Identity.TaskIdentity.ComputeTaskId(url.ToString(), null, null));
+    }
+
+    /// <summary>The supernode the client registered with: the first that knows the task.</summary>
+    private static async Task<SupernodeProcess> SupernodeKnowingAsync(Swarm swarm, Dragonfly.Common.Ids.TaskId taskId, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        while (true)
+        {
+            foreach (var s in swarm.Supernodes)
+            {
+                var response = await http.GetAsync(new Uri($"http://127.0.0.1:{s.Port}/api/v1/tasks/{taskId}"), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return s;
+                }
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
     }
 
     internal static async Task<string> Md5Hex(string path) =>

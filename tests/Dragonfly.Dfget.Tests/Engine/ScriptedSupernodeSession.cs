@@ -85,23 +85,18 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
     public Task<RegisterOutcome> RecoverAsync(TimeSpan window, CancellationToken cancellationToken)
     {
         RecoverWindows.Enqueue(window);
-        var outcome = RecoverResult ?? new RegisterOutcome.Failed(-100, "no supernode came back");
-        if (outcome is RegisterOutcome.Registered r)
-        {
-            Current = r.Registration;
-            lock (_gate)
-            {
-                _running.Clear();
-            }
-        }
-
-        return Task.FromResult(outcome);
+        return Task.FromResult(Adopt(RecoverResult ?? new RegisterOutcome.Failed(-100, "no supernode came back")));
     }
 
     public Task<RegisterOutcome> MigrateAsync(CancellationToken cancellationToken)
     {
         MigrateCalls++;
-        var outcome = MigrateResult ?? new RegisterOutcome.Failed(-100, "no other supernode");
+        return Task.FromResult(Adopt(MigrateResult ?? new RegisterOutcome.Failed(-100, "no other supernode")));
+    }
+
+    /// <summary>A new registration: the new supernode knows nothing of the pieces that were running.</summary>
+    private RegisterOutcome Adopt(RegisterOutcome outcome)
+    {
         if (outcome is RegisterOutcome.Registered r)
         {
             Current = r.Registration;
@@ -111,7 +106,7 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
             }
         }
 
-        return Task.FromResult(outcome);
+        return outcome;
     }
 
     /// <summary>Like the real supernode: a new registration of the same cid starts from no pieces done or running.</summary>
