@@ -169,20 +169,20 @@ public sealed class CacheDetector
             return new CacheDecision(CacheDecisionKind.FullHit, meta, pieces, count, "cache hit");
         }
 
-        using var fileMd5 = Md5Hex.Create();
-        var recomputed = await ReadPiecesAsync(_store, spec, length, untilInvalid: false, fileMd5, cancellationToken);
-        return recomputed.Count == count && string.Equals(Md5Hex.Finish(fileMd5), meta.RealMd5, StringComparison.OrdinalIgnoreCase)
+        var md5 = new FileAndPieceMd5();
+        var recomputed = await ReadPiecesAsync(_store, spec, length, untilInvalid: false, md5, cancellationToken);
+        return recomputed.Count == count && string.Equals(md5.FinishFile(), meta.RealMd5, StringComparison.OrdinalIgnoreCase)
             ? new CacheDecision(CacheDecisionKind.FullHit, meta, recomputed, count, "cache hit (md5s recomputed)", Md5FileRebuilt: true)
             : CacheDecision.Download("cached data is corrupt", meta);
     }
 
     /// <summary>
-    /// Reads wrapped pieces from offset 0 up to <paramref name="length"/>, validating each frame, appending their content to
-    /// <paramref name="fileMd5"/>; returns their md5s. An invalid piece ends the list (<paramref name="untilInvalid"/>) or
+    /// Reads wrapped pieces from offset 0 up to <paramref name="length"/>, validating each frame, hashing each piece and its
+    /// content into the file md5 of <paramref name="md5"/>; returns their md5s. An invalid piece ends the list (<paramref name="untilInvalid"/>) or
     /// empties it.
     /// </summary>
     internal static async Task<IReadOnlyList<PieceMd5>> ReadPiecesAsync(
-        IPieceStore store, CdnTaskSpec spec, long length, bool untilInvalid, IncrementalHash fileMd5, CancellationToken cancellationToken)
+        IPieceStore store, CdnTaskSpec spec, long length, bool untilInvalid, FileAndPieceMd5 md5, CancellationToken cancellationToken)
     {
         var pieces = new List<PieceMd5>();
         var buffer = ArrayPool<byte>.Shared.Rent(spec.PieceSize);
@@ -205,8 +205,7 @@ public sealed class CacheDetector
                     return [];
                 }
 
-                fileMd5.AppendData(content);
-                pieces.Add(new PieceMd5(Md5Hex.Of(wrapped), got));
+                pieces.Add(new PieceMd5(md5.AppendPiece(wrapped), got));
             }
         }
         finally

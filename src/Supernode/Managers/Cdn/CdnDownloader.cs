@@ -13,14 +13,15 @@ namespace Dragonfly.Supernode.Managers.Cdn;
 
 /// <summary>
 /// Downloads a source into the CDN file (§2.5 steps 3–5): GET (or a Range GET to resume), records Last-Modified/ETag,
-/// reads through the shared rate limiter while hashing the whole file, cuts wrapped pieces into pooled one-piece buffers,
-/// and hands each to a writer that computes its md5, writes it at <c>pieceNum·pieceSize</c> and reports it, in piece
-/// order, as soon as it and its predecessors are on disk. Up to <see cref="Writers"/> pieces are written while the next
-/// is read, so memory stays at a few pieces whatever the file size.
+/// reads through the shared rate limiter, cuts wrapped pieces into pooled one-piece buffers, hashes each piece and the
+/// whole file in one pass (<see cref="FileAndPieceMd5"/>, about the cost of one MD5), and hands each piece to a writer that
+/// writes it at <c>pieceNum·pieceSize</c> and reports it, in piece order, as soon as it and its predecessors are on disk.
+/// Up to <see cref="Writers"/> pieces are written while the next is read, so memory stays at a few pieces whatever the
+/// file size.
 /// </summary>
 internal sealed partial class CdnDownloader
 {
-    /// <summary>Pieces hashed and written concurrently behind the reader (the original used up to four writers).</summary>
+    /// <summary>Pieces written concurrently behind the reader (the original used up to four writers).</summary>
     private static readonly int Writers = Math.Clamp(Environment.ProcessorCount, 2, 4);
 
     private readonly IPieceStore _store;
@@ -50,14 +51,14 @@ internal sealed partial class CdnDownloader
     {
         var ps = spec.PieceSize;
         var content = PieceLayout.ContentPerPiece(ps);
-        var fileMd5 = Md5Hex.Create();
+        var md5 = new FileAndPieceMd5();
         HttpResponseMessage? response = null;
         try
         {
             IReadOnlyList<PieceMd5> prefix = [];
             if (decision.Kind == CacheDecisionKind.Resume)
             {
-                prefix = await CacheDetector.ReadPiecesAsync(_store, spec, (long)decision.StartPiece * ps, untilInvalid: true, fileMd5, cancellationToken);
+                prefix = await CacheDetector.ReadPiecesAsync(_store, spec, (long)decision.StartPiece * ps, untilInvalid: true, md5, cancellationToken);
             }
 
             var prefixSource = (long)prefix.Count * content;
@@ -65,8 +66,7 @@ internal sealed partial class CdnDownloader
             {
                 prefix = [];
                 prefixSource = 0;
-                fileMd5.Dispose();
-                fileMd5 = Md5Hex.Create();
+                md5.Reset();
             }
 
             if (prefix.Count > 0 && prefixSource < spec.HttpFileLength)
@@ -79,8 +79,7 @@ internal sealed partial class CdnDownloader
                     Log.ResumeIgnored(_logger, spec.TaskId.Value);
                     prefix = [];
                     prefixSource = 0;
-                    fileMd5.Dispose();
-                    fileMd5 = Md5Hex.Create();
+                    md5.Reset();
                 }
                 else if (response.StatusCode != HttpStatusCode.PartialContent)
                 {
@@ -132,11 +131,11 @@ internal sealed partial class CdnDownloader
             _metrics.Downloads.Add(1);
             var (pieceCount, sourceBytes) = response is null
                 ? (prefix.Count, prefixSource)
-                : await PumpAsync(spec, state, response, prefix.Count, prefixSource, fileMd5, onPiece, cancellationToken);
+                : await PumpAsync(spec, state, response, prefix.Count, prefixSource, md5, onPiece, cancellationToken);
 
             var fileLength = sourceBytes + ((long)pieceCount * PieceFrame.Overhead);
             state.AllPiecesWritten(fileLength);
-            var realMd5 = Md5Hex.Finish(fileMd5);
+            var realMd5 = md5.FinishFile();
             var expected = spec.HttpFileLength >= 0 ? spec.HttpFileLength
                 : prefix.Count == 0 && response?.StatusCode == HttpStatusCode.OK ? response.Content.Headers.ContentLength ?? -1 : -1;
 
@@ -171,13 +170,12 @@ internal sealed partial class CdnDownloader
         finally
         {
             response?.Dispose();
-            fileMd5.Dispose();
         }
     }
 
     private async Task<(int PieceCount, long SourceBytes)> PumpAsync(
         CdnTaskSpec spec, CdnTaskState state, HttpResponseMessage response, int startPiece, long sourceBytes,
-        IncrementalHash fileMd5, PieceReady onPiece, CancellationToken cancellationToken)
+        FileAndPieceMd5 md5, PieceReady onPiece, CancellationToken cancellationToken)
     {
         var ps = spec.PieceSize;
         var content = PieceLayout.ContentPerPiece(ps);
@@ -198,10 +196,10 @@ internal sealed partial class CdnDownloader
                     break;
                 }
 
-                fileMd5.AppendData(buffer, PieceFrame.HeadLength, n);
                 PieceFrame.WriteHead(buffer, n, ps);
                 buffer[PieceFrame.HeadLength + n] = PieceFrame.Tail;
                 var wrapped = n + PieceFrame.Overhead;
+                var pieceMd5 = new PieceMd5(md5.AppendPiece(buffer.AsSpan(0, wrapped)), wrapped);
                 _metrics.DownloadBytes.Add(n);
 
                 if (inFlight.Count == Writers)
@@ -209,11 +207,11 @@ internal sealed partial class CdnDownloader
                     await inFlight.Dequeue();
                 }
 
-                // Piece md5s and writes run on other cores while the next piece is read and hashed here; each piece is
-                // reported after its predecessor, so the servable prefix only ever grows by whole, written pieces.
+                // Writes run on other cores while the next piece is read and hashed here; each piece is reported after its
+                // predecessor, so the servable prefix only ever grows by whole, written pieces.
                 var (owned, num, previous) = (buffer, pieceNum, reported);
                 buffer = null;
-                reported = Task.Run(() => WritePieceAsync(spec, state, num, owned, wrapped, previous, onPiece, cancellationToken), CancellationToken.None);
+                reported = Task.Run(() => WritePieceAsync(spec, state, num, owned, pieceMd5, previous, onPiece, cancellationToken), CancellationToken.None);
                 inFlight.Enqueue(reported);
                 sourceBytes += n;
                 pieceNum++;
@@ -252,12 +250,10 @@ internal sealed partial class CdnDownloader
     }
 
     private async Task WritePieceAsync(
-        CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, int wrapped, Task previous, PieceReady onPiece, CancellationToken cancellationToken)
+        CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, PieceMd5 md5, Task previous, PieceReady onPiece, CancellationToken cancellationToken)
     {
-        PieceMd5 md5;
         try
         {
-            md5 = new PieceMd5(Md5Hex.Of(buffer.AsSpan(0, wrapped)), wrapped);
             await _store.WriteAsync(spec.TaskId, (long)pieceNum * spec.PieceSize, buffer.AsMemory(0, md5.WrappedLength), cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
