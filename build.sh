@@ -72,7 +72,8 @@ build() {
 publish() {
   build
   mkdir -p "$ROOT/bin"
-  # dfget goes last: it is published ReadyToRun, and its precompiled shared assemblies must be the ones left in bin/.
+  # All three are published ReadyToRun; dfget goes last so the shared assemblies left in bin/ are the ones precompiled
+  # with its cross-module flags.
   for p in src/Supernode/Dragonfly.Supernode.csproj src/Dfdaemon/Dragonfly.Dfdaemon.csproj src/Dfget/App/Dragonfly.Dfget.csproj; do
     log "publishing $p -> bin/"
     dotnet publish "$p" -c "$CONFIG" -o "$ROOT/bin" -nologo -v:q -clp:ErrorsOnly >/dev/null
