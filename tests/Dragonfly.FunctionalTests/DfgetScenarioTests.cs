@@ -1,6 +1,7 @@
 using System.Text;
 using Dragonfly.Common.Identity;
 using Dragonfly.FunctionalTests.Support;
+using Dragonfly.TestCommon;
 
 namespace Dragonfly.FunctionalTests;
 
@@ -142,5 +143,67 @@ public class DfgetScenarioTests
         run.FromOrigin.Should().Be(0, "the file came through the supernode, which passed the header on");
         (await P2PDistributionTests.Md5Hex(run.OutputPath)).Should().Be(file.Md5());
         swarm.Origin.Requests.Where(r => r.Path == "/private.bin").Should().OnlyContain(r => r.Authorization == auth);
+    }
+
+    [Fact]
+    public async Task FullDiskUnderWorkHome_FailsWithReason1004AndLeavesNoFile()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        swarm.Origin.AddFile("/eight.bin", 8L * 1024 * 1024, seed: 21);
+        await using var disk = await TmpfsMount.CreateAsync(swarm.Home("full"), "2m", () => swarm.KillUploader("full"), cts.Token);
+
+        var run = await swarm.DfgetAsync("full", swarm.Origin.Url("/eight.bin"), [], cts.Token);
+
+        run.ExitCode.Should().Be(80, run.ToString());
+        run.Reason.Should().Be(1004, "no space: going back to the origin would fill the same disk; " + run);
+        run.Output.Should().Contain("No space left on device");
+        File.Exists(run.OutputPath).Should().BeFalse();
+        Directory.GetFiles(Path.Combine(swarm.Home("full"), "data")).Should().BeEmpty("the half-written piece file is removed");
+    }
+
+    [Fact]
+    public async Task FullDiskUnderOutput_FailsWithReason1004AndKeepsTheOldFile()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        swarm.Origin.AddFile("/eight.bin", 8L * 1024 * 1024, seed: 22);
+        var outDir = Path.GetDirectoryName(swarm.Output("p"))!;
+        await using var disk = await TmpfsMount.CreateAsync(outDir, "2m", () => swarm.KillUploader("p"), cts.Token);
+        await File.WriteAllTextAsync(swarm.Output("p"), "old", cts.Token);
+
+        var run = await swarm.DfgetAsync("p", swarm.Origin.Url("/eight.bin"), [], cts.Token);
+
+        run.ExitCode.Should().Be(80, run.ToString());
+        run.Reason.Should().Be(1004, run.ToString());
+        (await File.ReadAllTextAsync(run.OutputPath, cts.Token)).Should().Be("old", "a failed download never replaces the output");
+        Directory.GetFiles(outDir).Should().Equal([swarm.Output("p")], "no temporary file is left beside the output");
+    }
+
+    /// <summary>A small tmpfs mounted over a directory (root only, as the emulated-host tests): a disk that fills up.</summary>
+    private sealed class TmpfsMount : IAsyncDisposable
+    {
+        private readonly string _path;
+        private readonly Action _beforeUnmount;
+
+        private TmpfsMount(string path, Action beforeUnmount)
+        {
+            _path = path;
+            _beforeUnmount = beforeUnmount;
+        }
+
+        public static async Task<TmpfsMount> CreateAsync(string path, string size, Action beforeUnmount, CancellationToken cancellationToken)
+        {
+            Directory.CreateDirectory(path);
+            var (exit, output) = await ProcessHost.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", path], cancellationToken);
+            exit.Should().Be(0, "mounting a tmpfs needs root (as the emulated-host tests): " + output);
+            return new TmpfsMount(path, beforeUnmount);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _beforeUnmount();
+            await ProcessHost.RunAsync("umount", ["-l", _path], CancellationToken.None);
+        }
     }
 }
