@@ -270,6 +270,7 @@ public static class SupernodeCommandLine
         options = run.Debug ? options with { Debug = true } : options;
         options = run.UpLimit is { } up ? options with { PeerUpLimit = up } : options;
         options = run.DownLimit is { } down ? options with { PeerDownLimit = down } : options;
+        options = run.CdnLoadLimit is { } cdnLoad ? options with { CdnLoadLimit = cdnLoad } : options;
         options = run.AdvertiseIp is { } ip ? options with { AdvertiseIp = ip } : options;
         options = run.FailAccessInterval is { } fai ? options with { FailAccessInterval = SupernodeConfigFile.Duration(fai, Flag + "fail-access-interval") } : options;
         options = run.GcInitialDelay is { } gid ? options with { GcInitialDelay = SupernodeConfigFile.Duration(gid, Flag + "gc-initial-delay") } : options;
@@ -317,6 +318,9 @@ public static class SupernodeCommandLine
 
         [Option("down-limit", HelpText = "Max concurrent downloads per client. Default 4")]
         public int? DownLimit { get; set; }
+
+        [Option("cdn-load-limit", HelpText = "Max pieces the supernode serves at once per task. Default 0: the down-limit, as in the original")]
+        public int? CdnLoadLimit { get; set; }
 
         [Option("advertise-ip", HelpText = "IPv4 address peers use to reach this supernode. Default: first non-loopback IPv4")]
         public string? AdvertiseIp { get; set; }

@@ -81,6 +81,7 @@ public static class SupernodeConfigFile
         "DEBUG" => o with { Debug = Bool(value, context) },
         "PEERUPLIMIT" => o with { PeerUpLimit = Int(value, context) },
         "PEERDOWNLIMIT" => o with { PeerDownLimit = Int(value, context) },
+        "CDNLOADLIMIT" => o with { CdnLoadLimit = Int(value, context) },
         "ADVERTISEIP" => o with { AdvertiseIp = string.IsNullOrWhiteSpace(value) ? null : value.Trim() },
         "FAILACCESSINTERVAL" => o with { FailAccessInterval = Duration(value, context) },
         "GCINITIALDELAY" => o with { GcInitialDelay = Duration(value, context) },
@@ -117,6 +118,7 @@ public static class SupernodeConfigFile
         Line("debug", o.Debug ? "true" : "false");
         Line("peerUpLimit", o.PeerUpLimit);
         Line("peerDownLimit", o.PeerDownLimit);
+        Line("cdnLoadLimit", o.CdnLoadLimit);
         Line("advertiseIP", o.AdvertiseIp ?? "\"\"");
         Line("failAccessInterval", GoDuration.Format(o.FailAccessInterval));
         Line("gcInitialDelay", GoDuration.Format(o.GcInitialDelay));

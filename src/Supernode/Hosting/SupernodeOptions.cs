@@ -45,9 +45,16 @@ public sealed record SupernodeOptions : IValidatableObject
     [Range(1, 1000, ErrorMessage = "up-limit must be between 1 and 1000")]
     public int PeerUpLimit { get; init; } = 5;
 
-    /// <summary>Max concurrently running pieces per client, and the supernode's per-task load cap.</summary>
+    /// <summary>Max concurrently running pieces per client, and the supernode's per-task load cap unless <see cref="CdnLoadLimit"/> is set.</summary>
     [Range(1, 1000, ErrorMessage = "down-limit must be between 1 and 1000")]
     public int PeerDownLimit { get; init; } = 4;
+
+    /// <summary>
+    /// Max pieces the supernode serves at once per task (<c>--cdn-load-limit</c>); 0 = <see cref="PeerDownLimit"/>, as in the
+    /// original. Raising it trades P2P share for speed when the supernode's uplink is much wider than the peers'.
+    /// </summary>
+    [Range(0, 1000, ErrorMessage = "cdn-load-limit must be between 0 and 1000")]
+    public int CdnLoadLimit { get; init; }
 
     /// <summary>The IPv4 address peers use to reach this supernode; detected when empty.</summary>
     public string? AdvertiseIp { get; init; }

@@ -60,6 +60,7 @@ public static class SupernodeServiceCollectionExtensions
         {
             PeerUpLimit = options.PeerUpLimit,
             PeerDownLimit = options.PeerDownLimit,
+            CdnLoadLimit = options.CdnLoadLimit,
             EliminationLimit = options.EliminationLimit,
             FailureCountLimit = options.FailureCountLimit,
             TaskExpireTime = options.TaskExpireTime,

@@ -22,9 +22,16 @@ public sealed record TrackerOptions
     [Range(1, 1000)]
     public int PeerUpLimit { get; init; } = 5;
 
-    /// <summary>Max pieces one client downloads at once, and max concurrent supernode pieces per task (<c>--down-limit</c>).</summary>
+    /// <summary>Max pieces one client downloads at once (<c>--down-limit</c>).</summary>
     [Range(1, 1000)]
     public int PeerDownLimit { get; init; } = 4;
+
+    /// <summary>Max pieces the supernode serves at once per task (<c>--cdn-load-limit</c>); 0 = <see cref="PeerDownLimit"/>, as in the original.</summary>
+    [Range(0, 1000)]
+    public int CdnLoadLimit { get; init; }
+
+    /// <summary>The supernode's per-task load cap in effect.</summary>
+    public int EffectiveCdnLoadLimit => CdnLoadLimit > 0 ? CdnLoadLimit : PeerDownLimit;
 
     /// <summary>A peer with this many service errors is no longer chosen as an uploader.</summary>
     [Range(1, 10000)]

@@ -23,6 +23,7 @@ public sealed class SupernodeCommandLineTests
         options.CdnSourceRate.Should().Be(Rate.FromMegabytes(180));
         options.PeerUpLimit.Should().Be(5);
         options.PeerDownLimit.Should().Be(4);
+        options.CdnLoadLimit.Should().Be(0);
         options.FailAccessInterval.Should().Be(TimeSpan.FromMinutes(3));
         options.GcInitialDelay.Should().Be(TimeSpan.FromSeconds(6));
         options.GcMetaInterval.Should().Be(TimeSpan.FromMinutes(2));
@@ -37,7 +38,7 @@ public sealed class SupernodeCommandLineTests
         var options = Parse(
             "--cdn-pattern", "source", "--port", "9002", "--download-port", "9001", "--home-dir", "/srv/sn",
             "--system-bandwidth", "10MB", "--max-bandwidth", "1.5G", "--pool-size", "3", "--profiler", "-D",
-            "--up-limit", "7", "--down-limit", "2", "--advertise-ip", "10.0.0.5", "--fail-access-interval", "1h30m",
+            "--up-limit", "7", "--down-limit", "2", "--cdn-load-limit", "12", "--advertise-ip", "10.0.0.5", "--fail-access-interval", "1h30m",
             "--gc-initial-delay", "500ms", "--gc-meta-interval", "30s", "--task-expire-time", "10m", "--peer-gc-delay", "1m").Options!;
 
         options.CdnPattern.Should().Be("source");
@@ -51,6 +52,7 @@ public sealed class SupernodeCommandLineTests
         options.Debug.Should().BeTrue();
         options.PeerUpLimit.Should().Be(7);
         options.PeerDownLimit.Should().Be(2);
+        options.CdnLoadLimit.Should().Be(12);
         options.AdvertiseIp.Should().Be("10.0.0.5");
         options.FailAccessInterval.Should().Be(TimeSpan.FromMinutes(90));
         options.GcInitialDelay.Should().Be(TimeSpan.FromMilliseconds(500));
@@ -62,13 +64,14 @@ public sealed class SupernodeCommandLineTests
     [Fact]
     public void Parse_YamlConfig_BaseKeysThenFlagsWin()
     {
-        _files["/etc/dragonfly/supernode.yml"] = "base:\n  listenPort: 7002\n  homeDir: /data/sn\n  peerUpLimit: 9\n  gcMetaInterval: 5m\n  maxBandwidth: 100MB\n  logConfig:\n    maxSize: 40\n";
+        _files["/etc/dragonfly/supernode.yml"] = "base:\n  listenPort: 7002\n  homeDir: /data/sn\n  peerUpLimit: 9\n  cdnLoadLimit: 16\n  gcMetaInterval: 5m\n  maxBandwidth: 100MB\n  logConfig:\n    maxSize: 40\n";
 
         var options = Parse("--port", "7003").Options!;
 
         options.ListenPort.Should().Be(7003);
         options.HomeDir.Should().Be("/data/sn");
         options.PeerUpLimit.Should().Be(9);
+        options.CdnLoadLimit.Should().Be(16);
         options.GcMetaInterval.Should().Be(TimeSpan.FromMinutes(5));
         options.MaxBandwidth.Should().Be(Rate.FromMegabytes(100));
     }

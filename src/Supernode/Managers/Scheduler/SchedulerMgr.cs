@@ -97,7 +97,7 @@ public sealed class SchedulerMgr : ISchedulerMgr
                     client.AddRunning(pieceNum, uploader, nowTimestamp);
                     (result ??= new List<PieceAssignment>(wanted)).Add(new PieceAssignment(pieceNum, uploader.Cid, uploader.Ip, uploader.Port, uploader.Path));
                 }
-                else if (swarm.SuperLoad + 1 <= limit)
+                else if (swarm.SuperLoad + 1 <= _options.EffectiveCdnLoadLimit)
                 {
                     swarm.SuperLoad++;
                     swarm.SuperLoadTouched = nowTimestamp;

@@ -350,6 +350,28 @@ public class SchedulerMgrTests
     }
 
     [Fact]
+    public void Schedule_DefaultCdnLoadLimit_IsTheDownLimitAcrossClients()
+    {
+        Cdn(20);
+        Run(Client()).Pieces.Should().HaveCount(4);
+
+        Run(Client()).Status.Should().Be(ScheduleStatus.NothingAvailable, "the supernode already serves 4 pieces of this task");
+        _swarm.SuperLoad.Should().Be(4);
+    }
+
+    [Fact]
+    public void Schedule_CdnLoadLimitSet_SupernodeServesThatManyPiecesAcrossClients()
+    {
+        Cdn(20);
+        var scheduler = Scheduler(options: _options with { CdnLoadLimit = 6 });
+
+        Run(Client(), scheduler).Pieces.Should().HaveCount(4, "a client still runs at most down-limit pieces");
+        Run(Client(), scheduler).Pieces.Should().HaveCount(2);
+        Run(Client(), scheduler).Status.Should().Be(ScheduleStatus.NothingAvailable);
+        _swarm.SuperLoad.Should().Be(6);
+    }
+
+    [Fact]
     public void Schedule_SuperLoadUntouchedFor30s_IsReset()
     {
         Cdn(10);
