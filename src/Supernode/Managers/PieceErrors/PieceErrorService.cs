@@ -25,6 +25,8 @@ public sealed record PieceErrorWork(TaskId TaskId, int PieceNum, PieceErrorKind 
 /// Piece-error handling (PROTOCOL §2.9): a bounded channel (100) drained by 4 workers; at most one report per task is in
 /// flight, and after one is handled the task cools down for 3 s (further reports dropped). A piece whose CDN copy is missing
 /// or no longer matches its recorded md5 makes the whole task collected, files included, so the next registration re-fetches it.
+/// Tasks whose cool-down has passed are forgotten whenever a report is handled, so the map holds only tasks with a report
+/// in flight or cooling down, however long the supernode runs.
 /// </summary>
 public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQueue
 {
@@ -135,7 +137,24 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
         }
         finally
         {
-            _busyUntil[work.TaskId] = _timeProvider.GetTimestamp() + (long)(_options.PieceErrorCoolDown.TotalSeconds * _timeProvider.TimestampFrequency);
+            var now = _timeProvider.GetTimestamp();
+            ForgetCooledDown(now);
+            _busyUntil[work.TaskId] = now + (long)(_options.PieceErrorCoolDown.TotalSeconds * _timeProvider.TimestampFrequency);
+        }
+    }
+
+    /// <summary>Tasks tracked for the one-at-a-time rule and the cool-down (in flight or cooling down).</summary>
+    internal int TrackedTasks => _busyUntil.Count;
+
+    private void ForgetCooledDown(long now)
+    {
+        foreach (var entry in _busyUntil)
+        {
+            // A compare-and-remove: an entry claimed again meanwhile (its value changed) stays.
+            if (entry.Value != long.MaxValue && entry.Value <= now)
+            {
+                _busyUntil.TryRemove(entry);
+            }
         }
     }
 

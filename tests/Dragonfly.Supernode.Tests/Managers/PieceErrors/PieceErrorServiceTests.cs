@@ -96,6 +96,24 @@ public sealed class PieceErrorServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Handle_TasksPastTheirCoolDown_AreForgotten()
+    {
+        var a = await _tracker.RegisterAsync(_tracker.Request(url: "http://h/a"));
+        var b = await _tracker.RegisterAsync(_tracker.Request(url: "http://h/b"));
+        _service.TryEnqueue(Report(a)).Should().BeTrue();
+        await _service.HandleAsync(new PieceErrorWork(a.TaskId, 1, PieceErrorKind.FileMd5NotMatch, "bbbb"), CancellationToken.None);
+        _service.TrackedTasks.Should().Be(1);
+
+        _tracker.Time.Advance(TimeSpan.FromSeconds(4));
+        _service.TryEnqueue(Report(b)).Should().BeTrue();
+        await _service.HandleAsync(new PieceErrorWork(b.TaskId, 1, PieceErrorKind.FileMd5NotMatch, "bbbb"), CancellationToken.None);
+
+        _service.TrackedTasks.Should().Be(1, "task a cooled down long ago and is no longer tracked; b is cooling down");
+        _service.TryEnqueue(Report(a)).Should().BeTrue("a forgotten task takes reports again");
+        _service.TryEnqueue(Report(b)).Should().BeFalse("b is still cooling down");
+    }
+
+    [Fact]
     public async Task TryEnqueue_QueueFull_ReturnsFalse()
     {
         using var tracker = new Tracker(new Supernode.Managers.TrackerOptions { AdvertiseIp = "10.0.0.1", PieceErrorQueueCapacity = 1 });
