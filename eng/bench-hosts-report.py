@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns eng/bench-hosts.sh's JSON lines into the B1 markdown table (stdout) and, given a folder, PNG plots.
+"""Turns eng/bench-hosts.sh's JSON lines into the B1 and B3 markdown tables (stdout) and, given a folder, PNG plots.
 
 usage: bench-hosts-report.py RUNS.json ORIGIN_UP_MBIT PEER_MBIT [PLOT_DIR]
 
@@ -23,9 +23,11 @@ def main():
     plot_dir = sys.argv[4] if len(sys.argv) > 4 else None
     c_o = origin_mbit * 1e6 / 8
     u = d = peer_mbit * 1e6 / 8
-    runs = [json.loads(line) for line in open(path) if line.strip()]
+    every = [json.loads(line) for line in open(path) if line.strip()]
+    runs = [r for r in every if r.get("scenario", "B1") == "B1"]
+    staggered = [r for r in every if r.get("scenario") == "B3"]
     ns = sorted({r["n"] for r in runs})
-    size = runs[0]["size"] if runs else 0
+    size = every[0]["size"] if every else 0
 
     def pick(kind, n):
         return [r for r in runs if r["kind"] == kind and r["n"] == n]
@@ -57,6 +59,8 @@ def main():
               f"| {fmt(med(times))} / {fmt(max(times) if times else None)} | {fmt(egress, 3)} "
               f"| {fmt(100 * peers if peers is not None else None, 0)} % |")
     print()
+    if staggered:
+        b3_table(staggered, size, d)
 
     if not plot_dir:
         return
@@ -95,6 +99,36 @@ def main():
     ax.set_xlabel("per-peer completion time, s"), ax.set_ylabel("fraction of peers done"), ax.legend()
     ax.set_title("B1: per-peer completion (P2P)")
     fig.tight_layout(), fig.savefig(f"{plot_dir}/b1-completion-cdf.png", dpi=110)
+
+
+def b3_table(runs, size, d):
+    """B3: per-peer download time in order of arrival, P2P against direct (medians over repetitions)."""
+    p2p = [r for r in runs if r["kind"] == "p2p"]
+    direct = [r for r in runs if r["kind"] == "direct"]
+    n, stagger = runs[0]["n"], runs[0].get("stagger", 0)
+    print(f"## B3: staggered arrivals, {size / 1048576:.0f} MiB to {n} peers, one starting every {stagger} s")
+    print()
+    print(f"Same hosts and links as B1. Each peer's own download time (from its start), in order of arrival; S/d = "
+          f"{size / d:.2f} s is the fastest a peer's downlink allows. Medians over repetitions.")
+    print()
+    print("| peer (arrival) | P2P s | direct s |")
+    print("| --- | --- | --- |")
+
+    def col(rs, i):
+        values = [r["peer_times"][i] for r in rs if len(r["peer_times"]) > i]
+        return f"{statistics.median(values):.2f}" if values else ""
+
+    for i in range(n):
+        print(f"| {i + 1} | {col(p2p, i)} | {col(direct, i)} |")
+    if p2p:
+        egress = statistics.median(r["origin_bytes"] / size for r in p2p)
+        peers = statistics.median(r.get("from_peers", 0) / (n * size) for r in p2p)
+        makespan = statistics.median(r["makespan"] for r in p2p)
+        dmk = statistics.median(r["makespan"] for r in direct) if direct else None
+        print()
+        print(f"P2P makespan {makespan:.2f} s" + (f" (direct {dmk:.2f} s)" if dmk else "")
+              + f"; origin egress ÷ S {egress:.3f}; bytes from peers {100 * peers:.0f} %.")
+    print()
 
 
 if __name__ == "__main__":

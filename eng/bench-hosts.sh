@@ -4,6 +4,7 @@
 #
 #   eng/bench-hosts.sh          B1: 200 MiB to N ∈ {1,2,4,8,16} peers; origin up 200 Mbit/s, peers 100 Mbit/s up and
 #                               down, supernode 1 Gbit/s; P2P (dfget) against N direct curls from the same hosts.
+#                               Then B3: the same at N = 8 with one peer starting every 5 s (staggered arrivals).
 #   eng/bench-hosts.sh --ci     the CI-sized variant: N ∈ {1,4}, 32 MiB, P2P only. Checks every copy's md5, that the
 #                               origin served at most 1.05·S and that every peer's byte accounting adds up to S; asserts
 #                               no timing. Exits non-zero when a check fails.
@@ -11,7 +12,8 @@
 # Knobs: BENCH_HOSTS_NS (peer counts), BENCH_HOSTS_MIB (file size), BENCH_HOSTS_DIRECT (1: also run the curl baseline),
 # BENCH_HOSTS_OUT (JSON lines of every run; default docs/benchmarks/hosts.json, or $WORK's copy under --ci),
 # BENCH_HOSTS_REPS (1), BENCH_HOSTS_PLOTS (folder for the PNGs; default docs/benchmarks, none under --ci),
-# BENCH_HOSTS_KEEP (keep the work folder with every log), DRAGONFLY_BIN (bin/).
+# BENCH_HOSTS_KEEP (keep the work folder with every log), BENCH_HOSTS_B3 (1, 0 under --ci), BENCH_HOSTS_B3_N (8),
+# BENCH_HOSTS_B3_STAGGER (5 s), DRAGONFLY_BIN (bin/).
 # Needs root (ip netns), iproute2's tc, nginx and curl.
 set -euo pipefail
 
@@ -23,6 +25,7 @@ if [ "$CI" = 1 ]; then
 else
   read -r -a NS_LIST <<< "${BENCH_HOSTS_NS:-1 2 4 8 16}"; SIZE_MIB="${BENCH_HOSTS_MIB:-200}"; DIRECT="${BENCH_HOSTS_DIRECT:-1}"
 fi
+B3="${BENCH_HOSTS_B3:-$((1 - CI))}"; B3_N="${BENCH_HOSTS_B3_N:-8}"; B3_STAGGER="${BENCH_HOSTS_B3_STAGGER:-5}"
 ORIGIN_UP_MBIT=200; PEER_MBIT=100; SUPERNODE_MBIT=1000
 S=$((SIZE_MIB * 1024 * 1024))
 WORK="$(mktemp -d /tmp/dragonfly-hosts.XXXXXX)"; chmod 755 "$WORK"   # nginx's workers run unprivileged
@@ -77,6 +80,7 @@ ORIGIN_IP=10.77.0.2; SN_IP=10.77.0.3
 add_host origin "$ORIGIN_IP" "$ORIGIN_UP_MBIT" 1000
 add_host sn "$SN_IP" "$SUPERNODE_MBIT" "$SUPERNODE_MBIT"
 MAX_N=0; for n in "${NS_LIST[@]}"; do [ "$n" -gt "$MAX_N" ] && MAX_N=$n; done
+[ "$B3" = 1 ] && [ "$B3_N" -gt "$MAX_N" ] && MAX_N=$B3_N
 for i in $(seq 1 "$MAX_N"); do add_host "p$i" "10.77.0.$((10 + i))" "$PEER_MBIT" "$PEER_MBIT"; done
 log "$((MAX_N + 2)) hosts: origin ${ORIGIN_UP_MBIT} Mbit/s up, peers ${PEER_MBIT} Mbit/s up/down, supernode ${SUPERNODE_MBIT} Mbit/s"
 
@@ -94,20 +98,23 @@ fail() { log "FAILED: $*"; FAILED=1; }
 
 # on_peers N RUN FN: runs "FN i RUN" for the peers 1..N at once; each writes "exit-code seconds" to RUN/done-i.
 # Prints the makespan.
+# on_peers N RUN FN [STAGGER]: runs FN i RUN on every peer host, peer i starting (i-1)·STAGGER seconds after the first;
+# writes "<exit code> <seconds from its own start>" to RUN/done-i and prints the makespan from the first start.
 on_peers() {
-  local n=$1 run=$2 fn=$3 t0 pids=() i
+  local n=$1 run=$2 fn=$3 stagger=${4:-0} t0 pids=() i
   t0=$(now)
   for i in $(seq 1 "$n"); do
-    ( s=$(now); "$fn" "$i" "$run"; echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
+    ( sleep $(( (i - 1) * stagger )); s=$(now); "$fn" "$i" "$run"; echo "$? $(elapsed "$s" "$(now)")" > "$run/done-$i" ) &
     pids+=($!)
   done
   wait "${pids[@]}"
   elapsed "$t0" "$(now)"
 }
 
-# p2p N REP: a fresh supernode, N dfgets started together, one per peer host.
+# p2p N REP [STAGGER]: a fresh supernode, N dfgets one per peer host, started together (B1) or STAGGER s apart (B3).
 p2p() {
-  local n=$1 rep=$2 run="$WORK/p2p-$1-$2"
+  local n=$1 rep=$2 stagger=${3:-0} scenario=B1 run="$WORK/p2p-$1-$2-${3:-0}"
+  [ "$stagger" = 0 ] || scenario=B3
   mkdir -p "$run"; : > "$WORK/origin/access.log"
   ip netns exec "$TAG-sn" "$BIN/supernode" --home-dir "$run/sn" --advertise-ip "$SN_IP" --port 8002 --download-port 8001 \
     --max-bandwidth 100G > "$run/sn.log" 2>&1 &
@@ -117,7 +124,7 @@ p2p() {
     ip netns exec "$TAG-p$1" "$BIN/dfget" -u "$URL" -o "$2/out-$1" --home "$2/home-$1" -n "$SN_IP:8002" \
       -s 100G --totallimit 100G --alivetime 20s > "$2/dfget-$1.log" 2>&1
   }
-  local makespan i; makespan=$(on_peers "$n" "$run" fetch_dfget)
+  local makespan i; makespan=$(on_peers "$n" "$run" fetch_dfget "$stagger")
   local times=() peers=0 sn_bytes=0 origin_direct=0 ok=1
   for i in $(seq 1 "$n"); do
     read -r code secs < "$run/done-$i"; times+=("$secs")
@@ -134,20 +141,21 @@ p2p() {
   awk -v e="$egress" -v s="$S" 'BEGIN { exit !(e <= 1.05 * s) }' || fail "p2p N=$n: origin served $egress bytes (> 1.05·S)"
   kill "$sn" 2>/dev/null || true; wait "$sn" 2>/dev/null || true
   for i in $(seq 1 "$n"); do ip netns pids "$TAG-p$i" | xargs -r kill 2>/dev/null || true; done
-  echo "{\"scenario\":\"B1\",\"kind\":\"p2p\",\"n\":$n,\"rep\":$rep,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$egress,\"from_peers\":$peers,\"from_supernode\":$sn_bytes,\"from_origin\":$origin_direct,\"ok\":$ok}" >> "$WORK/runs.jsonl"
-  log "p2p N=$n rep $rep: makespan ${makespan}s, origin $egress B, from peers $peers B, from supernode $sn_bytes B"
+  echo "{\"scenario\":\"$scenario\",\"kind\":\"p2p\",\"n\":$n,\"rep\":$rep,\"stagger\":$stagger,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$egress,\"from_peers\":$peers,\"from_supernode\":$sn_bytes,\"from_origin\":$origin_direct,\"ok\":$ok}" >> "$WORK/runs.jsonl"
+  log "$scenario p2p N=$n rep $rep: makespan ${makespan}s, origin $egress B, from peers $peers B, from supernode $sn_bytes B"
 }
 
-# direct N REP: N curls from the peer hosts straight to the origin.
+# direct N REP [STAGGER]: N curls from the peer hosts straight to the origin, together or STAGGER s apart.
 direct() {
-  local n=$1 rep=$2 run="$WORK/direct-$1-$2"
+  local n=$1 rep=$2 stagger=${3:-0} scenario=B1 run="$WORK/direct-$1-$2-${3:-0}"
+  [ "$stagger" = 0 ] || scenario=B3
   mkdir -p "$run"; : > "$WORK/origin/access.log"
   fetch_curl() { ip netns exec "$TAG-p$1" curl -fsS -o "$2/out-$1" "$URL"; }
-  local makespan times=() i; makespan=$(on_peers "$n" "$run" fetch_curl)
+  local makespan times=() i; makespan=$(on_peers "$n" "$run" fetch_curl "$stagger")
   for i in $(seq 1 "$n"); do read -r code secs < "$run/done-$i"; times+=("$secs"); [ "$code" = 0 ] || fail "direct N=$n curl $i exited $code"; done
   rm -rf "$run"
-  echo "{\"scenario\":\"B1\",\"kind\":\"direct\",\"n\":$n,\"rep\":$rep,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$(origin_bytes),\"ok\":1}" >> "$WORK/runs.jsonl"
-  log "direct N=$n rep $rep: makespan ${makespan}s"
+  echo "{\"scenario\":\"$scenario\",\"kind\":\"direct\",\"n\":$n,\"rep\":$rep,\"stagger\":$stagger,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$(origin_bytes),\"ok\":1}" >> "$WORK/runs.jsonl"
+  log "$scenario direct N=$n rep $rep: makespan ${makespan}s"
 }
 
 REPS="${BENCH_HOSTS_REPS:-1}"
@@ -158,11 +166,20 @@ for n in "${NS_LIST[@]}"; do
   done
 done
 
+# B3: staggered arrivals, B1 at N = B3_N with one peer starting every B3_STAGGER seconds.
+if [ "$B3" = 1 ]; then
+  for rep in $(seq 1 "$REPS"); do
+    p2p "$B3_N" "$rep" "$B3_STAGGER"
+    [ "$DIRECT" = 1 ] && direct "$B3_N" "$rep" "$B3_STAGGER"
+  done
+fi
+
 mkdir -p "$(dirname "$OUT")"
 cp "$WORK/runs.jsonl" "$OUT"
 # Plots need matplotlib (Debian's python3-matplotlib is for /usr/bin/python3); the CI variant draws none.
 PY=python3; /usr/bin/python3 -c 'import matplotlib' 2>/dev/null && PY=/usr/bin/python3
 PLOTS=(); [ "$CI" = 1 ] || PLOTS=("${BENCH_HOSTS_PLOTS:-$ROOT/docs/benchmarks}")
+[ "${#PLOTS[@]}" = 0 ] || mkdir -p "${PLOTS[0]}"
 "$PY" "$ROOT/eng/bench-hosts-report.py" "$OUT" "$ORIGIN_UP_MBIT" "$PEER_MBIT" "${PLOTS[@]}"
 if [ "$FAILED" != 0 ]; then
   echo "hosts: some runs failed (see above)" >&2
