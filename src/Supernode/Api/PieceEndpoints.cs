@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dragonfly.Common.Api;
 using Dragonfly.Common.Api.Legacy;
 using Dragonfly.Common.Api.Models;
@@ -15,6 +16,9 @@ namespace Dragonfly.Supernode.Api;
 /// </summary>
 internal static class PieceEndpoints
 {
+    /// <summary>The longest a v1 pull's "wait" is held for the swarm to change (<c>waitMs</c>).</summary>
+    internal const int MaxPullWaitMs = 10_000;
+
     public static async Task<IResult> PullAsync(HttpContext context)
     {
         var task = TaskEndpoints.Find(context, (int)LegacyCode.TargetNotFound);
@@ -37,14 +41,22 @@ internal static class PieceEndpoints
             throw new ApiException(StatusCodes.Status400BadRequest, $"pieceResult '{result}' must be FAILED, SUCCESS, INVALID or SEMISUC", (int)LegacyCode.ParamError);
         }
 
+        var waitText = (string?)q["waitMs"];
+        var waitMs = 0;
+        if (!string.IsNullOrEmpty(waitText)
+            && (!int.TryParse(waitText, NumberStyles.None, CultureInfo.InvariantCulture, out waitMs) || waitMs > MaxPullWaitMs))
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, $"waitMs '{waitText}' must be 0-{MaxPullWaitMs}", (int)LegacyCode.ParamError);
+        }
+
         var outcome = await context.RequestServices.GetRequiredService<IPiecePullService>().PullAsync(
-            new PullRequest(task.Id.Value, clientId, status, result, (string?)q["pieceRange"], (string?)q["dstPID"]),
+            new PullRequest(task.Id.Value, clientId, status, result, (string?)q["pieceRange"], (string?)q["dstPID"], TimeSpan.FromMilliseconds(waitMs)),
             context.RequestAborted).ConfigureAwait(false);
 
         var response = outcome switch
         {
             PullOutcome.Continue c => PiecePullResponse.Continue(c.Pieces.Select(p => p.ToPieceInfo()).ToList()),
-            PullOutcome.Wait w => PiecePullResponse.Wait(string.IsNullOrEmpty(w.Message) ? null : w.Message),
+            PullOutcome.Wait w => PiecePullResponse.Wait(string.IsNullOrEmpty(w.Message) ? null : w.Message, w.Held is { } held ? (long)held.TotalMilliseconds : null),
             PullOutcome.Finished f => PiecePullResponse.Finished(f.Md5, f.FileLength),
             PullOutcome.Failed failed => throw new ApiException(
                 failed.Reason switch

@@ -28,6 +28,9 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The body of every v1 pull answer; "finished" by default.</summary>
+    public string V1PullBody { get; set; } = "{\"state\":\"finished\",\"md5\":\"0123456789abcdef0123456789abcdef\",\"fileLength\":105}";
+
     /// <summary>Legacy code returned by <c>/peer/task</c> (601 with one supernode piece, 600, 602, 500...).</summary>
     public int PullCode { get; set; } = 601;
 
@@ -52,7 +55,7 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
         if (hasV1Tasks)
         {
             app.MapPost("/api/v1/tasks", () => Results.Text($"{{\"ID\":\"{TaskId}\",\"fileLength\":100,\"pieceSize\":4194304,\"cdnSource\":\"supernode\"}}", "application/json", statusCode: 201));
-            app.MapGet("/api/v1/tasks/{id}/pieces", () => Results.Text("{\"state\":\"finished\",\"md5\":\"0123456789abcdef0123456789abcdef\",\"fileLength\":105}", "application/json"));
+            app.MapGet("/api/v1/tasks/{id}/pieces", () => Results.Text(server.V1PullBody, "application/json"));
             app.MapPut("/api/v1/tasks/{id}/pieces/{range}", () => Results.Text("{}", "application/json"));
         }
 

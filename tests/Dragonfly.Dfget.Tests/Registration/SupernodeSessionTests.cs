@@ -94,6 +94,23 @@ public sealed class SupernodeSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task PullAsync_V1_AsksTheSupernodeToHoldAWaitAndKnowsWhenItDid()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+
+        server.V1PullBody = "{\"state\":\"wait\",\"message\":\"cdn status is wait\",\"waitedMs\":1000}";
+        var held = await session.PullAsync(PullReport.Start, _cts.Token);
+        server.V1PullBody = "{\"state\":\"wait\",\"message\":\"peer task wait\"}";
+        var notHeld = await session.PullAsync(PullReport.Start, _cts.Token);
+
+        server.Requests.Last().Query.Should().Contain("waitMs=1000");
+        held.Should().BeOfType<PullOutcome.Wait>().Which.Held.Should().BeTrue();
+        notHeld.Should().BeOfType<PullOutcome.Wait>().Which.Held.Should().BeFalse("a supernode that did not hold the answer leaves the client to back off");
+    }
+
+    [Fact]
     public async Task RegisterAsync_CdnPeerWithPort0_UsesLegacyRegistryEvenOnV1Supernode()
     {
         await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);

@@ -105,10 +105,15 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         string? state = null;
         for (var i = 0; i < 200 && state is not "continue"; i++)
         {
-            var (pullStatus, pull, pullText) = await _client.GetAsync($"/api/v1/tasks/{taskId}/pieces?clientID=127.0.0.1-77-7.000&dfgetTaskStatus=STARTED").ReadJsonAsync();
+            // waitMs: a "wait" is held until the CDN writes a piece (or 200 ms pass) and then says how long it was held.
+            var (pullStatus, pull, pullText) = await _client.GetAsync($"/api/v1/tasks/{taskId}/pieces?clientID=127.0.0.1-77-7.000&dfgetTaskStatus=STARTED&waitMs=200").ReadJsonAsync();
             pullStatus.Should().Be(HttpStatusCode.OK, pullText);
             state = pull.GetProperty("state").GetString();
             state.Should().BeOneOf("continue", "wait");
+            if (state == "wait")
+            {
+                pull.GetProperty("waitedMs").GetInt64().Should().BeGreaterThanOrEqualTo(0, pullText);
+            }
             if (state == "continue")
             {
                 var piece = pull.GetProperty("pieces")[0];
@@ -147,6 +152,8 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         badStatus.Should().Be(HttpStatusCode.BadRequest);
         bad.GetProperty("code").GetInt32().Should().Be(501);
         (await _client.GetAsync($"/api/v1/tasks/{taskId}/pieces?clientID=c&dfgetTaskStatus=DANCING")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await _client.GetAsync($"/api/v1/tasks/{taskId}/pieces?clientID=127.0.0.1-77-7.000&dfgetTaskStatus=RUNNING&waitMs=10001")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await _client.GetAsync($"/api/v1/tasks/{taskId}/pieces?clientID=127.0.0.1-77-7.000&dfgetTaskStatus=RUNNING&waitMs=-5")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
         var (unknownClient, unknown, _) = await _client.GetAsync($"/api/v1/tasks/{taskId}/pieces?clientID=127.0.0.1-404-0.000&dfgetTaskStatus=STARTED").ReadJsonAsync();
         unknownClient.Should().Be(HttpStatusCode.NotFound);
         unknown.GetProperty("code").GetInt32().Should().Be(502);

@@ -21,6 +21,7 @@ public static class SupernodeClientExtensions
             request.DstPid,
             request.PieceResult is { } result ? DragonflyJson.ToWire(result) : null,
             request.PieceRange,
+            request.WaitMs is > 0 ? request.WaitMs : null,
             cancellationToken);
     }
 

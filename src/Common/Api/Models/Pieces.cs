@@ -49,6 +49,10 @@ public sealed record PiecePullRequest
 
     [JsonPropertyName("pieceRange")]
     public string? PieceRange { get; init; }
+
+    /// <summary>Hold a "wait" answer up to this many milliseconds for the swarm to change (0–10,000); null or 0: answer at once.</summary>
+    [JsonPropertyName("waitMs")]
+    public int? WaitMs { get; init; }
 }
 
 /// <summary>
@@ -74,9 +78,14 @@ public sealed record PiecePullResponse
     [JsonPropertyName("message")]
     public string? Message { get; init; }
 
+    /// <summary>On a held <see cref="PiecePullState.Wait"/>: how long the supernode held it, so the client may ask again at once.</summary>
+    [JsonPropertyName("waitedMs")]
+    public long? WaitedMs { get; init; }
+
     public static PiecePullResponse Continue(IReadOnlyList<PieceInfo> pieces) => new() { State = PiecePullState.Continue, Pieces = pieces };
 
-    public static PiecePullResponse Wait(string? message = null) => new() { State = PiecePullState.Wait, Message = message };
+    public static PiecePullResponse Wait(string? message = null, long? waitedMs = null) =>
+        new() { State = PiecePullState.Wait, Message = message, WaitedMs = waitedMs };
 
     public static PiecePullResponse Finished(string? md5, long fileLength) => new() { State = PiecePullState.Finished, Md5 = md5, FileLength = fileLength };
 }

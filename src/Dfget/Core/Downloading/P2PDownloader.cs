@@ -41,7 +41,8 @@ internal abstract record P2POutcome
 
 /// <summary>
 /// The pull loop: STARTED → 601 fetch the scheduled pieces concurrently (bounded), each completion reported on the next pull;
-/// 602 back off 50–100 ms doubling to 800–1600 ms, woken early by completions; 600 done; anything else migrates to the
+/// 602 back off 50–100 ms doubling to 800–1600 ms, woken early by completions (a v1 "wait" the supernode already held for
+/// the swarm to change is asked again after 50–100 ms, without doubling); 600 done; anything else migrates to the
 /// next supernode (P2P fails with reason 3 when that is impossible). Failed pieces are re-queued as result=500 after 20 ms.
 /// With a pending uploader (<see cref="AdvertisedUploader"/>), the first success report waits for it; when it does not
 /// serve, the loop registers again (on the port of a replacement uploader, or as a cdn peer) before reporting anything.
@@ -111,6 +112,13 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     }
 
                     report = await NextReportAsync(run).ConfigureAwait(false);
+                    break;
+
+                case PullOutcome.Wait { Held: true }:
+                    // The supernode already waited for the swarm to change (about a second, PullHold): ask again after the
+                    // shortest back-off instead of a growing one.
+                    report = await WaitAsync(run, 0).ConfigureAwait(false);
+                    waitLevel = 0;
                     break;
 
                 case PullOutcome.Wait:

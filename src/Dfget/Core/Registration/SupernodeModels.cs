@@ -106,7 +106,8 @@ public abstract record PullOutcome
 
     public sealed record Continue(IReadOnlyList<PieceTask> Pieces) : PullOutcome;
 
-    public sealed record Wait(string? Message) : PullOutcome;
+    /// <param name="Held">The supernode already held this answer while waiting for the swarm to change (v1 <c>waitMs</c>): ask again at once.</param>
+    public sealed record Wait(string? Message, bool Held = false) : PullOutcome;
 
     /// <summary>All pieces are done. <see cref="Md5"/> is the source md5, <see cref="WrappedLength"/> the CDN (wrapped) length.</summary>
     public sealed record Finished(string? Md5, long WrappedLength) : PullOutcome;

@@ -17,6 +17,12 @@ internal sealed class V1SupernodeApi(HttpClient client)
     /// <summary>Result code meaning "this supernode has no v1 task routes" (an original supernode): use the legacy protocol.</summary>
     public const int NotSupported = 404;
 
+    /// <summary>
+    /// How long the supernode may hold a "wait" answer for the swarm to change (<c>waitMs</c>): the client then asks again
+    /// at once instead of backing off. Well inside <see cref="DfgetHttpClients.SupernodeTimeout"/>.
+    /// </summary>
+    public static readonly TimeSpan PullHold = TimeSpan.FromSeconds(1);
+
     public async Task<RegisterOutcome> RegisterAsync(SupernodeAddress node, RegistrationInfo info, CancellationToken cancellationToken)
     {
         var api = For(node);
@@ -115,6 +121,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
                 _ => PieceResult.Invalid,
             },
             PieceRange = report.Range?.ToString(),
+            WaitMs = (int)PullHold.TotalMilliseconds,
         };
         PiecePullResponse pulled;
         try
@@ -147,7 +154,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
 
                 return new PullOutcome.Continue(pieces);
             case PiecePullState.Wait:
-                return new PullOutcome.Wait(pulled.Message);
+                return new PullOutcome.Wait(pulled.Message, Held: pulled.WaitedMs is not null);
             default:
                 return new PullOutcome.Finished(pulled.Md5, pulled.FileLength ?? -1);
         }

@@ -42,6 +42,12 @@ public interface IProgressMgr
     /// </summary>
     Scheduler.ScheduleResult Schedule(TaskId taskId, Cid client);
 
+    /// <summary>
+    /// Completes at the task's next change that may let a waiting pull schedule something (a CDN piece, the CDN done, a piece
+    /// reported, a running piece released); never for a task without a swarm. Get it before scheduling, so no change is missed.
+    /// </summary>
+    Task NextChange(TaskId taskId);
+
     /// <summary>Marks a peer service-down now (it stops being chosen as an uploader).</summary>
     ServiceDownOutcome MarkServiceDown(PeerId peerId);
 

@@ -80,6 +80,8 @@ public sealed partial class ProgressMgr : IProgressMgr
         {
             swarm.CdnPieces.Add(pieceNum);
         }
+
+        swarm.NotifyChanged();
     }
 
     /// <inheritdoc />
@@ -91,6 +93,8 @@ public sealed partial class ProgressMgr : IProgressMgr
             swarm.CdnFailed = !success;
             swarm.PieceTotal = success ? pieceTotal : -1;
         }
+
+        swarm.NotifyChanged();
     }
 
     /// <inheritdoc />
@@ -176,6 +180,7 @@ public sealed partial class ProgressMgr : IProgressMgr
                     break;
             }
 
+            swarm.NotifyChanged();
             return PieceUpdateOutcome.Recorded;
         }
     }
@@ -194,6 +199,9 @@ public sealed partial class ProgressMgr : IProgressMgr
                 && progress.Succeeded.Count >= swarm.PieceTotal;
         }
     }
+
+    /// <inheritdoc />
+    public Task NextChange(TaskId taskId) => _swarms.TryGetValue(taskId, out var swarm) ? swarm.NextChange() : new TaskCompletionSource().Task;
 
     /// <inheritdoc />
     public ScheduleResult Schedule(TaskId taskId, Cid client)
@@ -376,6 +384,8 @@ public sealed partial class ProgressMgr : IProgressMgr
         {
             running.Uploader.Peer.ReleaseUpload();
         }
+
+        swarm.NotifyChanged();
     }
 
     private void CountServed(TaskSwarm swarm, bool fromSupernode, long bytes)

@@ -205,6 +205,7 @@ public sealed class ClientProgress
 public sealed class TaskSwarm
 {
     private List<ClientProgress>?[] _holders = new List<ClientProgress>?[16];
+    private TaskCompletionSource? _nextChange;
 
     internal TaskSwarm(TaskId taskId, Cid supernodeCid)
     {
@@ -218,6 +219,25 @@ public sealed class TaskSwarm
     public Cid SupernodeCid { get; }
 
     internal Lock Gate { get; } = new();
+
+    /// <summary>
+    /// Completes at the next change that may let a waiting pull schedule something: a CDN piece written or the CDN done, a
+    /// piece reported, a running piece released. Allocated only while someone waits.
+    /// </summary>
+    internal Task NextChange()
+    {
+        var current = Volatile.Read(ref _nextChange);
+        if (current is not null)
+        {
+            return current.Task;
+        }
+
+        var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return (Interlocked.CompareExchange(ref _nextChange, fresh, null) ?? fresh).Task;
+    }
+
+    /// <summary>Wakes the pulls waiting on <see cref="NextChange"/> (their continuations run asynchronously, off the caller's lock).</summary>
+    internal void NotifyChanged() => Interlocked.Exchange(ref _nextChange, null)?.TrySetResult();
 
     internal PieceBitset CdnPieces { get; } = new();
 

@@ -17,10 +17,13 @@ public sealed partial class PiecePullService : IPiecePullService
     private readonly IDfgetTaskMgr _dfgetTasks;
     private readonly IProgressMgr _progress;
     private readonly ICDNMgr _cdn;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger<PiecePullService> _logger;
 
-    public PiecePullService(ITaskMgr tasks, IDfgetTaskMgr dfgetTasks, IProgressMgr progress, ICDNMgr cdn, ILogger<PiecePullService> logger)
+    public PiecePullService(ITaskMgr tasks, IDfgetTaskMgr dfgetTasks, IProgressMgr progress, ICDNMgr cdn, TimeProvider timeProvider, ILogger<PiecePullService> logger)
     {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _timeProvider = timeProvider;
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(dfgetTasks);
         ArgumentNullException.ThrowIfNull(progress);
@@ -46,7 +49,46 @@ public sealed partial class PiecePullService : IPiecePullService
     {
         ArgumentNullException.ThrowIfNull(request);
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(Pull(request));
+        if (request.MaxWait <= TimeSpan.Zero || !TaskId.TryParse(request.TaskId, out var taskId)
+            || (TryParseStatus(request.Status, out var status) && status == PullStatus.Finished))
+        {
+            return ValueTask.FromResult(Pull(request));
+        }
+
+        return PullHeldAsync(request, taskId, cancellationToken);
+    }
+
+    /// <summary>
+    /// A pull whose "wait" is held until the swarm changes or <see cref="PullRequest.MaxWait"/> passes. The request's piece
+    /// report is applied once; every later look only schedules. The change signal is taken before each look, so a change
+    /// between the look and the wait is not missed.
+    /// </summary>
+    private async ValueTask<PullOutcome> PullHeldAsync(PullRequest request, TaskId taskId, CancellationToken cancellationToken)
+    {
+        var started = _timeProvider.GetTimestamp();
+        var change = _progress.NextChange(taskId);
+        var outcome = Pull(request);
+        var look = request with { Result = null, Range = null, DstCid = null };
+        while (outcome is PullOutcome.Wait)
+        {
+            var remaining = request.MaxWait - _timeProvider.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            using (var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                await Task.WhenAny(change, Task.Delay(remaining, _timeProvider, delayCts.Token)).ConfigureAwait(false);
+                await delayCts.CancelAsync().ConfigureAwait(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            change = _progress.NextChange(taskId);
+            outcome = Pull(look);
+        }
+
+        return outcome is PullOutcome.Wait wait ? wait with { Held = _timeProvider.GetElapsedTime(started) } : outcome;
     }
 
     private PullOutcome Pull(PullRequest request)

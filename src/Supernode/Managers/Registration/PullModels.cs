@@ -10,7 +10,11 @@ namespace Dragonfly.Supernode.Managers.Registration;
 /// <param name="Result"><c>500</c>/<c>501</c>/<c>502</c>/<c>503</c> or <c>FAILED</c>/<c>SUCCESS</c>/<c>INVALID</c>/<c>SEMISUC</c>.</param>
 /// <param name="Range">The last piece's range <c>s-e</c> (required for a RUNNING report with a real result).</param>
 /// <param name="DstCid">The last piece's uploader cid (may be empty or stale).</param>
-public sealed record PullRequest(string? TaskId, string? SrcCid, string? Status, string? Result, string? Range, string? DstCid);
+/// <param name="MaxWait">
+/// v1 only: when the answer would be "wait", hold it up to this long and answer as soon as the swarm changes (a CDN piece, a
+/// piece reported, a running piece released), so the client does not poll. Zero (legacy, or not asked): answer at once.
+/// </param>
+public sealed record PullRequest(string? TaskId, string? SrcCid, string? Status, string? Result, string? Range, string? DstCid, TimeSpan MaxWait = default);
 
 /// <summary>One piece to download (the wire PullPieceTaskItem of §1.4; <c>downLink</c> is always 0).</summary>
 /// <param name="PieceMd5">Wire form <c>md5:len</c>, empty when the CDN has no record (the original sends empty then too).</param>
@@ -64,7 +68,8 @@ public abstract record PullOutcome
     }
 
     /// <summary>Nothing to hand out now: ask again later (602).</summary>
-    public sealed record Wait(string Message) : PullOutcome
+    /// <param name="Held">How long the answer was held for the swarm to change (<see cref="PullRequest.MaxWait"/>); null when not held.</param>
+    public sealed record Wait(string Message, TimeSpan? Held = null) : PullOutcome
     {
         public override int LegacyCode => 602;
     }

@@ -26,6 +26,69 @@ public sealed class PiecePullServiceTests : IDisposable
         _tracker.DfgetTasks.Get(new DfgetTaskKey(client.Cid, client.TaskId)).Status.Should().Be(DfgetTaskStatus.Running);
     }
 
+    private ValueTask<PullOutcome> HeldPullAsync(RegistrationResult client, string status = "700", string? result = "502", string? range = null, string? dstCid = null) =>
+        _tracker.Pull.PullAsync(
+            new PullRequest(client.TaskId.Value, client.Cid.Value, status, result, range, dstCid, TimeSpan.FromSeconds(1)), CancellationToken.None);
+
+    [Fact]
+    public async Task Pull_HeldWait_AnswersAsSoonAsTheCdnWritesAPiece()
+    {
+        var client = await _tracker.RegisterAsync();
+        var before = _tracker.Time.GetUtcNow();
+
+        var pull = HeldPullAsync(client).AsTask();
+        await Task.Delay(50);
+        pull.IsCompleted.Should().BeFalse("nothing can be scheduled yet, so the answer is held");
+        await _tracker.CdnPiecesAsync(client.TaskId, 1);
+
+        var outcome = await pull.WaitAsync(TimeSpan.FromSeconds(30));
+        outcome.Should().BeOfType<PullOutcome.Continue>().Which.Pieces.Single().PieceNum.Should().Be(0);
+        _tracker.Time.GetUtcNow().Should().Be(before, "the piece, not the hold's timer, ended the wait (fake time never moved)");
+    }
+
+    [Fact]
+    public async Task Pull_HeldWait_NothingChanges_WaitsTheWholeHoldThenSaysHowLong()
+    {
+        var client = await _tracker.RegisterAsync();
+
+        var pull = HeldPullAsync(client).AsTask();
+        await Task.Delay(50);
+        pull.IsCompleted.Should().BeFalse();
+        _tracker.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var wait = (await pull.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeOfType<PullOutcome.Wait>().Subject;
+        wait.Held.Should().Be(TimeSpan.FromSeconds(1));
+        wait.LegacyCode.Should().Be(602);
+    }
+
+    [Fact]
+    public async Task Pull_HeldWait_AppliesThePieceReportOnce()
+    {
+        var client = await _tracker.RegisterAsync();
+        await _tracker.CdnPiecesAsync(client.TaskId, 1);
+        var piece = ((PullOutcome.Continue)await _tracker.PullAsync(client)).Pieces.Single();
+
+        // The report of piece 0 is applied, then the answer is held (nothing left to schedule); the CDN's next piece wakes
+        // it, and the second look schedules piece 1 without reporting piece 0 again.
+        var pull = HeldPullAsync(client, "701", "501", piece.Range.ToString(), piece.Cid.Value).AsTask();
+        await Task.Delay(50);
+        pull.IsCompleted.Should().BeFalse();
+        await _tracker.CdnPiecesAsync(client.TaskId, 1, first: 1);
+
+        (await pull.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeOfType<PullOutcome.Continue>().Which.Pieces.Single().PieceNum.Should().Be(1);
+        _tracker.Progress.GetStats(client.TaskId)!.Value.PiecesFromSupernode.Should().Be(1, "piece 0 was counted once");
+    }
+
+    [Fact]
+    public async Task Pull_Legacy_NeverHeld()
+    {
+        var client = await _tracker.RegisterAsync();
+
+        var outcome = await _tracker.PullAsync(client);
+
+        outcome.Should().BeOfType<PullOutcome.Wait>().Which.Held.Should().BeNull();
+    }
+
     [Fact]
     public async Task Pull_PiecesReady_Continue601WithSupernodeItems()
     {

@@ -33,7 +33,7 @@ public sealed class Tracker : IDisposable
         DfgetTasks = new DfgetTaskMgr(Metrics);
         Observer = new CdnProgressObserver(Progress, Tasks);
         Registration = new RegistrationService(Peers, Tasks, DfgetTasks, Progress, Cdn, Options, Time, NullLogger<RegistrationService>.Instance);
-        Pull = new PiecePullService(Tasks, DfgetTasks, Progress, Cdn, NullLogger<PiecePullService>.Instance);
+        Pull = new PiecePullService(Tasks, DfgetTasks, Progress, Cdn, Time, NullLogger<PiecePullService>.Instance);
         Gc = new GcMgr(Tasks, Peers, DfgetTasks, Progress, Cdn, Options, Time, Metrics, NullLogger<GcMgr>.Instance);
     }
 
