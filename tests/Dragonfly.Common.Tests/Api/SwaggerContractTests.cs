@@ -112,7 +112,7 @@ public sealed class SwaggerContractTests
         var operation = Parse().Document!.Paths["/api/v1/tasks/{id}/pieces"].Operations![HttpMethod.Get];
 
         operation.Parameters!.Where(p => p.In == ParameterLocation.Query).Select(p => p.Name)
-            .Should().BeEquivalentTo("clientID", "dstPID", "dfgetTaskStatus", "pieceResult", "pieceRange");
+            .Should().BeEquivalentTo("clientID", "dstPID", "dfgetTaskStatus", "pieceResult", "pieceRange", "waitMs");
         operation.RequestBody.Should().BeNull();
     }
 
