@@ -3,6 +3,7 @@ using Dragonfly.Dfdaemon.Config;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Streaming;
+using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
 using Microsoft.Extensions.Logging;
 
@@ -122,9 +123,9 @@ public sealed partial class EngineBlobFetcher : IBlobFetcher
             WorkHome = new WorkHomeLayout(_options.EngineHome),
             BindIp = _options.PeerIp,
             Port = _options.EnginePeerPort,
-            ExpireTime = flags.ExpireTime ?? TimeSpan.FromMinutes(3),
-            AliveTime = flags.AliveTime ?? TimeSpan.FromMinutes(5),
-            ClientQueue = flags.ClientQueue ?? 6,
+            ExpireTime = flags.ExpireTime ?? UploaderOptions.DefaultExpireTime,
+            AliveTime = flags.AliveTime ?? UploaderOptions.DefaultAliveTime,
+            ClientQueue = flags.ClientQueue ?? DownloadRequest.DefaultClientQueue,
             Verbose = _options.Verbose || flags.Verbose,
             CallSystem = flags.CallSystem ?? "dfdaemon",
         };

@@ -7,6 +7,7 @@ using Dragonfly.Common.Identity;
 using Dragonfly.Common.Nodes;
 using Dragonfly.Common.Rates;
 using Dragonfly.Dfget.Engine;
+using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
 
 namespace Dragonfly.Dfget.App.Cli;
@@ -90,11 +91,11 @@ public static class DownloadRequestBinder
             Insecure = flags.Insecure,
             CaCerts = ReadCaCerts(flags.CaCerts, context.CurrentDirectory),
             WorkHome = new WorkHomeLayout(ResolveHome(flags.Home, config.WorkHome, context)),
-            ClientQueue = IntOr(flags.ClientQueue, "--clientqueue", config.ClientQueueSize ?? 6, min: 1),
+            ClientQueue = IntOr(flags.ClientQueue, "--clientqueue", config.ClientQueueSize ?? DownloadRequest.DefaultClientQueue, min: 1),
             BindIp = ParseIp(flags.Ip),
             Port = IntOr(flags.Port, "--port", 0, min: 0, max: 65535),
-            ExpireTime = DurationOr(flags.ExpireTime, "--expiretime", TimeSpan.FromMinutes(3), allowZero: false),
-            AliveTime = DurationOr(flags.AliveTime, "--alivetime", TimeSpan.FromMinutes(5), allowZero: false),
+            ExpireTime = DurationOr(flags.ExpireTime, "--expiretime", UploaderOptions.DefaultExpireTime, allowZero: false),
+            AliveTime = DurationOr(flags.AliveTime, "--alivetime", UploaderOptions.DefaultAliveTime, allowZero: false),
             Verbose = flags.Verbose,
         };
 

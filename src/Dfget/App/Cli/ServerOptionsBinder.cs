@@ -36,8 +36,8 @@ public static class ServerOptionsBinder
             DataDirs = [data],
             HostMetaPath = meta,
             LockPath = Path.Combine(Path.GetDirectoryName(meta)!, "uploader.lock"),
-            ExpireTime = DownloadRequestBinder.DurationOr(flags.ExpireTime, "--expiretime", TimeSpan.FromMinutes(3), allowZero: false),
-            AliveTime = DownloadRequestBinder.DurationOr(flags.AliveTime, "--alivetime", TimeSpan.FromMinutes(5), allowZero: false),
+            ExpireTime = DownloadRequestBinder.DurationOr(flags.ExpireTime, "--expiretime", UploaderOptions.DefaultExpireTime, allowZero: false),
+            AliveTime = DownloadRequestBinder.DurationOr(flags.AliveTime, "--alivetime", UploaderOptions.DefaultAliveTime, allowZero: false),
             TotalLimit = DownloadRequestBinder.RateOr(flags.TotalLimit, "--totallimit", null, Rate.Zero),
         };
         return new ServerInvocation(options, home, flags.Verbose);

@@ -26,6 +26,7 @@ public sealed record DownloadRequest
     public static readonly Rate DefaultLocalLimit = new(20 * Rate.MB);
     public static readonly Rate DefaultMinRate = new(64 * Rate.KB);
     public static readonly TimeSpan DefaultSupernodeRecovery = TimeSpan.FromSeconds(20);
+    public const int DefaultClientQueue = 6;
 
     public required Uri Url { get; init; }
 
@@ -74,7 +75,7 @@ public sealed record DownloadRequest
 
     public required WorkHomeLayout WorkHome { get; init; }
 
-    public int ClientQueue { get; init; } = 6;
+    public int ClientQueue { get; init; } = DefaultClientQueue;
 
     /// <summary>Uploader bind IP; null = the local IP towards the supernode.</summary>
     public string? BindIp { get; init; }
@@ -82,9 +83,9 @@ public sealed record DownloadRequest
     /// <summary>Uploader port; 0 = let the launcher choose.</summary>
     public int Port { get; init; }
 
-    public TimeSpan ExpireTime { get; init; } = TimeSpan.FromMinutes(3);
+    public TimeSpan ExpireTime { get; init; } = Uploader.UploaderOptions.DefaultExpireTime;
 
-    public TimeSpan AliveTime { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan AliveTime { get; init; } = Uploader.UploaderOptions.DefaultAliveTime;
 
     public bool Verbose { get; init; }
 

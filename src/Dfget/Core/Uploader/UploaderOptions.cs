@@ -31,11 +31,17 @@ public sealed record UploaderOptions
     /// <summary>Lock file making this uploader the only one for its work home (null = no lock).</summary>
     public string? LockPath { get; init; }
 
+    /// <summary>The original's <c>--expiretime</c> default.</summary>
+    public static readonly TimeSpan DefaultExpireTime = TimeSpan.FromMinutes(3);
+
+    /// <summary>The original's <c>--alivetime</c> default.</summary>
+    public static readonly TimeSpan DefaultAliveTime = TimeSpan.FromMinutes(5);
+
     /// <summary>Finished tasks not accessed for this long are deleted (and reported service-down).</summary>
-    public TimeSpan ExpireTime { get; init; } = TimeSpan.FromMinutes(3);
+    public TimeSpan ExpireTime { get; init; } = DefaultExpireTime;
 
     /// <summary>The uploader stops after this long without upload/check/rate requests.</summary>
-    public TimeSpan AliveTime { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan AliveTime { get; init; } = DefaultAliveTime;
 
     /// <summary>How often expiry and idleness are checked.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(15);
