@@ -24,7 +24,7 @@ public sealed class DfdaemonCommandLine
         ("config", "config file (default /etc/dragonfly/dfdaemon.yml)"),
         ("port", "listen port (default 65001)"),
         ("listen", "listen address (default 127.0.0.1; 0.0.0.0 to serve other hosts)"),
-        ("hostIp", "IP this host advertises (default 127.0.0.1)"),
+        ("hostIp", "IP other peers reach this host's P2P uploader at (default: the local IP of the route to the supernode)"),
         ("registry", "registry mirror remote (default https://index.docker.io)"),
         ("localrepo", "absolute directory for temporary blob files (default <workHome>/dfdaemon/data/)"),
         ("workHome", "work home (default $HOME/.small-dragonfly)"),
