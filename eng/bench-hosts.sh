@@ -13,7 +13,8 @@
 # BENCH_HOSTS_OUT (JSON lines of every run; default docs/benchmarks/hosts.json, or $WORK's copy under --ci),
 # BENCH_HOSTS_REPS (1), BENCH_HOSTS_PLOTS (folder for the PNGs; default docs/benchmarks, none under --ci),
 # BENCH_HOSTS_KEEP (keep the work folder with every log), BENCH_HOSTS_B3 (1, 0 under --ci), BENCH_HOSTS_B3_N (8),
-# BENCH_HOSTS_B3_STAGGER (5 s), DRAGONFLY_BIN (bin/).
+# BENCH_HOSTS_B3_STAGGER (5 s), BENCH_HOSTS_SUPERNODE_ARGS (extra supernode flags, e.g. "--cdn-load-limit 16"),
+# DRAGONFLY_BIN (bin/).
 # Needs root (ip netns), iproute2's tc, nginx and curl.
 set -euo pipefail
 
@@ -25,6 +26,7 @@ if [ "$CI" = 1 ]; then
 else
   read -r -a NS_LIST <<< "${BENCH_HOSTS_NS:-1 2 4 8 16}"; SIZE_MIB="${BENCH_HOSTS_MIB:-200}"; DIRECT="${BENCH_HOSTS_DIRECT:-1}"
 fi
+read -r -a SUPERNODE_ARGS <<< "${BENCH_HOSTS_SUPERNODE_ARGS:-}"
 B3="${BENCH_HOSTS_B3:-$((1 - CI))}"; B3_N="${BENCH_HOSTS_B3_N:-8}"; B3_STAGGER="${BENCH_HOSTS_B3_STAGGER:-5}"
 ORIGIN_UP_MBIT=200; PEER_MBIT=100; SUPERNODE_MBIT=1000
 S=$((SIZE_MIB * 1024 * 1024))
@@ -117,7 +119,7 @@ p2p() {
   [ "$stagger" = 0 ] || scenario=B3
   mkdir -p "$run"; : > "$WORK/origin/access.log"
   ip netns exec "$TAG-sn" "$BIN/supernode" --home-dir "$run/sn" --advertise-ip "$SN_IP" --port 8002 --download-port 8001 \
-    --max-bandwidth 100G > "$run/sn.log" 2>&1 &
+    --max-bandwidth 100G "${SUPERNODE_ARGS[@]}" > "$run/sn.log" 2>&1 &
   local sn=$!; PIDS+=("$sn")
   wait_http_in "$TAG-sn" http://127.0.0.1:8002/_ping
   fetch_dfget() {
