@@ -42,11 +42,7 @@ public sealed class DownloadOrchestratorUploaderLaunchTests()
     public async Task DownloadAsync_UploaderFailsAfterRegisteringButStartsTheWaitingWay_ReRegistersOnItsPort()
     {
         Launcher.WaitedPort = 15002;
-        var download = StartDownload();
-        await AllPiecesFetchedAsync();
-
-        Launcher.Serving!.SetResult(false);
-        var result = await download;
+        var result = await DownloadWhileTheUploaderFailsAsync();
 
         result.Success.Should().BeTrue(result.Message);
         result.BackSourceReason.Should().Be(0);
@@ -66,11 +62,7 @@ public sealed class DownloadOrchestratorUploaderLaunchTests()
     [Fact]
     public async Task DownloadAsync_UploaderFailsToStartAfterRegistering_ReRegistersAsCdnPeerBeforeAnySuccessReport()
     {
-        var download = StartDownload();
-        await AllPiecesFetchedAsync();
-
-        Launcher.Serving!.SetResult(false);
-        var result = await download;
+        var result = await DownloadWhileTheUploaderFailsAsync();
 
         result.Success.Should().BeTrue(result.Message);
         result.BackSourceReason.Should().Be(0);
@@ -93,11 +85,7 @@ public sealed class DownloadOrchestratorUploaderLaunchTests()
     public async Task DownloadAsync_UploaderFailsAndCdnReRegistrationFails_BacksToSourceWithReason3()
     {
         Session.ReRegisterResult = new RegisterOutcome.Failed(-100, "connection refused");
-        var download = StartDownload();
-        await AllPiecesFetchedAsync();
-
-        Launcher.Serving!.SetResult(false);
-        var result = await download;
+        var result = await DownloadWhileTheUploaderFailsAsync();
 
         result.Success.Should().BeTrue(result.Message);
         result.BackSourceReason.Should().Be((int)BackSourceReason.DownloadError);
@@ -137,6 +125,15 @@ public sealed class DownloadOrchestratorUploaderLaunchTests()
 
     private Task<DownloadResult> StartDownload() =>
         Task.Run(() => Engine().DownloadAsync(Request(), new CountingProgress(this), Cts.Token));
+
+    /// <summary>Runs a download whose uploader reports that it will not serve once the first four pieces are on disk.</summary>
+    private async Task<DownloadResult> DownloadWhileTheUploaderFailsAsync()
+    {
+        var download = StartDownload();
+        await AllPiecesFetchedAsync();
+        Launcher.Serving!.SetResult(false);
+        return await download;
+    }
 
     /// <summary>Waits until the four pieces the first pull hands out are on disk (the loop is then at its first success report).</summary>
     private async Task AllPiecesFetchedAsync()
