@@ -155,7 +155,7 @@ public static class DfdaemonConfigLoader
         CheckFiles(dfgetFlags.CaCertFiles, "dfget_flags --cacerts");
 
         // The engine's work home (its uploader's data) must never be cleaned as the local repo.
-        var engineHome = (dfgetFlags.Home ?? DfdaemonOptions.DefaultEngineHome(workHome)).TrimEnd('/');
+        var engineHome = DfdaemonOptions.EngineHomeOf(workHome, dfgetFlags).TrimEnd('/');
         var repoFull = Path.GetFullPath(localRepo).TrimEnd('/') + "/";
         if (repoFull.StartsWith(engineHome + "/", StringComparison.Ordinal) || (engineHome + "/").StartsWith(repoFull, StringComparison.Ordinal))
         {

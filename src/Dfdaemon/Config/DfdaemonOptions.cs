@@ -60,7 +60,7 @@ public sealed record DfdaemonOptions
     /// The dfget work home used by the in-process engine: its own meta/data/logs and its own uploader. <c>--home</c> in
     /// <c>dfget_flags</c> replaces it.
     /// </summary>
-    public string EngineHome => DfgetFlags.Home ?? DefaultEngineHome(WorkHome);
+    public string EngineHome => EngineHomeOf(WorkHome, DfgetFlags);
 
     public string LogsDir => Path.Combine(WorkHome, "logs");
 
@@ -104,7 +104,12 @@ public sealed record DfdaemonOptions
     /// <summary>The raw command line (served by <c>/args</c>).</summary>
     public IReadOnlyList<string> Args { get; init; } = [];
 
-    public static string DefaultEngineHome(string workHome) => Path.Combine(workHome, "dfdaemon", "home");
+    /// <summary>The engine's work home for <paramref name="workHome"/>: <c>--home</c> in <c>dfget_flags</c>, else <c>&lt;workHome&gt;/dfdaemon/home</c>.</summary>
+    public static string EngineHomeOf(string workHome, DfgetFlagSet dfgetFlags)
+    {
+        ArgumentNullException.ThrowIfNull(dfgetFlags);
+        return dfgetFlags.Home ?? Path.Combine(workHome, "dfdaemon", "home");
+    }
 
     public bool ServeHttps => !string.IsNullOrEmpty(CertPem) && !string.IsNullOrEmpty(KeyPem);
 }
