@@ -298,14 +298,14 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
     private static async Task HashAsync(RunState run, int pieceNum, PieceFetchResult.Success success)
     {
-        if (run.Context.Hasher is null)
+        if (run.Context.Hasher is not { } hasher)
         {
             return;
         }
 
         try
         {
-            await run.Context.Hasher!.OnPieceWrittenAsync(pieceNum, success.ContentOffset, success.ContentLength, run.Token).ConfigureAwait(false);
+            await hasher.OnPieceWrittenAsync(pieceNum, success.ContentOffset, success.ContentLength, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
         {
