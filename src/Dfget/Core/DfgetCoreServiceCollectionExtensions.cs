@@ -1,3 +1,4 @@
+using Dragonfly.Common.Hashing;
 using Dragonfly.Dfget.Downloading;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
@@ -24,6 +25,7 @@ public static class DfgetCoreServiceCollectionExtensions
         services.TryAddSingleton<ISupernodeSessionFactory, SupernodeSessionFactory>();
         services.TryAddSingleton<ILocalIpResolver, LocalIpResolver>();
         services.TryAddSingleton<IUploaderLauncher, NoUploaderLauncher>();
+        services.TryAddSingleton<Md5Batcher>();
         services.TryAddSingleton<PieceFetcher>();
         services.TryAddSingleton<BackSourceDownloader>();
         services.TryAddSingleton<IDownloadEngine, DownloadOrchestrator>();

@@ -168,9 +168,9 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
     {
         var path = _dir.Combine(Guid.NewGuid().ToString("N") + ".service");
         using var file = PieceFile.Create(path);
-        using var hasher = new OrderedFileHasher(file);
+        using var hasher = new OrderedFileHasher(file, new Md5Batcher());
         using var limiter = new DownloadRateLimiter(Rate.Zero);
-        var downloader = new P2PDownloader(new PieceFetcher(_clients, TimeProvider.System), TimeProvider.System, NullLogger<P2PDownloader>.Instance);
+        var downloader = new P2PDownloader(new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher()), TimeProvider.System, NullLogger<P2PDownloader>.Instance);
         var context = new P2PContext(session, file, hasher, _peer.Content.Length, new Rate(64 * 1024), limiter, new Random(1), 6, new DownloadStats(), null, SupernodeRecovery: TimeSpan.FromSeconds(7));
         var outcome = await downloader.RunAsync(context, _cts.Token);
         var hash = outcome is P2POutcome.Finished ? await hasher.FinishAsync(_peer.Content.Length, _cts.Token) : string.Empty;

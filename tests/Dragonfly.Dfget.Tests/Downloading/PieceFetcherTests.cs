@@ -1,3 +1,4 @@
+using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Rates;
 using Dragonfly.Dfget.Downloading;
 using Dragonfly.Dfget.Registration;
@@ -34,7 +35,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     public async Task FetchAsync_GoodPiece_WritesUnwrappedContentAtItsOffset()
     {
         using var file = PieceFile.Create(_dir.Combine("a.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
         var piece = _peer.Pieces()[1];
 
         var result = await fetcher.FetchAsync(piece, Target(file), _cts.Token);
@@ -51,7 +52,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     public async Task FetchAsync_LastShortPiece_WritesOnlyItsContent()
     {
         using var file = PieceFile.Create(_dir.Combine("b.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
         var pieces = _peer.Pieces();
 
         var result = await fetcher.FetchAsync(pieces[^1], Target(file), _cts.Token);
@@ -65,7 +66,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     public async Task FetchAsync_SendsRangePieceHeadersAndUserAgent()
     {
         using var file = PieceFile.Create(_dir.Combine("c.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
 
         await fetcher.FetchAsync(_peer.Pieces("x.bin-1-2.000")[2], Target(file), _cts.Token);
 
@@ -83,7 +84,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     {
         _peer.Behaviour = (_, _) => PieceBehaviour.Corrupt;
         using var file = PieceFile.Create(_dir.Combine("d.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
         var piece = _peer.Pieces()[0];
 
         var result = await fetcher.FetchAsync(piece, Target(file), _cts.Token);
@@ -97,7 +98,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     {
         _peer.Behaviour = (_, _) => PieceBehaviour.NotFound;
         using var file = PieceFile.Create(_dir.Combine("e.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
 
         var result = await fetcher.FetchAsync(_peer.Pieces()[0], Target(file), _cts.Token);
 
@@ -109,7 +110,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     {
         _peer.Behaviour = (_, _) => PieceBehaviour.Truncate;
         using var file = PieceFile.Create(_dir.Combine("f.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
 
         var result = await fetcher.FetchAsync(_peer.Pieces()[0], Target(file), _cts.Token);
 
@@ -123,7 +124,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     {
         _peer.Behaviour = (_, _) => behaviour;
         using var file = PieceFile.Create(_dir.Combine("t.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
 
         var result = await fetcher.FetchAsync(_peer.Pieces()[0], Target(file), _cts.Token);
 
@@ -135,7 +136,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     {
         _peer.Behaviour = (_, _) => PieceBehaviour.ServerError;
         using var file = PieceFile.Create(_dir.Combine("g.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
 
         var result = await fetcher.FetchAsync(_peer.Pieces()[0], Target(file), _cts.Token);
 
@@ -146,7 +147,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     public async Task FetchAsync_RelativePathWithoutSlash_IsRejectedWithoutRequest()
     {
         using var file = PieceFile.Create(_dir.Combine("h.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
         var piece = _peer.Pieces()[0] with { Path = "peer/file/../../etc" };
 
         var result = await fetcher.FetchAsync(piece, Target(file), _cts.Token);
@@ -161,7 +162,7 @@ public sealed class PieceFetcherTests : IAsyncLifetime
         await using var origin = await OriginServer.StartAsync(_cts.Token);
         origin.AddFile("/raw.bin", _peer.Content);
         using var file = PieceFile.Create(_dir.Combine("s.service"));
-        var fetcher = new PieceFetcher(_clients, TimeProvider.System);
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
         var piece = _peer.Pieces()[1] with { Path = origin.Url("/raw.bin").ToString(), Md5 = null };
 
         var result = await fetcher.FetchAsync(piece, Target(file) with { SourceLength = _peer.Content.Length }, _cts.Token);

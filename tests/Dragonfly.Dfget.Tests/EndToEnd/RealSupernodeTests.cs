@@ -16,6 +16,8 @@ namespace Dragonfly.Dfget.Tests.EndToEnd;
 /// </summary>
 public sealed class RealSupernodeTests : IAsyncLifetime
 {
+    private readonly Md5Batcher _md5 = new();
+
     private readonly TempDirectory _dir = new();
     private readonly DfgetHttpClients _clients = new();
     private readonly CancellationTokenSource _cts = new(TimeSpan.FromSeconds(60));
@@ -206,7 +208,8 @@ public sealed class RealSupernodeTests : IAsyncLifetime
         new SupernodeSessionFactory(_clients, TimeProvider.System, NullLoggerFactory.Instance),
         launcher ?? new NoUploaderLauncher(),
         new LocalIpResolver(TimeProvider.System),
-        new PieceFetcher(_clients, TimeProvider.System),
+        new PieceFetcher(_clients, TimeProvider.System, _md5),
+        _md5,
         new BackSourceDownloader(_clients, NullLogger<BackSourceDownloader>.Instance),
         TimeProvider.System,
         new DefaultRandomFactory(),

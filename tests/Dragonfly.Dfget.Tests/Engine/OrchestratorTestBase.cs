@@ -16,6 +16,8 @@ namespace Dragonfly.Dfget.Tests.Engine;
 /// </summary>
 public abstract class OrchestratorTestBase(int seed, FakeUploaderLauncher launcher) : IAsyncLifetime
 {
+    protected Md5Batcher Md5 { get; } = new();
+
     protected const int PieceSize = 1024 * 1024;
 
     protected TempDirectory Dir { get; } = new();
@@ -69,7 +71,8 @@ public abstract class OrchestratorTestBase(int seed, FakeUploaderLauncher launch
         Factory,
         Launcher,
         new FixedIpResolver(),
-        new PieceFetcher(Clients, TimeProvider.System),
+        new PieceFetcher(Clients, TimeProvider.System, Md5),
+        Md5,
         new BackSourceDownloader(Clients, NullLogger<BackSourceDownloader>.Instance),
         TimeProvider.System,
         new SeededRandomFactory(),

@@ -14,6 +14,8 @@ namespace Dragonfly.Dfget.Tests.Streaming;
 
 public sealed class StreamingWithEngineTests : IAsyncLifetime
 {
+    private readonly Md5Batcher _md5 = new();
+
     private const int PieceSize = 1024 * 1024;
     private readonly TempDirectory _dir = new();
     private readonly DfgetHttpClients _clients = new();
@@ -42,7 +44,8 @@ public sealed class StreamingWithEngineTests : IAsyncLifetime
             new FakeSessionFactory(session),
             new FakeUploaderLauncher { Port = p2p ? 15001 : null },
             new FixedIpResolver(),
-            new PieceFetcher(_clients, TimeProvider.System),
+            new PieceFetcher(_clients, TimeProvider.System, _md5),
+            _md5,
             new BackSourceDownloader(_clients, NullLogger<BackSourceDownloader>.Instance),
             TimeProvider.System,
             new SeededRandomFactory(),

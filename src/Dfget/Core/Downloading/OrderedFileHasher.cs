@@ -1,24 +1,29 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
+using Dragonfly.Common.Hashing;
 
 namespace Dragonfly.Dfget.Downloading;
 
 /// <summary>
 /// The whole-file md5 of a piece file, computed incrementally: whenever the next piece in order is on disk, it (and any
-/// completed successors) are hashed; what is left at the end is hashed in one pass.
+/// completed successors) are hashed; what is left at the end is hashed in one pass. The md5 runs on the shared
+/// <see cref="Md5Batcher"/>, beside the pieces still arriving, while the next chunk is read.
 /// </summary>
 internal sealed class OrderedFileHasher : IDisposable
 {
     private const int ChunkSize = 256 * 1024;
     private readonly PieceFile _file;
-    private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly BatchedMd5 _md5;
     private readonly ConcurrentDictionary<int, (long Offset, int Length)> _completed = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _nextPiece;
     private long _position;
 
-    public OrderedFileHasher(PieceFile file) => _file = file;
+    public OrderedFileHasher(PieceFile file, Md5Batcher md5Batcher)
+    {
+        _file = file;
+        _md5 = md5Batcher.CreateStream();
+    }
 
     /// <summary>Bytes hashed so far (a contiguous prefix of the file).</summary>
     public long Position => Volatile.Read(ref _position);
@@ -66,7 +71,7 @@ internal sealed class OrderedFileHasher : IDisposable
             }
 
             await HashRangeAsync(_position, length - _position, cancellationToken).ConfigureAwait(false);
-            return Convert.ToHexStringLower(_md5.GetHashAndReset());
+            return _md5.GetHashHex();
         }
         finally
         {
@@ -74,20 +79,24 @@ internal sealed class OrderedFileHasher : IDisposable
         }
     }
 
+    /// <summary>Reads the range in chunks into two alternating buffers: one is hashed while the next is read.</summary>
     private async Task HashRangeAsync(long offset, long length, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(ChunkSize), ArrayPool<byte>.Shared.Rent(ChunkSize)];
+        var hashing = ValueTask.CompletedTask;
         try
         {
-            while (length > 0)
+            for (var turn = 0; length > 0; turn ^= 1)
             {
+                var buffer = buffers[turn];
                 var read = await _file.ReadAsync(offset, buffer.AsMemory(0, (int)Math.Min(ChunkSize, length)), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new IOException($"{_file.Path} ends at {offset}, {length} bytes short");
                 }
 
-                _md5.AppendData(buffer, 0, read);
+                await hashing.ConfigureAwait(false);
+                hashing = _md5.AppendAsync(buffer.AsMemory(0, read));
                 offset += read;
                 length -= read;
                 _position += read;
@@ -95,13 +104,14 @@ internal sealed class OrderedFileHasher : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            await hashing.ConfigureAwait(false);
+            ArrayPool<byte>.Shared.Return(buffers[0]);
+            ArrayPool<byte>.Shared.Return(buffers[1]);
         }
     }
 
     public void Dispose()
     {
-        _md5.Dispose();
         _gate.Dispose();
     }
 }

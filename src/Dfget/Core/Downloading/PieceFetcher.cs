@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
+using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Pieces;
 using Dragonfly.Common.Rates;
 using Dragonfly.Dfget.Engine;
@@ -16,9 +16,10 @@ public sealed record PieceFetchTarget(PieceFile File, long SourceLength, Rate Mi
 /// <summary>
 /// Downloads one piece from an uploader (peer or supernode download port): <c>GET http://ip:port/path</c> with
 /// <c>Range</c>, <c>pieceNum</c>, <c>pieceSize</c>; verifies the md5 of the whole wrapped body while it streams, checks the
-/// head and tail, and writes the content straight to its offset. Nothing is buffered beyond one pooled chunk.
+/// head and tail, and writes the content straight to its offset. Nothing is buffered beyond one pooled chunk. The md5 runs
+/// on the shared <see cref="Md5Batcher"/>, side by side with the other pieces in flight, while the chunk is written.
 /// </summary>
-public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProvider)
+public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProvider, Md5Batcher md5Batcher)
 {
     private const int ChunkSize = 512 * 1024;
 
@@ -88,7 +89,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
             {
                 return fromOrigin
                     ? await ReadRawAsync(body, piece, target, contentOffset, rawLength, token).ConfigureAwait(false)
-                    : await ReadWrappedAsync(body, piece, target, contentOffset, token).ConfigureAwait(false);
+                    : await ReadWrappedAsync(body, piece, target, contentOffset, md5Batcher.CreateStream(), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -106,10 +107,9 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
     }
 
     private static async Task<PieceFetchResult> ReadWrappedAsync(
-        Stream body, PieceTask piece, PieceFetchTarget target, long contentOffset, CancellationToken cancellationToken)
+        Stream body, PieceTask piece, PieceFetchTarget target, long contentOffset, BatchedMd5 md5, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         try
         {
             // Head: 4 bytes, content length in the low 24 bits.
@@ -119,7 +119,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                 return new PieceFetchResult.Failed($"piece {piece.PieceNum}: truncated head ({headRead} bytes)");
             }
 
-            md5.AppendData(buffer, 0, PieceFrame.HeadLength);
+            await md5.AppendAsync(buffer.AsMemory(0, PieceFrame.HeadLength)).ConfigureAwait(false);
             var (contentLength, _) = PieceFrame.ReadHead(buffer.AsSpan(0, PieceFrame.HeadLength));
             if (contentLength > piece.PieceSize - PieceFrame.Overhead
                 || (piece.Md5 is { } expected && expected.WrappedLength != contentLength + PieceFrame.Overhead))
@@ -142,8 +142,19 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                 }
 
                 await target.Limiter.AcquireAsync(read, cancellationToken).ConfigureAwait(false);
-                md5.AppendData(buffer, 0, read);
-                var writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+
+                // Hashed and written at once; the buffer is reused (or returned) only after both are done with it.
+                var hashing = md5.AppendAsync(buffer.AsMemory(0, read));
+                PieceFetchResult? writeResult;
+                try
+                {
+                    writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await hashing.ConfigureAwait(false);
+                }
+
                 if (writeResult is not null)
                 {
                     return writeResult;
@@ -170,9 +181,9 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
             }
 
             await target.Limiter.AcquireAsync(PieceFrame.TailLength, cancellationToken).ConfigureAwait(false);
-            md5.AppendData(buffer, 0, PieceFrame.TailLength);
+            await md5.AppendAsync(buffer.AsMemory(0, PieceFrame.TailLength)).ConfigureAwait(false);
 
-            var real = Convert.ToHexStringLower(md5.GetHashAndReset());
+            var real = md5.GetHashHex();
             if (piece.Md5 is { } pieceMd5 && !string.IsNullOrEmpty(pieceMd5.Md5) && !string.Equals(real, pieceMd5.Md5, StringComparison.OrdinalIgnoreCase))
             {
                 return new PieceFetchResult.Md5Mismatch(real, $"piece {piece.PieceNum}: md5 {real} != {pieceMd5.Md5}");

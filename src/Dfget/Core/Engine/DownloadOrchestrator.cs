@@ -1,3 +1,4 @@
+using Dragonfly.Common.Hashing;
 using System.Globalization;
 using Dragonfly.Common.Identity;
 using Dragonfly.Common.Ids;
@@ -23,6 +24,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     private readonly P2PDownloader _p2p;
     private readonly BackSourceDownloader _backSource;
     private readonly TimeProvider _timeProvider;
+    private readonly Md5Batcher _md5Batcher;
     private readonly IRandomFactory _randomFactory;
     private readonly ILogger _logger;
     private long _lastSignMillis;
@@ -32,6 +34,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         IUploaderLauncher launcher,
         ILocalIpResolver ipResolver,
         PieceFetcher fetcher,
+        Md5Batcher md5Batcher,
         BackSourceDownloader backSource,
         TimeProvider timeProvider,
         IRandomFactory randomFactory,
@@ -41,6 +44,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         ArgumentNullException.ThrowIfNull(launcher);
         ArgumentNullException.ThrowIfNull(ipResolver);
         ArgumentNullException.ThrowIfNull(fetcher);
+        ArgumentNullException.ThrowIfNull(md5Batcher);
         ArgumentNullException.ThrowIfNull(backSource);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(randomFactory);
@@ -49,6 +53,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         _launcher = launcher;
         _ipResolver = ipResolver;
         _p2p = new P2PDownloader(fetcher, timeProvider, loggerFactory.CreateLogger<P2PDownloader>());
+        _md5Batcher = md5Batcher;
         _backSource = backSource;
         _timeProvider = timeProvider;
         _randomFactory = randomFactory;
@@ -222,7 +227,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         long length;
         using (file)
         {
-            using var hasher = request.CallerVerifiesContent && string.IsNullOrEmpty(request.Md5) ? null : new OrderedFileHasher(file);
+            using var hasher = request.CallerVerifiesContent && string.IsNullOrEmpty(request.Md5) ? null : new OrderedFileHasher(file, _md5Batcher);
             using var limiter = new DownloadRateLimiter(request.LocalLimit);
             var context = new P2PContext(
                 session, file, hasher, registration.FileLength, request.MinRate, limiter, run.Random, request.ClientQueue, run.Stats, run.Progress,

@@ -1,0 +1,153 @@
+using System.Security.Cryptography;
+using Dragonfly.Common.Hashing;
+
+namespace Dragonfly.Common.Tests.Hashing;
+
+public sealed class Md5BatcherTests
+{
+    /// <summary>Every block function set this machine can run: the scalar pair always, the AVX-512VL four lanes where supported.</summary>
+    public static TheoryData<bool> Kernels() => new(System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? [false, true] : [false]);
+
+    [Fact]
+    public void Lanes_Default_FourExactlyWhenAvx512VlIsThere()
+    {
+        using var batcher = new Md5Batcher();
+        batcher.Lanes.Should().Be(System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 4 : 2);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void GetHashHex_NothingAppended_IsMd5OfEmpty(bool vectorized)
+    {
+        using var batcher = new Md5Batcher(vectorized);
+        batcher.CreateStream().GetHashHex().Should().Be("d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task AppendAsync_OneStreamInUnevenChunks_MatchesMd5(bool vectorized)
+    {
+        using var batcher = new Md5Batcher(vectorized);
+        var data = RandomBytes(3 * 1024 * 1024 + 77, seed: 1);
+        var md5 = batcher.CreateStream();
+
+        // Head-sized, odd, inline-sized and large chunks, so partial blocks straddle every kind of append.
+        int[] chunks = [4, 1, 63, 64, 65, Md5Batcher.InlineBytes - 1, Md5Batcher.InlineBytes, 1024 * 1024 + 5, 3];
+        var offset = 0;
+        var i = 0;
+        while (offset < data.Length)
+        {
+            var take = Math.Min(chunks[i++ % chunks.Length], data.Length - offset);
+            await md5.AppendAsync(data.AsMemory(offset, take));
+            offset += take;
+        }
+
+        md5.Length.Should().Be(data.Length);
+        md5.GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(data)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public async Task AppendAsync_ManyStreamsAtOnce_EachMatchesItsMd5AndRoundsAreShared(bool vectorized)
+    {
+        using var batcher = new Md5Batcher(vectorized);
+        // Seven streams of different lengths (so lanes drop out at different rounds), all appending concurrently.
+        var inputs = Enumerable.Range(0, 7).Select(n => RandomBytes((8 * 1024 * 1024) + (n * 4099), seed: 10 + n)).ToArray();
+        var streams = inputs.Select(_ => batcher.CreateStream()).ToArray();
+
+        await Task.WhenAll(inputs.Select(async (input, n) =>
+        {
+            for (var offset = 0; offset < input.Length; offset += 512 * 1024)
+            {
+                await streams[n].AppendAsync(input.AsMemory(offset, Math.Min(512 * 1024, input.Length - offset)));
+            }
+        }));
+
+        for (var n = 0; n < inputs.Length; n++)
+        {
+            streams[n].GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(inputs[n])), $"stream {n}");
+        }
+
+        batcher.SharedRounds.Should().BePositive("streams with bytes waiting at the same time share a round");
+    }
+
+    [Fact]
+    public async Task AppendAsync_WhileAnotherAppendRuns_Throws()
+    {
+        using var batcher = new Md5Batcher();
+        var md5 = batcher.CreateStream();
+        var big = RandomBytes(32 * 1024 * 1024, seed: 3);
+
+        var first = md5.AppendAsync(big);
+        var second = () => md5.AppendAsync(big.AsMemory(0, 64));
+        var digest = () => md5.GetHashHex();
+
+        if (!first.IsCompleted)
+        {
+            second.Should().Throw<InvalidOperationException>();
+            digest.Should().Throw<InvalidOperationException>();
+        }
+
+        await first;
+        md5.GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(big)));
+    }
+
+    [Fact]
+    public void AppendAsync_AfterTheDigest_Throws()
+    {
+        using var batcher = new Md5Batcher();
+        var md5 = batcher.CreateStream();
+        md5.GetHashHex();
+
+        var append = () => md5.AppendAsync(new byte[10]);
+        append.Should().Throw<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task AppendAsync_AfterDispose_IsHashedOnTheCallersThread()
+    {
+        var batcher = new Md5Batcher();
+        var md5 = batcher.CreateStream();
+        batcher.Dispose();
+        var data = RandomBytes(Md5Batcher.InlineBytes * 3, seed: 4);
+
+        var append = md5.AppendAsync(data);
+
+        append.IsCompletedSuccessfully.Should().BeTrue();
+        await append;
+        md5.GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(data)));
+        batcher.IsWorkerRunning.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Worker_EndsWhenIdle_AndALaterAppendStartsItAgain()
+    {
+        using var batcher = new Md5Batcher(System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported, TimeSpan.FromMilliseconds(50));
+        var data = RandomBytes(Md5Batcher.InlineBytes * 4, seed: 5);
+        var before = batcher.CreateStream();
+        await before.AppendAsync(data);
+
+        await WaitUntilAsync(() => !batcher.IsWorkerRunning);
+        var after = batcher.CreateStream();
+        await after.AppendAsync(data).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        after.GetHashHex().Should().Be(before.GetHashHex());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(20);
+        }
+
+        condition().Should().BeTrue();
+    }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+}
