@@ -110,7 +110,7 @@ internal static class LegacyEndpoints
     public static async Task<IResult> TaskMetricsAsync(HttpContext context)
     {
         var report = await RequestBodies.ReadJsonAsync(context.Request, DragonflyJsonContext.Default.TaskMetricsRequest, context.RequestAborted).ConfigureAwait(false);
-        if (report is not null)
+        if (report is not null && context.RequestServices.GetRequiredService<DfgetReportLedger>().TryRecordFirst(report.TaskId, report.Cid))
         {
             context.RequestServices.GetRequiredService<SupernodeApiMetrics>().RecordDfgetReport(
                 report.CallSystem, report.Ip, report.Duration, report.Success ?? false, report.BacksourceReason, report.FileLength);

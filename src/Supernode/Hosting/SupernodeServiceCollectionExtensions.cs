@@ -91,6 +91,7 @@ public static class SupernodeServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<PrometheusExporter>();
         services.TryAddSingleton<SupernodeApiMetrics>();
+        services.TryAddSingleton<DfgetReportLedger>();
         services.TryAddSingleton<PreheatService>();
         services.TryAddSingleton<LegacyErrorFilter>();
         services.TryAddSingleton<V1ErrorFilter>();

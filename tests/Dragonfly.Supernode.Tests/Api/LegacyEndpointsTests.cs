@@ -165,6 +165,22 @@ public sealed class LegacyEndpointsTests : IClassFixture<SupernodeApiFactory>, I
         metrics.Should().Contain("dragonfly_dfget_download_failed_total{callsystem=\"ci\",peer=\"127.0.0.1\",reason=\"3\"} 1");
     }
 
+    [Fact]
+    public async Task TaskMetrics_SameDownloadReportedTwice_CountedOnce()
+    {
+        // The original dfget sends its report again when the reply is not a success envelope, and the reply is null.
+        const string report = """{"IP":"127.0.0.1","port":15001,"taskId":"t2","cID":"c2","callSystem":"twice","duration":1.5,"success":true,"fileLength":10}""";
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await _client.PostAsync("/task/metrics", JsonBody(report));
+            (await response.Content.ReadAsStringAsync()).Should().Be("null");
+        }
+
+        using var other = await _client.PostAsync("/task/metrics", JsonBody(report.Replace("\"c2\"", "\"c3\"", StringComparison.Ordinal)));
+        var metrics = await _client.GetStringAsync("/metrics");
+        metrics.Should().Contain("dragonfly_dfget_download_size_bytes_total 20");
+    }
+
     [Theory]
     [InlineData("/peer/heartbeat")]
     [InlineData("/peer/network")]
