@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dfdaemon figures asked for by the dfdaemon issue: a 256 MiB layer (one-layer image built with umoci, pushed into
-# Debian's docker-registry) pulled by skopeo directly, and through dfdaemon with a cold and a warm supernode cache;
-# plus time to first byte against total time for the layer blob itself (curl), which shows the streaming.
+# Debian's docker-registry) pulled by skopeo directly, and through dfdaemon with a cold and a warm supernode cache,
+# the warm pulls both by a dfdaemon just started and by one that has served another (1 MiB) image first, as a running
+# mirror has; plus time to first byte against total time for the layer blob itself (curl), which shows the streaming.
 # Prints a markdown section (appended to docs/benchmarks.md by build.sh bench).
 set -euo pipefail
 
@@ -38,6 +39,11 @@ umoci unpack --rootless --image "$WORK/oci:big" "$WORK/bundle" >/dev/null
 head -c $((LAYER_MIB * 1024 * 1024)) /dev/urandom > "$WORK/bundle/rootfs/layer.bin"
 umoci repack --image "$WORK/oci:big" "$WORK/bundle" && rm -rf "$WORK/bundle"
 skopeo copy -q --dest-tls-verify=false "oci:$WORK/oci:big" "docker://127.0.0.1:$REG/bench/big:1"
+# A second, small image: what a running dfdaemon has served before the measured pull.
+umoci new --image "$WORK/oci:small" && umoci unpack --rootless --image "$WORK/oci:small" "$WORK/bundle" >/dev/null
+head -c $((1024 * 1024)) /dev/urandom > "$WORK/bundle/rootfs/small.bin"
+umoci repack --image "$WORK/oci:small" "$WORK/bundle" && rm -rf "$WORK/bundle"
+skopeo copy -q --dest-tls-verify=false "oci:$WORK/oci:small" "docker://127.0.0.1:$REG/bench/small:1"
 LAYER=$(python3 - "$WORK/oci" <<'PY'
 import json, sys, os
 root = sys.argv[1]
@@ -59,9 +65,9 @@ start_dfdaemon() {
   DD_PID=$!; PIDS+=("$DD_PID"); wait_http "http://127.0.0.1:$DD_PORT/v2/" any
 }
 stop_dfdaemon() { pkill -f "dfget server .*$WORK/dd-$1" 2>/dev/null || true; kill "$DD_PID" 2>/dev/null || true; wait "$DD_PID" 2>/dev/null || true; }
-pull() { # registry-host:port dest -> seconds
+pull() { # registry-host:port dest [image] -> seconds
   local t0 t1; rm -rf "$2"; t0=$(now)
-  skopeo copy -q --src-tls-verify=false "docker://$1/bench/big:1" "oci:$2:big" >/dev/null
+  skopeo copy -q --src-tls-verify=false "docker://$1/bench/${3:-big}:1" "oci:$2:big" >/dev/null
   t1=$(now); elapsed "$t0" "$t1" 2
 }
 
@@ -69,6 +75,10 @@ for rep in $(seq 1 "$REPS"); do pull "127.0.0.1:$REG" "$WORK/out-direct" >> "$WO
 start_dfdaemon cold; pull "127.0.0.1:$DD_PORT" "$WORK/out-cold" > "$WORK/cold.txt"; stop_dfdaemon cold
 for rep in $(seq 1 "$REPS"); do
   start_dfdaemon "warm$rep"; pull "127.0.0.1:$DD_PORT" "$WORK/out-warm" >> "$WORK/warm.txt"; echo >> "$WORK/warm.txt"; stop_dfdaemon "warm$rep"
+done
+for rep in $(seq 1 "$REPS"); do
+  start_dfdaemon "run$rep"; pull "127.0.0.1:$DD_PORT" "$WORK/out-small" small > /dev/null
+  pull "127.0.0.1:$DD_PORT" "$WORK/out-warm" >> "$WORK/running.txt"; echo >> "$WORK/running.txt"; stop_dfdaemon "run$rep"
 done
 # the pulled layer must be the pushed one
 [ -f "$WORK/out-warm/blobs/sha256/${LAYER#sha256:}" ] || { echo "layer missing from the pull through dfdaemon" >&2; exit 1; }
@@ -90,6 +100,7 @@ echo "| --- | --- |"
 echo "| directly from the registry | $(grep . "$WORK/direct.txt" | median) |"
 echo "| through dfdaemon, cold supernode cache | $(cat "$WORK/cold.txt") |"
 echo "| through dfdaemon, warm supernode cache (new dfdaemon home) | $(grep . "$WORK/warm.txt" | median) |"
+echo "| through dfdaemon, warm supernode cache (running dfdaemon: new home, one other image pulled first) | $(grep . "$WORK/running.txt" | median) |"
 echo
 echo "| layer blob by curl | time to first byte s | total s |"
 echo "| --- | --- | --- |"
