@@ -12,15 +12,12 @@ REPS="${BENCH_REPS:-3}"
 LAYER_MIB="${BENCH_LAYER_MIB:-256}"
 WORK="$(mktemp -d /tmp/dragonfly-ddbench.XXXXXX)"
 PIDS=()
-cleanup() {
-  pkill -f "dfget server .*$WORK" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"
-}
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
+cleanup() { stop_work "$WORK" "" "${PIDS[@]}"; }
 trap cleanup EXIT
 for t in docker-registry skopeo umoci; do command -v "$t" >/dev/null || { echo "$t is required" >&2; exit 1; }; done
 
-# shellcheck source=eng/lib.sh
-. "$ROOT/eng/lib.sh"
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f (%.2f–%.2f)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
 
 REG=$(free_port)

@@ -26,19 +26,13 @@ read -r -a SUPERNODE_ARGS <<< "${BENCH_SUPERNODE_ARGS:---max-bandwidth 100G}"
 PIDS=()
 : > "$RAW"
 
-cleanup() {
-  pkill -f "dfget server .*$WORK" 2>/dev/null || true
-  for _ in $(seq 1 50); do pgrep -f "dfget server .*$WORK" >/dev/null || break; sleep 0.1; done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
+# shellcheck source=eng/lib.sh
+. "$ROOT/eng/lib.sh"
+cleanup() { stop_work "$WORK" "" "${PIDS[@]}"; }
 trap cleanup EXIT
 
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
 
-# shellcheck source=eng/lib.sh
-. "$ROOT/eng/lib.sh"
 sample() { echo "$1" >> "$RAW"; }
 
 # ---- origin ---------------------------------------------------------------------------------------------------

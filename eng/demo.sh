@@ -10,19 +10,10 @@ SIZE_MIB="${DEMO_SIZE_MIB:-48}"
 WORK="$(mktemp -d /tmp/dragonfly-demo.XXXXXX)"
 PIDS=()
 
-cleanup() {
-  # Uploaders started by dfget are detached: stop ours first (they report service-down to the supernode and zero
-  # their host.meta on the way out), and wait until they are gone before removing their homes.
-  pkill -f "dfget server .*$WORK" 2>/dev/null || true
-  for _ in $(seq 1 50); do pgrep -f "dfget server .*$WORK" >/dev/null || break; sleep 0.1; done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${DEMO_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source=eng/lib.sh
 . "$ROOT/eng/lib.sh"
+cleanup() { stop_work "$WORK" "${DEMO_KEEP:-}" "${PIDS[@]}"; }
+trap cleanup EXIT
 
 ORIGIN_PORT=$(free_port); API_PORT=$(free_port); DL_PORT=$(free_port)
 mkdir -p "$WORK/www" "$WORK/sn" "$WORK/out"

@@ -16,17 +16,10 @@ ORIG="${ORIGINAL_DFGET:?set ORIGINAL_DFGET to the original dfget binary}"
 SIZE_MIB="${INTEROP_SIZE_MIB:-64}"
 WORK="$(mktemp -d /tmp/dragonfly-interop.XXXXXX)"
 PIDS=()
-cleanup() {
-  pkill -f "dfget server .*$WORK" 2>/dev/null || true
-  for _ in $(seq 1 50); do pgrep -f "dfget server .*$WORK" >/dev/null || break; sleep 0.1; done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${INTEROP_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source=eng/lib.sh
 . "$ROOT/eng/lib.sh"
+cleanup() { stop_work "$WORK" "${INTEROP_KEEP:-}" "${PIDS[@]}"; }
+trap cleanup EXIT
 
 "$ORIG" version >/dev/null 2>&1 || { echo "$ORIG does not run" >&2; exit 2; }
 mkdir -p "$WORK/www" "$WORK/out"

@@ -56,3 +56,15 @@ NGINX
   fi
   echo "$pid"
 }
+
+# Stops what a script started under WORK and removes WORK (kept when KEEP is non-empty): first the detached dfget
+# uploaders whose homes are there, waiting until they are gone (on the way out they report service-down to the
+# supernode and zero their host.meta), then the given pids. Usage: stop_work WORK KEEP [PID...]
+stop_work() {
+  local work=$1 keep=$2; shift 2
+  pkill -f "dfget server .*$work" 2>/dev/null || true
+  for _ in $(seq 1 50); do pgrep -f "dfget server .*$work" >/dev/null || break; sleep 0.1; done
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "$keep" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
