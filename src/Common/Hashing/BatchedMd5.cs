@@ -43,7 +43,7 @@ public sealed class BatchedMd5 : IValueTaskSource
         try
         {
             ThrowIfFinished();
-            var blocks = TakeWholeBlocks(data);
+            var blocks = data[State.TakeWholeBlocks(data.Span)];
             if (blocks.Length >= Md5Batcher.InlineBytes)
             {
                 _completion.Reset();
@@ -106,32 +106,6 @@ public sealed class BatchedMd5 : IValueTaskSource
     {
         Volatile.Write(ref _appending, 0);
         _completion.SetResult(true);
-    }
-
-    /// <summary>
-    /// Adds <paramref name="data"/> to the length, completes the pending partial block from its start (compressing it
-    /// here), keeps the bytes after the last whole block as the new partial block, and returns the whole blocks between.
-    /// </summary>
-    private ReadOnlyMemory<byte> TakeWholeBlocks(ReadOnlyMemory<byte> data)
-    {
-        var pending = State.PendingCount;
-        State.Length += (ulong)data.Length;
-        if (pending > 0)
-        {
-            var take = Math.Min(Md5State.BlockSize - pending, data.Length);
-            data.Span[..take].CopyTo(((Span<byte>)State.Pending)[pending..]);
-            if (pending + take < Md5State.BlockSize)
-            {
-                return ReadOnlyMemory<byte>.Empty;
-            }
-
-            Md5Scalar.Compress(ref State, State.Pending, 1);
-            data = data[take..];
-        }
-
-        var whole = data.Length / Md5State.BlockSize * Md5State.BlockSize;
-        data.Span[whole..].CopyTo(State.Pending);
-        return data[..whole];
     }
 
     private void ThrowIfFinished()

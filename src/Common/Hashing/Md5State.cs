@@ -57,28 +57,38 @@ internal struct Md5State
     /// <summary>Appends bytes to this stream alone, compressing every block it completes.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
+        var blocks = data[TakeWholeBlocks(data)];
+        if (!blocks.IsEmpty)
+        {
+            Md5Scalar.Compress(ref this, blocks, blocks.Length / BlockSize);
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="data"/> except its whole blocks: adds its length, completes the pending partial block from
+    /// its start (compressing that block), and keeps the bytes after its last whole block as the new partial block.
+    /// Returns where in <paramref name="data"/> the whole blocks between lie; the caller must compress them next.
+    /// </summary>
+    public Range TakeWholeBlocks(ReadOnlySpan<byte> data)
+    {
         var pending = PendingCount;
         Length += (ulong)data.Length;
+        var start = 0;
         if (pending > 0)
         {
-            var take = Math.Min(BlockSize - pending, data.Length);
-            data[..take].CopyTo(((Span<byte>)Pending)[pending..]);
-            if (pending + take < BlockSize)
+            start = Math.Min(BlockSize - pending, data.Length);
+            data[..start].CopyTo(((Span<byte>)Pending)[pending..]);
+            if (pending + start < BlockSize)
             {
-                return;
+                return 0..0;
             }
 
             Md5Scalar.Compress(ref this, Pending, 1);
-            data = data[take..];
         }
 
-        var blocks = data.Length / BlockSize;
-        if (blocks > 0)
-        {
-            Md5Scalar.Compress(ref this, data, blocks);
-        }
-
-        data[(blocks * BlockSize)..].CopyTo(Pending);
+        var end = start + ((data.Length - start) / BlockSize * BlockSize);
+        data[end..].CopyTo(Pending);
+        return start..end;
     }
 
     /// <summary>
