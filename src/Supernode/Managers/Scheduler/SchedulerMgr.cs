@@ -6,8 +6,9 @@ namespace Dragonfly.Supernode.Managers.Scheduler;
 
 /// <summary>
 /// The piece scheduler (PROTOCOL §2.7). Candidates are the CDN's pieces the client neither has nor runs; they are shuffled
-/// with the injected <see cref="Random"/> and then sorted by (holder count, distance to the mean of the running pieces,
-/// shuffled position), so ties are random yet the order is consistent (the original called rand inside its comparator).
+/// with the injected <see cref="Random"/> and then sorted by (holder count, distance to the mean of the running pieces or to
+/// piece 0 when none runs, shuffled position), so ties are random yet the order is consistent (the original called rand
+/// inside its comparator).
 /// The hot path allocates only the result: candidate buffers are pooled and the ordering is one packed 64-bit key per
 /// candidate sorted as plain integers.
 /// </summary>
@@ -177,7 +178,9 @@ public sealed class SchedulerMgr : ISchedulerMgr
     /// </summary>
     private static void ComputeKeys(TaskSwarm swarm, ClientProgress client, ReadOnlySpan<int> pieces, Span<ulong> keys)
     {
-        // Distance to the mean of the running pieces, scaled by their count to stay an exact integer: |p·n − Σ|.
+        // Distance to the mean of the running pieces, scaled by their count to stay an exact integer: |p·n − Σ|. With
+        // nothing running the centre is piece 0, as in the original, so a client starts at the front of the file (and its
+        // whole-file md5, which runs in file order, can follow the pieces as they arrive).
         long n = client.Running.Count;
         var sum = client.RunningSum;
         var withOrder = pieces.Length <= MaxPackedCandidates;
@@ -185,7 +188,7 @@ public sealed class SchedulerMgr : ISchedulerMgr
         {
             var pieceNum = pieces[i];
             var holders = (ulong)Math.Min(swarm.HoldersOf(pieceNum)?.Count ?? 0, (int)HolderMask);
-            var distance = n == 0 ? 0UL : (ulong)Math.Min(Math.Abs((pieceNum * n) - sum), (long)DistanceMask);
+            var distance = (ulong)Math.Min(n == 0 ? pieceNum : Math.Abs((pieceNum * n) - sum), (long)DistanceMask);
             keys[i] = (holders << (DistanceBits + OrderBits)) | (distance << OrderBits) | (withOrder ? (ulong)i : 0UL);
         }
     }

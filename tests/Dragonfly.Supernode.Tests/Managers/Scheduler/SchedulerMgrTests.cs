@@ -145,9 +145,30 @@ public class SchedulerMgrTests
     }
 
     [Fact]
+    public void Schedule_SameRarityNothingRunning_FrontOfTheFileFirst()
+    {
+        Cdn(20);
+        var client = Client();
+
+        // As the original: with no running pieces the centre is piece 0, so a lone client reads the file front to back.
+        Run(client, Scheduler(seed: 7)).Pieces.Select(p => p.PieceNum).Should().Equal(0, 1, 2, 3);
+    }
+
+    [Fact]
+    public void Schedule_SameRarityNothingRunning_RarestStillComesFirst()
+    {
+        Cdn(8);
+        var holder = Client();
+        Holds(holder, 0, 1, 2, 3, 4);
+        var client = Client();
+
+        Run(client).Pieces.Select(p => p.PieceNum).Should().Equal(5, 6, 7, 0);
+    }
+
+    [Fact]
     public void Schedule_Ties_AreRandomButReproducibleWithSeed()
     {
-        Cdn(64);
+        var options = new TrackerOptions { AdvertiseIp = "10.0.0.1", PeerDownLimit = 16 };
         var orders = new List<string>();
         foreach (var seed in new[] { 1, 1, 2, 3, 4 })
         {
@@ -160,8 +181,14 @@ public class SchedulerMgrTests
             var join = new ClientJoin(Task, Cid.Parse("192.168.9.9-1-1.000"), PeerId.Parse("h-192.168.9.9-1"), "192.168.9.9", 15001, "/p", "10.0.0.9", PeerPattern.P2P);
             var client = new ClientProgress(join, new PeerProgress(join.PeerId, PeerPattern.P2P));
             swarm.Clients[client.Cid] = client;
-            var result = Scheduler(seed).Schedule(swarm, client, 0);
-            orders.Add(string.Join(",", result.Pieces.Select(p => p.PieceNum)));
+
+            // Running 0 and 63, mean 31.5: 31 and 32 tie, then 30 and 33, and so on.
+            client.AddRunning(0, null);
+            client.AddRunning(63, null);
+            var result = Scheduler(seed, options).Schedule(swarm, client, 0);
+            var pieces = result.Pieces.Select(p => p.PieceNum).ToList();
+            pieces.Take(2).Should().BeEquivalentTo([31, 32]);
+            orders.Add(string.Join(",", pieces));
         }
 
         orders[0].Should().Be(orders[1]);
