@@ -23,7 +23,14 @@ public sealed class BatchedMd5 : IValueTaskSource
     /// <summary>When the current append was submitted (<see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
     internal long SubmittedAt;
 
-    internal BatchedMd5(Md5Batcher batcher) => _batcher = batcher;
+    internal BatchedMd5(Md5Batcher batcher, bool leading)
+    {
+        _batcher = batcher;
+        Leading = leading;
+    }
+
+    /// <summary>Whether rounds start as soon as this stream is ready (<see cref="Md5Batcher.CreateLeadingStream"/>).</summary>
+    internal bool Leading { get; }
 
     /// <summary>Bytes appended so far.</summary>
     public long Length => (long)State.Length;

@@ -16,13 +16,14 @@ namespace Dragonfly.Common.Hashing;
 /// (Zen 4), CPU seconds per GiB per stream: 1.43 for one OpenSSL stream, 0.74 for two lanes and 0.38 for four.
 /// </para>
 /// <para>
-/// No one waits for a partner: a stream alone is hashed alone, at the speed of one stream. Batches form by themselves
-/// when bytes arrive faster than one stream can be hashed, which is exactly when the saving matters: streams that
-/// arrive while a round runs join the next one. A round covers at most <see cref="RoundBlocks"/> blocks per stream,
-/// so a newcomer never waits long for its turn.
+/// Batches form by themselves when bytes arrive faster than one stream can be hashed, which is exactly when the saving
+/// matters: streams that arrive while a round runs join the next one. A round covers at most <see cref="RoundBlocks"/>
+/// blocks per stream, so a newcomer never waits long for its turn. Fewer streams ready than ran together lately are held
+/// at most <see cref="PartnerWait"/> for the others (streams fed at one rate come back together), unless one of them is a
+/// leading stream (<see cref="CreateLeadingStream"/>), which is never held.
 /// </para>
 /// <para>
-/// The worker is started on the first append and ends after <see cref="IdleTimeout"/> without work, so an idle process
+/// The worker is started on the first append and ends after two seconds without work, so an idle process
 /// keeps no thread for it. Appends of less than <see cref="InlineBytes"/> are hashed on the caller's thread.
 /// </para>
 /// </remarks>
@@ -41,7 +42,8 @@ public sealed class Md5Batcher : IDisposable
     internal const int InlineBytes = 16 * 1024;
 
     private readonly object _gate = new();
-    private readonly Queue<BatchedMd5> _queued = new();
+    /// <summary>Streams waiting for a lane: leading ones first, then the others in submission order.</summary>
+    private readonly List<BatchedMd5> _queued = new();
     private readonly List<BatchedMd5> _active = new(4);
     private readonly int _lanes;
     private readonly bool _vectorized;
@@ -96,7 +98,14 @@ public sealed class Md5Batcher : IDisposable
     public long SharedRounds => Volatile.Read(ref _sharedRounds);
 
     /// <summary>A new, empty MD5 stream hashed by this batcher.</summary>
-    public BatchedMd5 CreateStream() => new(this);
+    public BatchedMd5 CreateStream() => new(this, leading: false);
+
+    /// <summary>
+    /// A new, empty MD5 stream that is never held back for partners: rounds start as soon as it has bytes waiting, and
+    /// whatever other streams are ready join them. For a stream whose owner waits for each append before the next (a file
+    /// hashed in order while it is read), where a hold per append would cap its speed, and which everyone else waits for.
+    /// </summary>
+    public BatchedMd5 CreateLeadingStream() => new(this, leading: true);
 
     /// <summary>Lets the worker finish what was submitted and end; later appends are hashed on their caller's thread.</summary>
     public void Dispose()
@@ -118,7 +127,15 @@ public sealed class Md5Batcher : IDisposable
                 return false;
             }
 
-            _queued.Enqueue(stream);
+            if (stream.Leading)
+            {
+                _queued.Insert(LeadingQueued(), stream);
+            }
+            else
+            {
+                _queued.Add(stream);
+            }
+
             if (_workerRunning)
             {
                 Monitor.Pulse(_gate);
@@ -139,10 +156,7 @@ public sealed class Md5Batcher : IDisposable
         {
             lock (_gate)
             {
-                while (_active.Count < _lanes && _queued.TryDequeue(out var next))
-                {
-                    _active.Add(next);
-                }
+                Admit();
 
                 if (_active.Count == 0)
                 {
@@ -170,6 +184,47 @@ public sealed class Md5Batcher : IDisposable
     }
 
     /// <summary>
+    /// Moves queued streams into free lanes. A queued leading stream also takes the lane of an active non-leading one,
+    /// which goes back to the front of the others' queue: rounds leave every stream at a block boundary, so pausing one
+    /// between rounds is free. The stream everyone waits for then advances every round instead of once per few appends.
+    /// </summary>
+    private void Admit()
+    {
+        while (_queued.Count > 0)
+        {
+            var next = _queued[0];
+            if (_active.Count < _lanes)
+            {
+                _queued.RemoveAt(0);
+                _active.Add(next);
+                continue;
+            }
+
+            var paused = next.Leading ? _active.FindLastIndex(stream => !stream.Leading) : -1;
+            if (paused < 0)
+            {
+                return;
+            }
+
+            _queued.RemoveAt(0);
+            _queued.Insert(LeadingQueued(), _active[paused]);
+            _active[paused] = next;
+        }
+    }
+
+    /// <summary>How many leading streams are at the front of the queue.</summary>
+    private int LeadingQueued()
+    {
+        var count = 0;
+        while (count < _queued.Count && _queued[count].Leading)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>
     /// Whether to hold the streams that have bytes waiting for a moment: when fewer are ready than ran together lately
     /// (streams fed at the same rate tend to come back together), for at most <see cref="PartnerWait"/> after the
     /// earliest of them arrived. Waiting costs those streams a little latency; hashing them alone costs a full
@@ -177,26 +232,38 @@ public sealed class Md5Batcher : IDisposable
     /// </summary>
     private bool ShouldWaitForPartners(out TimeSpan wait)
     {
-        wait = TimeSpan.Zero;
-        if (_disposed || _active.Count >= Math.Min(_lanes, _recentWidth))
-        {
-            return false;
-        }
-
         var earliest = long.MaxValue;
+        var leading = false;
         foreach (var stream in _active)
         {
             earliest = Math.Min(earliest, stream.SubmittedAt);
+            leading |= stream.Leading;
         }
 
-        var left = PartnerWait - Stopwatch.GetElapsedTime(earliest);
+        wait = _disposed ? TimeSpan.Zero : PartnerHold(_active.Count, Math.Min(_lanes, _recentWidth), leading, Stopwatch.GetElapsedTime(earliest));
+        return wait > TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// How long <paramref name="ready"/> streams wait for partners: not at all when as many are ready as ran together
+    /// lately (<paramref name="recentWidth"/>, already capped at the lanes) or when one of them is a leading stream
+    /// (<see cref="CreateLeadingStream"/>); otherwise until <see cref="PartnerWait"/> has passed since the earliest was
+    /// submitted (<paramref name="waited"/> ago), at least 1 ms.
+    /// </summary>
+    internal static TimeSpan PartnerHold(int ready, int recentWidth, bool anyLeading, TimeSpan waited)
+    {
+        if (anyLeading || ready >= recentWidth)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var left = PartnerWait - waited;
         if (left <= TimeSpan.Zero)
         {
-            return false;
+            return TimeSpan.Zero;
         }
 
-        wait = left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left;
-        return true;
+        return left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left;
     }
 
     /// <summary>Compresses up to <see cref="RoundBlocks"/> blocks of every active stream together; completes the finished ones.</summary>

@@ -11,7 +11,7 @@ namespace Dragonfly.Dfget.Downloading;
 /// </summary>
 internal sealed class OrderedFileHasher : IDisposable
 {
-    private const int ChunkSize = 256 * 1024;
+    private const int ChunkSize = 1024 * 1024;
     private readonly PieceFile _file;
     private readonly BatchedMd5 _md5;
     private readonly ConcurrentDictionary<int, (long Offset, int Length)> _completed = new();
@@ -22,7 +22,9 @@ internal sealed class OrderedFileHasher : IDisposable
     public OrderedFileHasher(PieceFile file, Md5Batcher md5Batcher)
     {
         _file = file;
-        _md5 = md5Batcher.CreateStream();
+        // Leading: each chunk is read only after the last one is hashed, so holding it for partners would cap its speed;
+        // the pieces in flight join its rounds instead.
+        _md5 = md5Batcher.CreateLeadingStream();
     }
 
     /// <summary>Bytes hashed so far (a contiguous prefix of the file).</summary>
