@@ -12,7 +12,7 @@ public interface ISchedulerMgr
 {
     /// <summary>
     /// Up to <c>PeerDownLimit − running</c> pieces the client lacks, ordered rarest-first, then nearest to the mean of the
-    /// client's running pieces (to piece 0 when none runs), ties random (a streaming client, <see cref="ClientProgress.Streaming"/>: lowest piece number
+    /// client's running pieces (with none running, to piece 0 for a client alone in the task), ties random (a streaming client, <see cref="ClientProgress.Streaming"/>: lowest piece number
     /// first); each from the first eligible holder, else the supernode while its task load allows, else skipped.
     /// </summary>
     /// <param name="nowTimestamp">The current <see cref="TimeProvider.GetTimestamp"/> (for the supernode-load reset).</param>

@@ -6,9 +6,10 @@ namespace Dragonfly.Supernode.Managers.Scheduler;
 
 /// <summary>
 /// The piece scheduler (PROTOCOL §2.7). Candidates are the CDN's pieces the client neither has nor runs; they are shuffled
-/// with the injected <see cref="Random"/> and then sorted by (holder count, distance to the mean of the running pieces or to
-/// piece 0 when none runs, shuffled position), so ties are random yet the order is consistent (the original called rand
-/// inside its comparator).
+/// with the injected <see cref="Random"/> and then sorted by (holder count, distance to the mean of the running pieces,
+/// shuffled position), so ties are random yet the order is consistent (the original called rand inside its comparator).
+/// With nothing running, a client that no one else is downloading beside measures the distance from piece 0, as the
+/// original always did; in a crowd the distance is left out then, so its peers start on different pieces.
 /// The hot path allocates only the result: candidate buffers are pooled and the ordering is one packed 64-bit key per
 /// candidate sorted as plain integers.
 /// </summary>
@@ -179,18 +180,36 @@ public sealed class SchedulerMgr : ISchedulerMgr
     private static void ComputeKeys(TaskSwarm swarm, ClientProgress client, ReadOnlySpan<int> pieces, Span<ulong> keys)
     {
         // Distance to the mean of the running pieces, scaled by their count to stay an exact integer: |p·n − Σ|. With
-        // nothing running the centre is piece 0, as in the original, so a client starts at the front of the file (and its
-        // whole-file md5, which runs in file order, can follow the pieces as they arrive).
+        // nothing running: piece 0 for a client nobody else downloads beside (it has no one to trade with, and reading
+        // front to back lets its whole-file md5, which runs in file order, follow the pieces as they arrive); no
+        // distance otherwise, so a crowd's ties are random and its peers start on different pieces to trade.
         long n = client.Running.Count;
         var sum = client.RunningSum;
+        var frontFirst = n == 0 && !AnyoneElseDownloading(swarm, client);
         var withOrder = pieces.Length <= MaxPackedCandidates;
         for (var i = 0; i < pieces.Length; i++)
         {
             var pieceNum = pieces[i];
             var holders = (ulong)Math.Min(swarm.HoldersOf(pieceNum)?.Count ?? 0, (int)HolderMask);
-            var distance = (ulong)Math.Min(n == 0 ? pieceNum : Math.Abs((pieceNum * n) - sum), (long)DistanceMask);
+            var distance = n == 0
+                ? (frontFirst ? (ulong)pieceNum : 0UL)
+                : (ulong)Math.Min(Math.Abs((pieceNum * n) - sum), (long)DistanceMask);
             keys[i] = (holders << (DistanceBits + OrderBits)) | (distance << OrderBits) | (withOrder ? (ulong)i : 0UL);
         }
+    }
+
+    /// <summary>Whether another client of the task is still downloading it (every client counts while the CDN runs).</summary>
+    private static bool AnyoneElseDownloading(TaskSwarm swarm, ClientProgress client)
+    {
+        foreach (var other in swarm.Clients.Values)
+        {
+            if (!ReferenceEquals(other, client) && !other.Removed && (swarm.PieceTotal < 0 || other.Succeeded.Count < swarm.PieceTotal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

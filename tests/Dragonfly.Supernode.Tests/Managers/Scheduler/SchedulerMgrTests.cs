@@ -145,24 +145,61 @@ public class SchedulerMgrTests
     }
 
     [Fact]
-    public void Schedule_SameRarityNothingRunning_FrontOfTheFileFirst()
+    public void Schedule_AloneNothingRunning_FrontOfTheFileFirst()
     {
         Cdn(20);
         var client = Client();
 
         // As the original: with no running pieces the centre is piece 0, so a lone client reads the file front to back.
-        Run(client, Scheduler(seed: 7)).Pieces.Select(p => p.PieceNum).Should().Equal(0, 1, 2, 3);
+        foreach (var seed in new[] { 1, 2, 3 })
+        {
+            client.Running.Clear();
+            client.RunningSum = 0;
+            _swarm.SuperLoad = 0;
+            Run(client, Scheduler(seed)).Pieces.Select(p => p.PieceNum).Should().Equal(0, 1, 2, 3);
+        }
     }
 
     [Fact]
-    public void Schedule_SameRarityNothingRunning_RarestStillComesFirst()
+    public void Schedule_OthersFinishedNothingRunning_FrontOfTheFileFirst()
     {
         Cdn(8);
-        var holder = Client();
-        Holds(holder, 0, 1, 2, 3, 4);
+        _swarm.PieceTotal = 8;
+        var seeder = Client();
+        Holds(seeder, 0, 1, 2, 3, 4, 5, 6, 7);
         var client = Client();
 
-        Run(client).Pieces.Select(p => p.PieceNum).Should().Equal(5, 6, 7, 0);
+        Run(client, Scheduler(seed: 5)).Pieces.Select(p => p.PieceNum).Should().Equal(0, 1, 2, 3);
+    }
+
+    [Fact]
+    public void Schedule_OthersStillDownloadingNothingRunning_TiesStayRandom()
+    {
+        // A crowd starting together: each peer's first pieces are drawn at random, so they hold different pieces to trade.
+        var orders = new HashSet<string>();
+        foreach (var seed in new[] { 1, 2, 3, 4 })
+        {
+            var swarm = new TaskSwarm(Task, Cid.ForSupernode("10.0.0.1", Task));
+            for (var i = 0; i < 64; i++)
+            {
+                swarm.CdnPieces.Add(i);
+            }
+
+            ClientProgress Join(int n)
+            {
+                var join = new ClientJoin(Task, Cid.Parse($"192.168.9.{n}-1-1.000"), PeerId.Parse($"h-192.168.9.{n}-{n}"), $"192.168.9.{n}", 15001, "/p", "10.0.0.9", PeerPattern.P2P);
+                var progress = new ClientProgress(join, new PeerProgress(join.PeerId, PeerPattern.P2P));
+                swarm.Clients[progress.Cid] = progress;
+                return progress;
+            }
+
+            Join(1);
+            var client = Join(2);
+            orders.Add(string.Join(",", Scheduler(seed).Schedule(swarm, client, 0).Pieces.Select(p => p.PieceNum)));
+        }
+
+        orders.Should().HaveCountGreaterThan(1);
+        orders.Should().NotContain("0,1,2,3");
     }
 
     [Fact]
