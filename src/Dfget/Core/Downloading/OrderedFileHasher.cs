@@ -11,7 +11,7 @@ namespace Dragonfly.Dfget.Downloading;
 /// </summary>
 internal sealed class OrderedFileHasher : IDisposable
 {
-    private const int ChunkSize = 1024 * 1024;
+    private const int ChunkSize = 512 * 1024;
     private readonly PieceFile _file;
     private readonly BatchedMd5 _md5;
     private readonly ConcurrentDictionary<int, (long Offset, int Length)> _completed = new();
