@@ -105,6 +105,43 @@ public sealed class Md5BatcherTests
     }
 
     [Fact]
+    public async Task AppendAsync_LeadingStreamWhileEveryLaneIsBusy_TakesALaneBeforeTheOthersFinish()
+    {
+        // Two scalar lanes, both busy with long appends (one buffer, hashed twice): a leading stream must not wait for
+        // either to finish.
+        using var batcher = new Md5Batcher(vectorized: false);
+        var big = RandomBytes(128 * 1024 * 1024, seed: 40);
+        var small = RandomBytes(256 * 1024, seed: 41);
+        var first = batcher.CreateStream();
+        var second = batcher.CreateStream();
+        var leading = batcher.CreateLeadingStream();
+
+        var firstDone = first.AppendAsync(big).AsTask();
+        var secondDone = second.AppendAsync(big).AsTask();
+        // Both big streams hold a lane once a round has hashed them together.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (batcher.SharedRounds == 0 && !secondDone.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Yield();
+        }
+
+        var leadingDone = leading.AppendAsync(small).AsTask();
+        var lanesWereBusy = !firstDone.IsCompleted && !secondDone.IsCompleted;
+        await leadingDone;
+        var othersStillRunning = !firstDone.IsCompleted && !secondDone.IsCompleted;
+        await Task.WhenAll(firstDone, secondDone);
+
+        leading.GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(small)));
+        first.GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(big)));
+        second.GetHashHex().Should().Be(Convert.ToHexStringLower(MD5.HashData(big)));
+        if (lanesWereBusy)
+        {
+            // 256 KiB is 8 rounds; each 128 MiB append is 4,096: only a pre-empted lane lets the leading stream finish first.
+            othersStillRunning.Should().BeTrue("the leading stream takes a busy lane between rounds");
+        }
+    }
+
+    [Fact]
     public void PartnerHold_FewerReadyThanLately_WaitsOutThePartnerWait()
     {
         Md5Batcher.PartnerHold(ready: 1, recentWidth: 4, anyLeading: false, waited: TimeSpan.Zero).Should().Be(Md5Batcher.PartnerWait);
