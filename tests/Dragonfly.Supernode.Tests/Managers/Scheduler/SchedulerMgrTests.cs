@@ -173,6 +173,19 @@ public class SchedulerMgrTests
     }
 
     [Fact]
+    public void Schedule_OtherClientRemovedNothingRunning_FrontOfTheFileFirst()
+    {
+        Cdn(8);
+        var gone = Client();
+        Holds(gone, 0, 1);
+        gone.Removed = true;
+        var client = Client();
+
+        // A client marked removed downloads nothing, wherever it is still referenced from.
+        Run(client, Scheduler(seed: 9)).Pieces.Select(p => p.PieceNum).Should().Equal(2, 3, 4, 5);
+    }
+
+    [Fact]
     public void Schedule_OthersStillDownloadingNothingRunning_TiesStayRandom()
     {
         // A crowd starting together: each peer's first pieces are drawn at random, so they hold different pieces to trade.
