@@ -191,9 +191,7 @@ public sealed class SchedulerMgr : ISchedulerMgr
         {
             var pieceNum = pieces[i];
             var holders = (ulong)Math.Min(swarm.HoldersOf(pieceNum)?.Count ?? 0, (int)HolderMask);
-            var distance = n == 0
-                ? (frontFirst ? (ulong)pieceNum : 0UL)
-                : (ulong)Math.Min(Math.Abs((pieceNum * n) - sum), (long)DistanceMask);
+            var distance = (ulong)Math.Min(n == 0 ? (frontFirst ? pieceNum : 0) : Math.Abs((pieceNum * n) - sum), (long)DistanceMask);
             keys[i] = (holders << (DistanceBits + OrderBits)) | (distance << OrderBits) | (withOrder ? (ulong)i : 0UL);
         }
     }
