@@ -240,13 +240,13 @@ public sealed class Md5Batcher : IDisposable
             leading |= stream.Leading;
         }
 
-        wait = _disposed ? TimeSpan.Zero : PartnerHold(_active.Count, Math.Min(_lanes, _recentWidth), leading, Stopwatch.GetElapsedTime(earliest));
+        wait = _disposed ? TimeSpan.Zero : PartnerHold(_active.Count, _recentWidth, leading, Stopwatch.GetElapsedTime(earliest));
         return wait > TimeSpan.Zero;
     }
 
     /// <summary>
     /// How long <paramref name="ready"/> streams wait for partners: not at all when as many are ready as ran together
-    /// lately (<paramref name="recentWidth"/>, already capped at the lanes) or when one of them is a leading stream
+    /// lately (<paramref name="recentWidth"/>, never more than the lanes: it is a round's width) or when one of them is a leading stream
     /// (<see cref="CreateLeadingStream"/>); otherwise until <see cref="PartnerWait"/> has passed since the earliest was
     /// submitted (<paramref name="waited"/> ago), at least 1 ms.
     /// </summary>

@@ -16,7 +16,7 @@ public sealed class DfgetReportLedger(TimeProvider timeProvider)
     public const int Capacity = 65_536;
 
     private readonly object _gate = new();
-    private readonly Dictionary<(string TaskId, string Cid), long> _seen = [];
+    private readonly HashSet<(string TaskId, string Cid)> _seen = [];
     private readonly Queue<((string TaskId, string Cid) Key, long At)> _order = new();
 
     /// <summary>
@@ -35,7 +35,7 @@ public sealed class DfgetReportLedger(TimeProvider timeProvider)
         lock (_gate)
         {
             Forget(now);
-            if (_seen.ContainsKey(key))
+            if (_seen.Contains(key))
             {
                 return false;
             }
@@ -45,7 +45,7 @@ public sealed class DfgetReportLedger(TimeProvider timeProvider)
                 _seen.Remove(_order.Dequeue().Key);
             }
 
-            _seen[key] = now;
+            _seen.Add(key);
             _order.Enqueue((key, now));
             return true;
         }

@@ -1,5 +1,5 @@
-using Dragonfly.Common.Hashing;
 using System.Globalization;
+using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Identity;
 using Dragonfly.Common.Ids;
 using Dragonfly.Common.Pieces;

@@ -22,17 +22,17 @@ public sealed partial class PiecePullService : IPiecePullService
 
     public PiecePullService(ITaskMgr tasks, IDfgetTaskMgr dfgetTasks, IProgressMgr progress, ICDNMgr cdn, TimeProvider timeProvider, ILogger<PiecePullService> logger)
     {
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        _timeProvider = timeProvider;
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(dfgetTasks);
         ArgumentNullException.ThrowIfNull(progress);
         ArgumentNullException.ThrowIfNull(cdn);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
         _tasks = tasks;
         _dfgetTasks = dfgetTasks;
         _progress = progress;
         _cdn = cdn;
+        _timeProvider = timeProvider;
         _logger = logger;
     }
 
