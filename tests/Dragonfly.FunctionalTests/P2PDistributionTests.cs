@@ -46,6 +46,31 @@ public class P2PDistributionTests
     }
 
     [Fact]
+    public async Task FourFreshHomesStartingTogether_EachStartsOneUploaderOnItsOwnPort()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/together.bin", 8L * 1024 * 1024, seed: 13);
+        var url = swarm.Origin.Url("/together.bin");
+        string[] peers = ["a", "b", "c", "d"];
+
+        // All four choose an uploader port in the same five-minute window, before any of their uploaders has bound one.
+        var runs = await Task.WhenAll(peers.Select(p => swarm.DfgetAsync(p, url, [], cts.Token)));
+
+        foreach (var run in runs)
+        {
+            run.Succeeded.Should().BeTrue(run.ToString());
+            (await Md5Hex(run.OutputPath)).Should().Be(file.Md5(), run.Peer);
+            var log = await File.ReadAllTextAsync(Path.Combine(swarm.Home(run.Peer), "logs", "dfclient.log"), cts.Token);
+            log.Should().NotContain("Could not start an uploader", run.Peer);
+            log.Should().NotContain("does not serve", "{0} registered the port its first uploader was started on", run.Peer);
+        }
+
+        var ports = await Task.WhenAll(peers.Select(p => RecordedUploaderPortAsync(swarm.Home(p), cts.Token)));
+        ports.Should().OnlyHaveUniqueItems().And.NotContain(0);
+    }
+
+    [Fact]
     public async Task UploaderKilledMidTransfer_DownloaderStillFinishesFromOthers()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -150,6 +175,13 @@ public class P2PDistributionTests
 
             await Task.Delay(50, cancellationToken);
         }
+    }
+
+    /// <summary>The uploader port a work home's <c>meta/host.meta</c> records.</summary>
+    private static async Task<int> RecordedUploaderPortAsync(string home, CancellationToken cancellationToken)
+    {
+        using var meta = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(home, "meta", "host.meta"), cancellationToken));
+        return meta.RootElement.GetProperty("servicePort").GetInt32();
     }
 
     internal static async Task<string> Md5Hex(string path) =>

@@ -77,6 +77,32 @@ public sealed class UploaderLauncherTests
     }
 
     [Fact]
+    public async Task LaunchAsync_TwoFreshHomesInTheSameWindow_EachGetsItsOwnPort()
+    {
+        using var temp1 = new TempDirectory();
+        using var temp2 = new TempDirectory();
+        var home1 = new WorkHomeLayout(temp1.Path);
+        var home2 = new WorkHomeLayout(temp2.Path);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        await using var starter1 = new InProcessStarter(home1) { Gate = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var starter2 = new InProcessStarter(home2) { Gate = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        using var launcher1 = new UploaderLauncher(new UploaderLauncherOptions(), starter1, NullLogger<UploaderLauncher>.Instance, time);
+        using var launcher2 = new UploaderLauncher(new UploaderLauncherOptions(), starter2, NullLogger<UploaderLauncher>.Instance, time);
+
+        // Neither uploader has started when the second download chooses its port.
+        var launch1 = await launcher1.LaunchAsync(Request(home1, "a-1-1.000"), CancellationToken.None);
+        var launch2 = await launcher2.LaunchAsync(Request(home2, "b-2-2.000"), CancellationToken.None);
+        starter1.Gate.SetResult();
+        starter2.Gate.SetResult();
+
+        launch2.Port.Should().NotBe(launch1.Port);
+        (await launch1.Serving).Should().BeTrue();
+        (await launch2.Serving).Should().BeTrue();
+        starter1.HandedSocket.Should().BeTrue();
+        starter2.Server!.Port.Should().Be(launch2.Port);
+    }
+
+    [Fact]
     public async Task LaunchAsync_UploaderCannotStart_ServingIsFalse()
     {
         using var temp = new TempDirectory();
@@ -217,19 +243,31 @@ public sealed class UploaderLauncherTests
 
         public IReadOnlyList<string> Arguments { get; private set; } = [];
 
+        /// <summary>Whether the launcher handed over a reserved listening socket.</summary>
+        public bool HandedSocket { get; private set; }
+
         /// <summary>When set, the "process" prints its port only once this completes.</summary>
         public TaskCompletionSource? Gate { get; init; }
 
         /// <summary>Binds an ephemeral port whatever <c>--port</c> says (like an uploader that found another one owning the home).</summary>
         public bool IgnorePortArgument { get; init; }
 
-        public async Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, CancellationToken cancellationToken)
+        public async Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, UploaderPortReservation? listener, CancellationToken cancellationToken)
         {
             Starts++;
             Arguments = serverArguments;
             if (Gate is not null)
             {
                 await Gate.Task.WaitAsync(cancellationToken);
+            }
+
+            // Like the real child: it serves on the reserved socket it inherited, and the launcher's copy is closed.
+            int? descriptor = null;
+            if (listener is not null)
+            {
+                HandedSocket = true;
+                descriptor = listener.TakeDescriptor();
+                listener.Dispose();
             }
 
             var port = IgnorePortArgument ? 0 : int.Parse(serverArguments[serverArguments.ToList().IndexOf("--port") + 1], System.Globalization.CultureInfo.InvariantCulture);
@@ -239,6 +277,7 @@ public sealed class UploaderLauncherTests
                     BindAddress = IPAddress.Loopback,
                     Port = port,
                     UseEphemeralPort = port == 0,
+                    ListenDescriptor = descriptor,
                     DataDirs = [home.DataDir],
                     HostMetaPath = home.HostMetaPath,
                     LockPath = home.UploaderLockPath,
@@ -258,8 +297,11 @@ public sealed class UploaderLauncherTests
 
     private sealed class FailingStarter : IUploaderProcessStarter
     {
-        public Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, CancellationToken cancellationToken) =>
-            Task.FromResult<int?>(null);
+        public Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, UploaderPortReservation? listener, CancellationToken cancellationToken)
+        {
+            listener?.Dispose();
+            return Task.FromResult<int?>(null);
+        }
     }
 }
 

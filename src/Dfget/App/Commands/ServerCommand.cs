@@ -24,12 +24,19 @@ public static class ServerCommand
             ProcessSession.Detach();
         }
 
+        // A launching download may hand over the socket it reserved our --port with (UploaderPortReservation).
+        var options = invocation.Options with
+        {
+            ListenDescriptor = UploaderPortReservation.ParseDescriptor(Environment.GetEnvironmentVariable(UploaderPortReservation.ListenDescriptorVariable)),
+        };
+        Environment.SetEnvironmentVariable(UploaderPortReservation.ListenDescriptorVariable, null);
+
         using var loggerFactory = DfgetLogging.Create(invocation.Home.ServerLogPath, invocation.Verbose, console: false);
-        await using var server = new PeerServer(invocation.Options, loggerFactory);
+        await using var server = new PeerServer(options, loggerFactory);
         int port;
         try
         {
-            foreach (var dir in invocation.Options.DataDirs)
+            foreach (var dir in options.DataDirs)
             {
                 Directory.CreateDirectory(dir);
             }
@@ -38,7 +45,7 @@ public static class ServerCommand
         }
         catch (UploaderStartException e) when (e.Failure == UploaderStartFailure.WorkHomeLocked)
         {
-            var existing = await FindRunningAsync(invocation.Options.HostMetaPath!, invocation.Options.BindAddress).ConfigureAwait(false);
+            var existing = await FindRunningAsync(options.HostMetaPath!, options.BindAddress).ConfigureAwait(false);
             if (existing > 0)
             {
                 await stdout.WriteLineAsync(PortLine(existing)).ConfigureAwait(false);

@@ -216,6 +216,16 @@ public sealed partial class PeerServer : IAsyncDisposable
 
     private async Task<(UploaderKestrelHost App, int Port)> BindAsync(CancellationToken cancellationToken)
     {
+        if (_options.ListenDescriptor is { } descriptor && _options.Port > 0)
+        {
+            if (UploaderKestrelHost.IsListeningOn(descriptor, _options.BindAddress, _options.Port))
+            {
+                return await UploaderKestrelHost.StartAsync(descriptor, _options.Port, Dispatcher.HandleAsync, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+
+            Log.InheritedSocketIgnored(_logger, descriptor, _options.BindAddress, _options.Port);
+        }
+
         IEnumerable<int> ports = _options.Port > 0 ? [_options.Port]
             : _options.UseEphemeralPort ? [0]
             : UploaderOptions.CandidatePorts(_time.GetUtcNow());
@@ -249,6 +259,9 @@ public sealed partial class PeerServer : IAsyncDisposable
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 33, Level = LogLevel.Error, Message = "Uploader shutdown failed")]
         public static partial void StopFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 34, Level = LogLevel.Warning, Message = "Inherited descriptor {Descriptor} is not a socket listening on {Address}:{Port}; binding instead")]
+        public static partial void InheritedSocketIgnored(ILogger logger, int descriptor, IPAddress address, int port);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -19,23 +20,66 @@ namespace Dragonfly.Dfget.Uploader;
 internal sealed class UploaderKestrelHost : IAsyncDisposable
 {
     private readonly KestrelServer _server;
+    private readonly SafeSocketHandle? _inherited;
     private int _started;
 
-    private UploaderKestrelHost(KestrelServer server) => _server = server;
+    private UploaderKestrelHost(KestrelServer server, SafeSocketHandle? inherited)
+    {
+        _server = server;
+        _inherited = inherited;
+    }
 
     /// <summary>Binds and starts; throws <see cref="IOException"/> when the address is in use.</summary>
-    public static async Task<(UploaderKestrelHost Host, int Port)> StartAsync(
+    public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
         IPAddress address, int port, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
         options.Listen(address, port);
+        return StartAsync(options, null, port, handler, loggerFactory, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts on an inherited socket that already listens on <paramref name="port"/> (check it with
+    /// <see cref="IsListeningOn"/>). The host owns it from here on and closes it when disposed: Kestrel serves a handle
+    /// without taking it over (systemd socket activation's rule).
+    /// </summary>
+    public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
+        int descriptor, int port, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var options = new KestrelServerOptions { AddServerHeader = false };
+        options.ListenHandle((ulong)descriptor);
+        return StartAsync(options, new SafeSocketHandle((IntPtr)descriptor, ownsHandle: true), port, handler, loggerFactory, cancellationToken);
+    }
+
+    /// <summary>Whether <paramref name="descriptor"/> is a TCP socket listening on exactly <paramref name="address"/>:<paramref name="port"/>.</summary>
+    public static bool IsListeningOn(int descriptor, IPAddress address, int port)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        try
+        {
+            using var socket = new Socket(new SafeSocketHandle((IntPtr)descriptor, ownsHandle: false));
+            return socket.SocketType == SocketType.Stream
+                && socket.LocalEndPoint is IPEndPoint local
+                && local.Port == port
+                && local.Address.Equals(address)
+                && (int?)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection) is 1;
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(UploaderKestrelHost Host, int Port)> StartAsync(
+        KestrelServerOptions options, SafeSocketHandle? inherited, int port, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
         var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
-        var host = new UploaderKestrelHost(new KestrelServer(Options.Create(options), transport, loggerFactory));
+        var host = new UploaderKestrelHost(new KestrelServer(Options.Create(options), transport, loggerFactory), inherited);
         try
         {
             await host._server.StartAsync(new Application(handler), cancellationToken).ConfigureAwait(false);
             host._started = 1;
-            return (host, host.BoundPort(port));
+            return (host, inherited is not null ? port : host.BoundPort(port));
         }
         catch
         {
@@ -56,6 +100,7 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _server.Dispose();
+        _inherited?.Dispose();
     }
 
     private int BoundPort(int requested)

@@ -57,22 +57,30 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
             return UploaderLaunch.Running(running);
         }
 
-        var port = request.Port > 0 ? request.Port : UploaderPortProbe.FirstBindable(request.BindIp, UploaderOptions.CandidatePorts(_time.GetUtcNow()));
+        if (request.Port > 0)
+        {
+            return UploaderLaunch.Starting(request.Port, ServesOnAsync(request, null, cancellationToken));
+        }
+
+        var candidates = UploaderOptions.CandidatePorts(_time.GetUtcNow()).ToArray();
+        var reservation = UploaderPortReservation.TryReserve(request.BindIp, candidates);
+        var port = reservation?.Port ?? UploaderPortProbe.FirstBindable(request.BindIp, candidates);
         if (port == 0)
         {
             // No port to promise: let the uploader try its candidates itself, and wait for it.
-            return await StartAndCheckAsync(request, cancellationToken).ConfigureAwait(false) is { } chosen
+            return await StartAndCheckAsync(request, null, cancellationToken).ConfigureAwait(false) is { } chosen
                 ? UploaderLaunch.Running(chosen)
                 : UploaderLaunch.None;
         }
 
-        // The process is spawned before this returns; its port line and /check/ are awaited in the background.
-        return UploaderLaunch.Starting(port, ServesOnAsync(request with { Port = port }, cancellationToken));
+        // The process is spawned before this returns (and inherits the reserved socket); its port line and /check/ are
+        // awaited in the background.
+        return UploaderLaunch.Starting(port, ServesOnAsync(request with { Port = port }, reservation, cancellationToken));
     }
 
     public async Task<int?> EnsureRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken) =>
         await FindRunningAsync(request, cancellationToken).ConfigureAwait(false)
-        ?? await StartAndCheckAsync(request, cancellationToken).ConfigureAwait(false);
+        ?? await StartAndCheckAsync(request, null, cancellationToken).ConfigureAwait(false);
 
     public async Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken)
     {
@@ -115,11 +123,14 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
         return null;
     }
 
-    /// <summary>Starts <c>dfget server</c> with the request's port and returns the port that serves the task, or null.</summary>
-    private async Task<int?> StartAndCheckAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts <c>dfget server</c> with the request's port (serving on <paramref name="listener"/> when given, which the
+    /// starter then owns) and returns the port that serves the task, or null.
+    /// </summary>
+    private async Task<int?> StartAndCheckAsync(UploaderLaunchRequest request, UploaderPortReservation? listener, CancellationToken cancellationToken)
     {
+        var started = await _starter.StartAsync(ServerArguments(request), _options.StartTimeout, listener, cancellationToken).ConfigureAwait(false);
         var meta = new HostMetaFile(request.Home.HostMetaPath);
-        var started = await _starter.StartAsync(ServerArguments(request), _options.StartTimeout, cancellationToken).ConfigureAwait(false);
         if (started is null)
         {
             // A concurrent dfget may have won the work-home lock: its uploader records its port shortly.
@@ -147,11 +158,11 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
     /// Whether the uploader started for <paramref name="request"/> serves the task on the port it was told to bind. Runs
     /// synchronously up to the spawn; never faults (only a cancelled download cancels it).
     /// </summary>
-    private async Task<bool> ServesOnAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    private async Task<bool> ServesOnAsync(UploaderLaunchRequest request, UploaderPortReservation? listener, CancellationToken cancellationToken)
     {
         try
         {
-            var port = await StartAndCheckAsync(request, cancellationToken).ConfigureAwait(false);
+            var port = await StartAndCheckAsync(request, listener, cancellationToken).ConfigureAwait(false);
             if (port is { } actual && actual != request.Port)
             {
                 // Another uploader owns the work home on another port: ours is not the port the download registered.

@@ -22,6 +22,12 @@ public sealed record UploaderOptions
     /// <summary>When true and <see cref="Port"/> is 0, bind an OS-chosen ephemeral port (tests, in-process hosts).</summary>
     public bool UseEphemeralPort { get; init; }
 
+    /// <summary>
+    /// An inherited socket already listening on <see cref="BindAddress"/>:<see cref="Port"/>
+    /// (<see cref="UploaderPortReservation"/>): served on instead of binding; ignored unless it is exactly that.
+    /// </summary>
+    public int? ListenDescriptor { get; init; }
+
     /// <summary>The data dirs this uploader may serve from; <c>/check/</c> registrations must point inside one of them.</summary>
     public IReadOnlyList<string> DataDirs { get; init; } = [];
 

@@ -7,7 +7,8 @@ namespace Dragonfly.Dfget.Uploader;
 /// Picks the port a new uploader is told to bind (<c>dfget server --port</c>), so the download can register with it while
 /// the uploader is still starting: the first of the candidates (<see cref="UploaderOptions.CandidatePorts"/>, the ports
 /// the uploader itself would try) that can be bound right now. Another process may still take it before the uploader
-/// does; the launch then reports the uploader as not serving and the download continues as a cdn peer.
+/// does; the launch then reports the uploader as not serving and the download starts one the waiting way. Used where
+/// <see cref="UploaderPortReservation"/> cannot hand the uploader a listening socket (off Linux).
 /// </summary>
 public static class UploaderPortProbe
 {

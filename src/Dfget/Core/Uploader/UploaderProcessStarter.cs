@@ -8,7 +8,11 @@ namespace Dragonfly.Dfget.Uploader;
 /// <summary>Starts a detached uploader process and returns the port it printed, or null.</summary>
 public interface IUploaderProcessStarter
 {
-    Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, CancellationToken cancellationToken);
+    /// <param name="listener">
+    /// A listening socket for the child to serve on (its <c>--port</c>), or null to let it bind. The starter closes this
+    /// process's copy once the child has been started (or could not be).
+    /// </param>
+    Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, UploaderPortReservation? listener, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -34,9 +38,10 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
         _logger = logger;
     }
 
-    public async Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, UploaderPortReservation? listener, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(serverArguments);
+        using var owned = listener;
         var command = ResolveCommand(_explicitPath);
         if (command is null)
         {
@@ -53,6 +58,15 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
             StandardOutputEncoding = Encoding.UTF8,
         };
         info.Environment[DetachVariable] = "1";
+        if (listener is not null)
+        {
+            info.Environment[UploaderPortReservation.ListenDescriptorVariable] = listener.DescriptorText;
+        }
+        else
+        {
+            info.Environment.Remove(UploaderPortReservation.ListenDescriptorVariable);
+        }
+
         foreach (var arg in command.Value.PrefixArguments.Concat(serverArguments))
         {
             info.ArgumentList.Add(arg);
@@ -70,6 +84,11 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
         {
             Log.SpawnFailed(_logger, command.Value.FileName, e);
             return null;
+        }
+        finally
+        {
+            // The child has its own copy of the listening socket now (or there is no child).
+            listener?.Dispose();
         }
 
         process.StandardInput.Close();

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Sockets;
+using Dragonfly.Dfget.Uploader;
+using Dragonfly.TestCommon;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dragonfly.Dfget.Tests.Uploader;
+
+public sealed class UploaderPortReservationTests
+{
+    private const int CloseOnExec = 0x80000; // O_CLOEXEC as /proc/<pid>/fdinfo reports it (octal 02000000)
+
+    [Fact]
+    public void TryReserve_SecondReservation_TakesTheNextCandidate()
+    {
+        var candidates = FreePorts(2);
+
+        using var first = UploaderPortReservation.TryReserve("127.0.0.1", candidates);
+        using var second = UploaderPortReservation.TryReserve("127.0.0.1", candidates);
+
+        first!.Port.Should().Be(candidates[0]);
+        second!.Port.Should().Be(candidates[1], "the first reservation listens on its port until its uploader has it");
+    }
+
+    [Fact]
+    public void TryReserve_ReservedPort_CannotBeBoundByAnotherSocket()
+    {
+        var candidates = FreePorts(1);
+        using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", candidates);
+
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var bind = () => other.Bind(new IPEndPoint(IPAddress.Loopback, reservation!.Port));
+
+        bind.Should().Throw<SocketException>().Which.SocketErrorCode.Should().Be(SocketError.AddressAlreadyInUse);
+    }
+
+    [Fact]
+    public void InheritableDescriptor_IsNotCloseOnExec()
+    {
+        using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", FreePorts(1));
+
+        var flags = FdFlags(reservation!.InheritableDescriptor);
+
+        (flags & CloseOnExec).Should().Be(0, "a started uploader must inherit it");
+    }
+
+    [Fact]
+    public void Dispose_ReleasesThePort()
+    {
+        var candidates = FreePorts(1);
+        var reservation = UploaderPortReservation.TryReserve("127.0.0.1", candidates);
+        reservation!.Dispose();
+
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        other.Bind(new IPEndPoint(IPAddress.Loopback, candidates[0]));
+        other.Listen();
+
+        reservation.InheritableDescriptor.Should().Be(-1);
+    }
+
+    [Fact]
+    public void TryReserve_NotAnAddressOrNoCandidateFree_ReturnsNull()
+    {
+        var candidates = FreePorts(1);
+        using var holder = UploaderPortReservation.TryReserve("127.0.0.1", candidates);
+
+        UploaderPortReservation.TryReserve("localhost", FreePorts(1)).Should().BeNull();
+        UploaderPortReservation.TryReserve("127.0.0.1", candidates).Should().BeNull();
+        UploaderPortReservation.TryReserve("127.0.0.1", [0, 70000]).Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData("7", 7)]
+    [InlineData("3", 3)]
+    [InlineData("2", null)]
+    [InlineData("-5", null)]
+    [InlineData("x", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void ParseDescriptor_AcceptsOnlyNumbersAboveTheStandardStreams(string? text, int? expected) =>
+        UploaderPortReservation.ParseDescriptor(text).Should().Be(expected);
+
+    [Fact]
+    public async Task PeerServer_WithTheReservedSocket_ServesOnItAndClosesItWhenStopped()
+    {
+        using var temp = new TempDirectory();
+        var reservation = UploaderPortReservation.TryReserve("127.0.0.1", FreePorts(1))!;
+        var port = reservation.Port;
+        var server = new PeerServer(Options(temp.Path, port, reservation.TakeDescriptor()), NullLoggerFactory.Instance);
+        reservation.Dispose();
+
+        (await server.StartAsync(CancellationToken.None)).Should().Be(port);
+        using (var client = new HttpClient())
+        {
+            (await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/server/ping"))).Should().Be("success");
+        }
+
+        await server.DisposeAsync();
+        using var after = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var connect = () => after.Connect(new IPEndPoint(IPAddress.Loopback, port));
+        connect.Should().Throw<SocketException>().Which.SocketErrorCode.Should().Be(SocketError.ConnectionRefused, "nothing listens on the port any more");
+    }
+
+    [Fact]
+    public async Task PeerServer_DescriptorNotListeningOnItsPort_BindsItsPortInstead()
+    {
+        using var temp = new TempDirectory();
+        var ports = FreePorts(2);
+        using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", [ports[0]])!;
+        await using var server = new PeerServer(Options(temp.Path, ports[1], reservation.InheritableDescriptor), NullLoggerFactory.Instance);
+
+        (await server.StartAsync(CancellationToken.None)).Should().Be(ports[1]);
+
+        using var client = new HttpClient();
+        (await client.GetStringAsync(new Uri($"http://127.0.0.1:{ports[1]}/server/ping"))).Should().Be("success");
+        FdFlags(reservation.InheritableDescriptor).Should().BeGreaterThanOrEqualTo(0, "the server left the descriptor it did not use to its owner");
+    }
+
+    private static UploaderOptions Options(string root, int port, int descriptor) => new()
+    {
+        BindAddress = IPAddress.Loopback,
+        Port = port,
+        ListenDescriptor = descriptor,
+        DataDirs = [Path.Combine(root, "data")],
+    };
+
+    /// <summary>Ports the OS just handed out and took back: free now, with no promise beyond that.</summary>
+    private static int[] FreePorts(int count)
+    {
+        var sockets = Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToArray();
+        try
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+
+            return sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The open-file flags of one of this process's descriptors (<c>/proc/self/fdinfo</c>), or -1 when it is not open.</summary>
+    private static int FdFlags(int descriptor)
+    {
+        var path = $"/proc/self/fdinfo/{descriptor}";
+        if (!File.Exists(path))
+        {
+            return -1;
+        }
+
+        var line = File.ReadAllLines(path).Single(l => l.StartsWith("flags:", StringComparison.Ordinal));
+        return Convert.ToInt32(line["flags:".Length..].Trim(), 8);
+    }
+}
