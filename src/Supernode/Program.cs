@@ -1,9 +1,10 @@
+using Dragonfly.Common.Hosting;
 using Dragonfly.Supernode.Hosting;
 
 // The supernode: parse the command line (flags, supernode.yml, subcommands), compose, map the API, run.
 return await SupernodeCommandLine.RunAsync(args, async (options, hostArgs) =>
 {
-    var builder = WebApplication.CreateBuilder(hostArgs);
+    var builder = WebApplication.CreateBuilder(DaemonHostArguments.With(hostArgs));
     builder.Services.AddSupernode(options);
     var app = builder.Build();
     app.MapSupernodeApi();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Dragonfly.Common.Hosting;
 using Dragonfly.Dfdaemon.Config;
 using Dragonfly.Dfdaemon.Proxy;
 using Microsoft.AspNetCore.Builder;
@@ -18,7 +19,7 @@ public static class DfdaemonHost
     public static WebApplication Build(DfdaemonOptions options, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = DaemonHostArguments.With([]) });
         if (configureLogging is not null)
         {
             builder.Logging.ClearProviders();
