@@ -35,13 +35,19 @@ public sealed class UploaderPortReservationTests
     }
 
     [Fact]
-    public void InheritableDescriptor_IsNotCloseOnExec()
+    public void WithInheritableCopy_CopyIsNotCloseOnExecAndClosedAfterwards()
     {
         using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", FreePorts(1));
 
-        var flags = FdFlags(reservation!.InheritableDescriptor);
+        var (descriptor, flags) = reservation!.WithInheritableCopy(text =>
+        {
+            var fd = UploaderPortReservation.ParseDescriptor(text)!.Value;
+            return (fd, FdFlags(fd));
+        });
 
-        (flags & CloseOnExec).Should().Be(0, "a started uploader must inherit it");
+        flags.Should().BeGreaterThanOrEqualTo(0, "the copy was open during the spawn");
+        (flags & CloseOnExec).Should().Be(0, "a process started meanwhile must inherit it");
+        FdFlags(descriptor).Should().Be(-1, "no later child may inherit it");
     }
 
     [Fact]
@@ -54,8 +60,6 @@ public sealed class UploaderPortReservationTests
         using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         other.Bind(new IPEndPoint(IPAddress.Loopback, candidates[0]));
         other.Listen();
-
-        reservation.InheritableDescriptor.Should().Be(-1);
     }
 
     [Fact]
@@ -107,13 +111,17 @@ public sealed class UploaderPortReservationTests
         using var temp = new TempDirectory();
         var ports = FreePorts(2);
         using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", [ports[0]])!;
-        await using var server = new PeerServer(Options(temp.Path, ports[1], reservation.InheritableDescriptor), NullLoggerFactory.Instance);
+        await reservation.WithInheritableCopy(async text =>
+        {
+            var descriptor = UploaderPortReservation.ParseDescriptor(text)!.Value;
+            await using var server = new PeerServer(Options(temp.Path, ports[1], descriptor), NullLoggerFactory.Instance);
 
-        (await server.StartAsync(CancellationToken.None)).Should().Be(ports[1]);
+            (await server.StartAsync(CancellationToken.None)).Should().Be(ports[1]);
 
-        using var client = new HttpClient();
-        (await client.GetStringAsync(new Uri($"http://127.0.0.1:{ports[1]}/server/ping"))).Should().Be("success");
-        FdFlags(reservation.InheritableDescriptor).Should().BeGreaterThanOrEqualTo(0, "the server left the descriptor it did not use to its owner");
+            using var client = new HttpClient();
+            (await client.GetStringAsync(new Uri($"http://127.0.0.1:{ports[1]}/server/ping"))).Should().Be("success");
+            FdFlags(descriptor).Should().BeGreaterThanOrEqualTo(0, "the server left the descriptor it did not use to its owner");
+        });
     }
 
     private static UploaderOptions Options(string root, int port, int descriptor) => new()

@@ -14,32 +14,26 @@ namespace Dragonfly.Dfget.Uploader;
 /// gets its own port, and the child serves on the socket it inherits (<see cref="ListenDescriptorVariable"/>) instead of
 /// binding again.
 /// </summary>
+/// <remarks>
+/// .NET opens every socket close-on-exec, so the reservation itself is never inherited. Only
+/// <see cref="WithInheritableCopy{T}"/> makes a copy a child can inherit, for the duration of one spawn; the starter runs
+/// its spawns one at a time, so no other child of this process picks that copy up.
+/// </remarks>
 public sealed class UploaderPortReservation : IDisposable
 {
     /// <summary>Tells <c>dfget server</c> which inherited descriptor is its listening socket.</summary>
     public const string ListenDescriptorVariable = "DRAGONFLY_UPLOADER_LISTEN_FD";
 
     private readonly Socket _socket;
-    private int _inheritable;
 
-    private UploaderPortReservation(Socket socket, int port, int inheritable)
+    private UploaderPortReservation(Socket socket, int port)
     {
         _socket = socket;
         Port = port;
-        _inheritable = inheritable;
     }
 
     /// <summary>The reserved port.</summary>
     public int Port { get; }
-
-    /// <summary>
-    /// A duplicate of the listening socket's descriptor without close-on-exec, which a started process inherits under
-    /// the same number; -1 once disposed.
-    /// </summary>
-    public int InheritableDescriptor => Volatile.Read(ref _inheritable);
-
-    /// <summary>The <see cref="ListenDescriptorVariable"/> value for the child.</summary>
-    public string DescriptorText => InheritableDescriptor.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Listens on the first candidate that can be bound on <paramref name="bindIp"/>; null when none can, when the IP is not
@@ -65,14 +59,7 @@ public sealed class UploaderPortReservation : IDisposable
             {
                 socket.Bind(new IPEndPoint(address, port));
                 socket.Listen(512);
-                var inheritable = NativeMethods.dup((int)socket.SafeHandle.DangerousGetHandle());
-                if (inheritable < 0)
-                {
-                    socket.Dispose();
-                    return null;
-                }
-
-                return new UploaderPortReservation(socket, port, inheritable);
+                return new UploaderPortReservation(socket, port);
             }
             catch (SocketException)
             {
@@ -90,29 +77,46 @@ public sealed class UploaderPortReservation : IDisposable
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var fd) && fd > 2 ? fd : null;
 
     /// <summary>
-    /// Hands the inheritable descriptor to a server in this process (<see cref="UploaderOptions.ListenDescriptor"/>), which
-    /// then owns and closes it; <see cref="Dispose"/> leaves it open. -1 when already taken or disposed.
+    /// Runs <paramref name="spawn"/> with the number (as <see cref="ListenDescriptorVariable"/> text) of a copy of the
+    /// listening socket that a process started meanwhile inherits, and closes this process's copy when it returns.
     /// </summary>
-    public int TakeDescriptor() => Interlocked.Exchange(ref _inheritable, -1);
+    /// <exception cref="IOException">No copy could be made (the descriptor table is full).</exception>
+    public T WithInheritableCopy<T>(Func<string, T> spawn)
+    {
+        ArgumentNullException.ThrowIfNull(spawn);
+        var copy = Duplicate();
+        try
+        {
+            return spawn(copy.ToString(CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            _ = NativeMethods.close(copy);
+        }
+    }
 
     /// <summary>
-    /// Closes this process's copies. A started child keeps its inherited one, so the socket stays open and listening
-    /// for as long as the child has it.
+    /// A copy of the listening socket for a server in this process (<see cref="UploaderOptions.ListenDescriptor"/>), which
+    /// owns and closes it; the reservation can then be disposed.
     /// </summary>
-    public void Dispose()
-    {
-        var inheritable = Interlocked.Exchange(ref _inheritable, -1);
-        if (inheritable >= 0)
-        {
-            _ = NativeMethods.close(inheritable);
-        }
+    /// <exception cref="IOException">No copy could be made.</exception>
+    public int TakeDescriptor() => Duplicate();
 
-        _socket.Dispose();
+    /// <summary>
+    /// Closes this process's socket. A started child keeps its inherited copy, so the socket stays open and listening for
+    /// as long as the child has it.
+    /// </summary>
+    public void Dispose() => _socket.Dispose();
+
+    private int Duplicate()
+    {
+        // dup's copy does not carry close-on-exec.
+        var copy = NativeMethods.dup((int)_socket.SafeHandle.DangerousGetHandle());
+        return copy >= 0 ? copy : throw new IOException($"cannot duplicate the uploader's listening socket (errno {Marshal.GetLastPInvokeError()})");
     }
 
     private static class NativeMethods
     {
-        // dup's copy does not carry close-on-exec, which .NET sets on every socket it creates.
         [DllImport("libc", EntryPoint = "dup", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         internal static extern int dup(int fd);

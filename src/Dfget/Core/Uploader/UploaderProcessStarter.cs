@@ -30,6 +30,9 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
     private readonly string? _explicitPath;
     private readonly ILogger _logger;
 
+    /// <summary>One spawn at a time: a listening socket's inheritable copy exists only during its own spawn.</summary>
+    private readonly object _spawnGate = new();
+
     /// <param name="dfgetPath">The dfget executable or dfget.dll; null = resolve (<see cref="ResolveCommand"/>).</param>
     public DfgetProcessStarter(string? dfgetPath, ILogger<DfgetProcessStarter> logger)
     {
@@ -58,15 +61,7 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
             StandardOutputEncoding = Encoding.UTF8,
         };
         info.Environment[DetachVariable] = "1";
-        if (listener is not null)
-        {
-            info.Environment[UploaderPortReservation.ListenDescriptorVariable] = listener.DescriptorText;
-        }
-        else
-        {
-            info.Environment.Remove(UploaderPortReservation.ListenDescriptorVariable);
-        }
-
+        info.Environment.Remove(UploaderPortReservation.ListenDescriptorVariable);
         foreach (var arg in command.Value.PrefixArguments.Concat(serverArguments))
         {
             info.ArgumentList.Add(arg);
@@ -75,12 +70,24 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
         using var process = new Process { StartInfo = info };
         try
         {
-            if (!process.Start())
+            bool started;
+            lock (_spawnGate)
+            {
+                started = listener is null
+                    ? process.Start()
+                    : listener.WithInheritableCopy(descriptor =>
+                    {
+                        info.Environment[UploaderPortReservation.ListenDescriptorVariable] = descriptor;
+                        return process.Start();
+                    });
+            }
+
+            if (!started)
             {
                 return null;
             }
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             Log.SpawnFailed(_logger, command.Value.FileName, e);
             return null;
