@@ -39,15 +39,16 @@ public sealed class UploaderPortReservationTests
     {
         using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", FreePorts(1));
 
-        var (descriptor, flags) = reservation!.WithInheritableCopy(text =>
+        var (descriptor, flags, target) = reservation!.WithInheritableCopy(text =>
         {
             var fd = UploaderPortReservation.ParseDescriptor(text)!.Value;
-            return (fd, FdFlags(fd));
+            return (fd, FdFlags(fd), LinkTarget(fd));
         });
 
         flags.Should().BeGreaterThanOrEqualTo(0, "the copy was open during the spawn");
         (flags & CloseOnExec).Should().Be(0, "a process started meanwhile must inherit it");
-        FdFlags(descriptor).Should().Be(-1, "no later child may inherit it");
+        target.Should().StartWith("socket:");
+        LinkTarget(descriptor).Should().NotBe(target, "no later child may inherit it (the number may have been reused since, for something else)");
     }
 
     [Fact]
@@ -111,17 +112,15 @@ public sealed class UploaderPortReservationTests
         using var temp = new TempDirectory();
         var ports = FreePorts(2);
         using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", [ports[0]])!;
-        await reservation.WithInheritableCopy(async text =>
-        {
-            var descriptor = UploaderPortReservation.ParseDescriptor(text)!.Value;
-            await using var server = new PeerServer(Options(temp.Path, ports[1], descriptor), NullLoggerFactory.Instance);
+        using var copy = new SafeSocketHandle(reservation.TakeDescriptor(), ownsHandle: true);
+        var descriptor = (int)copy.DangerousGetHandle();
+        await using var server = new PeerServer(Options(temp.Path, ports[1], descriptor), NullLoggerFactory.Instance);
 
-            (await server.StartAsync(CancellationToken.None)).Should().Be(ports[1]);
+        (await server.StartAsync(CancellationToken.None)).Should().Be(ports[1]);
 
-            using var client = new HttpClient();
-            (await client.GetStringAsync(new Uri($"http://127.0.0.1:{ports[1]}/server/ping"))).Should().Be("success");
-            FdFlags(descriptor).Should().BeGreaterThanOrEqualTo(0, "the server left the descriptor it did not use to its owner");
-        });
+        using var client = new HttpClient();
+        (await client.GetStringAsync(new Uri($"http://127.0.0.1:{ports[1]}/server/ping"))).Should().Be("success");
+        FdFlags(descriptor).Should().BeGreaterThanOrEqualTo(0, "the server left the descriptor it did not use to its owner");
     }
 
     private static UploaderOptions Options(string root, int port, int descriptor) => new()
@@ -151,6 +150,19 @@ public sealed class UploaderPortReservationTests
             {
                 socket.Dispose();
             }
+        }
+    }
+
+    /// <summary>What one of this process's descriptors refers to (<c>socket:[inode]</c> for a socket), or null when it is not open.</summary>
+    private static string? LinkTarget(int descriptor)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{descriptor}").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -79,6 +79,8 @@ public sealed class UploaderPortReservation : IDisposable
     /// <summary>
     /// Runs <paramref name="spawn"/> with the number (as <see cref="ListenDescriptorVariable"/> text) of a copy of the
     /// listening socket that a process started meanwhile inherits, and closes this process's copy when it returns.
+    /// <paramref name="spawn"/> must start the process before it returns (<see cref="System.Diagnostics.Process.Start()"/>
+    /// is synchronous): a task it returns would outlive the copy.
     /// </summary>
     /// <exception cref="IOException">No copy could be made (the descriptor table is full).</exception>
     public T WithInheritableCopy<T>(Func<string, T> spawn)
