@@ -9,5 +9,11 @@ public partial class SupernodeClient
 {
     static partial void UpdateJsonSerializerSettings(JsonSerializerOptions settings) => DragonflyJson.Apply(settings);
 
+    /// <summary>
+    /// The JSON settings every client instance uses (the generated code's shared instance): their metadata caches are
+    /// built once per process, so code that prepares them ahead of the first request must use these.
+    /// </summary>
+    public static JsonSerializerOptions SharedJsonSettings => _settings.Value;
+
     partial void Initialize() => BaseUrl = _httpClient.BaseAddress?.AbsoluteUri ?? string.Empty;
 }

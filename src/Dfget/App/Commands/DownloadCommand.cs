@@ -21,6 +21,7 @@ public static class DownloadCommand
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(time);
         var request = invocation.Request;
+        var warmup = StartupWarmup.Start(request);
         using var loggerFactory = DfgetLogging.Create(request.WorkHome.ClientLogPath, invocation.Verbose, invocation.Console);
         var services = new ServiceCollection();
         services.AddSingleton(loggerFactory);
@@ -57,6 +58,7 @@ public static class DownloadCommand
         }
 
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await warmup.ConfigureAwait(false);
         return result.ExitCode;
     }
 

@@ -89,7 +89,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
             $"client/finish?taskFileName={Uri.EscapeDataString(taskFileName)}&taskID={Uri.EscapeDataString(taskId)}&cid={Uri.EscapeDataString(cid)}&superNode={Uri.EscapeDataString(superNode)}");
         try
         {
-            using var response = await _client.GetAsync(new Uri(BaseUri(bindIp, port), query), cancellationToken).ConfigureAwait(false);
+            using var response = await _client.GetAsync(new Uri(UploaderUri(bindIp, port), query), cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 Log.FinishRejected(_logger, taskFileName, (int)response.StatusCode);
@@ -206,7 +206,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 
     private async Task<bool> CheckAsync(UploaderLaunchRequest request, int port, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri(request.BindIp, port), "check/" + Uri.EscapeDataString(request.TaskFileName)));
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(UploaderUri(request.BindIp, port), "check/" + Uri.EscapeDataString(request.TaskFileName)));
         message.Headers.TryAddWithoutValidation("dataDir", Path.GetFullPath(request.Home.DataDir));
         message.Headers.TryAddWithoutValidation("totalLimit", request.TotalLimitBytesPerSecond.ToString(CultureInfo.InvariantCulture));
         try
@@ -226,7 +226,8 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
         }
     }
 
-    private static Uri BaseUri(string bindIp, int port)
+    /// <summary>The base address of a work home's uploader bound on <paramref name="bindIp"/> (loopback for none or any).</summary>
+    public static Uri UploaderUri(string? bindIp, int port)
     {
         var host = string.IsNullOrEmpty(bindIp) || bindIp == "0.0.0.0" ? "127.0.0.1" : bindIp;
         if (host.Contains(':', StringComparison.Ordinal))
