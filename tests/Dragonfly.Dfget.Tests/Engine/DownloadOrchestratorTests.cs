@@ -111,6 +111,23 @@ public sealed class DownloadOrchestratorTests() : OrchestratorTestBase(seed: 3, 
         Session.Metrics.Should().ContainSingle().Which.Success.Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData(DownloadPattern.P2p)]
+    [InlineData(DownloadPattern.Source)]
+    public async Task DownloadAsync_OutputDirectoryNotWritable_FailsAtPrepareBeforeAnyDownload(DownloadPattern pattern)
+    {
+        // /proc exists and takes no new files, even for root (which file modes would not stop).
+        var result = await Engine().DownloadAsync(Request() with { Output = "/proc/dfget-test-output.bin", Pattern = pattern }, null, Cts.Token);
+
+        result.Success.Should().BeFalse();
+        result.ErrorCode.Should().Be(DfgetErrorCode.Prepare);
+        result.ExitCode.Should().Be(77);
+        result.Message.Should().StartWith("prepare target:");
+        Session.RegisterCalls.Should().Be(0);
+        Origin.RequestCount.Should().Be(0);
+        Peer.Requests.Should().BeEmpty();
+    }
+
     [Fact]
     public async Task DownloadAsync_PatternSource_DownloadsFromOriginWithReason100WithoutSupernode()
     {

@@ -101,6 +101,12 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             Directory.CreateDirectory(targetDir);
             run.TargetDir = targetDir;
             run.TempTarget = Path.Combine(targetDir, $"dfget-{run.Sign}.tmp-{run.Random.Next():x8}");
+
+            // The original creates its temp file here: an output directory nobody may write to fails now, with the
+            // prepare error, not after the whole file has been fetched (and then again from the origin).
+            using (File.Create(run.TempTarget, 1, FileOptions.DeleteOnClose))
+            {
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
