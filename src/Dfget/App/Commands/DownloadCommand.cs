@@ -58,7 +58,7 @@ public static class DownloadCommand
         }
 
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        await warmup.ConfigureAwait(false);
+        await warmup.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return result.ExitCode;
     }
 

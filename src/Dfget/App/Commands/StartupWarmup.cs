@@ -25,7 +25,7 @@ internal static class StartupWarmup
 
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
 
-    /// <summary>Starts the warm-up on the thread pool; the task never faults.</summary>
+    /// <summary>Starts the warm-up on the thread pool. Its expected failures are swallowed; await it without throwing.</summary>
     public static Task Start(DownloadRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

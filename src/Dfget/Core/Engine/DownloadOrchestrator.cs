@@ -104,7 +104,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
 
             // The original creates its temp file here: an output directory nobody may write to fails now, with the
             // prepare error, not after the whole file has been fetched (and then again from the origin).
-            using (File.Create(run.TempTarget, 1, FileOptions.DeleteOnClose))
+            using (new FileStream(run.TempTarget, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
             {
             }
         }
