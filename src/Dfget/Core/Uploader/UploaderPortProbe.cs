@@ -21,6 +21,13 @@ public static class UploaderPortProbe
             return 0;
         }
 
+        using var socket = BindFirst(address, candidates);
+        return socket?.LocalEndPoint is IPEndPoint bound ? bound.Port : 0;
+    }
+
+    /// <summary>A TCP socket bound on <paramref name="address"/> at the first candidate that can be bound, or null.</summary>
+    internal static Socket? BindFirst(IPAddress address, IEnumerable<int> candidates)
+    {
         foreach (var port in candidates)
         {
             if (port is <= 0 or > IPEndPoint.MaxPort)
@@ -28,17 +35,18 @@ public static class UploaderPortProbe
                 continue;
             }
 
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 socket.Bind(new IPEndPoint(address, port));
-                return port;
+                return socket;
             }
             catch (SocketException)
             {
+                socket.Dispose();
             }
         }
 
-        return 0;
+        return null;
     }
 }

@@ -47,27 +47,22 @@ public sealed class UploaderPortReservation : IDisposable
             return null;
         }
 
-        foreach (var port in candidates)
+        var socket = UploaderPortProbe.BindFirst(address, candidates);
+        if (socket is null)
         {
-            if (port is <= 0 or > IPEndPoint.MaxPort)
-            {
-                continue;
-            }
-
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(address, port));
-                socket.Listen(512);
-                return new UploaderPortReservation(socket, port);
-            }
-            catch (SocketException)
-            {
-                socket.Dispose();
-            }
+            return null;
         }
 
-        return null;
+        try
+        {
+            socket.Listen(512);
+            return new UploaderPortReservation(socket, ((IPEndPoint)socket.LocalEndPoint!).Port);
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
     }
 
     /// <summary>
