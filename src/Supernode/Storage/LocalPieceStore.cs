@@ -1,4 +1,5 @@
 using System.Text;
+using Dragonfly.Common.IO;
 using Dragonfly.Common.Ids;
 using Dragonfly.Supernode.Managers.Cdn;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ public sealed class LocalPieceStore : IPieceStore
         var path = DataPath(taskId);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        await RandomAccess.WriteAsync(handle, data, offset, cancellationToken);
+        await FileWrites.WriteAsync(handle, data, offset, cancellationToken);
     }
 
     public async ValueTask<int> ReadAsync(TaskId taskId, long offset, Memory<byte> buffer, CancellationToken cancellationToken)

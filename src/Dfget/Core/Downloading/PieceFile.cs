@@ -1,3 +1,4 @@
+using Dragonfly.Common.IO;
 using Microsoft.Win32.SafeHandles;
 
 namespace Dragonfly.Dfget.Downloading;
@@ -25,7 +26,7 @@ public sealed class PieceFile : IDisposable
         new(path, File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous));
 
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
+        FileWrites.WriteAsync(_handle, data, offset, cancellationToken);
 
     public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
         RandomAccess.ReadAsync(_handle, buffer, offset, cancellationToken);
