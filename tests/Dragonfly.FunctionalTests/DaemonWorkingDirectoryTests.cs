@@ -19,15 +19,7 @@ public class DaemonWorkingDirectoryTests
         using var dir = new TempDirectory("daemon-cwd-");
         var cwd = Tree(dir);
         var info = new SupernodeProcess(dir.Combine("supernode"), ProcessHost.FreeTcpPort(), ProcessHost.FreeTcpPort());
-        await using var host = ProcessHost.Start(
-            DragonflyBinaries.PathOf("supernode"),
-            [
-                "--home-dir", info.Home, "--advertise-ip", "127.0.0.1",
-                "--port", info.Port.ToString(CultureInfo.InvariantCulture),
-                "--download-port", info.DownloadPort.ToString(CultureInfo.InvariantCulture),
-            ],
-            workingDirectory: cwd);
-        info.Host = host;
+        await using var host = Swarm.StartPublishedSupernode(info, workingDirectory: cwd);
         await Swarm.WaitForPingAsync(info, cts.Token);
 
         InotifyWatches(host.Id).Should().Be(0, "the supernode reads its configuration once; before, it watched every directory under its working directory");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dragonfly.FunctionalTests.Support;
 using Dragonfly.TestCommon;
 
@@ -17,15 +16,8 @@ public class SupernodeJitPolicyTests
         using var dir = new TempDirectory("supernode-jit-");
         var jitLog = dir.Combine("jit.log");
         var info = new SupernodeProcess(dir.Combine("supernode"), ProcessHost.FreeTcpPort(), ProcessHost.FreeTcpPort());
-        await using var host = ProcessHost.Start(
-            DragonflyBinaries.PathOf("supernode"),
-            [
-                "--home-dir", info.Home, "--advertise-ip", "127.0.0.1",
-                "--port", info.Port.ToString(CultureInfo.InvariantCulture),
-                "--download-port", info.DownloadPort.ToString(CultureInfo.InvariantCulture),
-            ],
-            environment: new Dictionary<string, string> { ["DOTNET_JitStdOutFile"] = jitLog, ["DOTNET_JitDisasmSummary"] = "1" });
-        info.Host = host;
+        await using var host = Swarm.StartPublishedSupernode(
+            info, environment: new Dictionary<string, string> { ["DOTNET_JitStdOutFile"] = jitLog, ["DOTNET_JitDisasmSummary"] = "1" });
         await Swarm.WaitForPingAsync(info, cts.Token);
 
         using var http = new HttpClient();

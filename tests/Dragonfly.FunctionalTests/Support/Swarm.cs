@@ -47,17 +47,31 @@ public sealed partial class Swarm : IAsyncDisposable
             home ?? Dir.Combine($"supernode{index}"),
             port ?? ProcessHost.FreeTcpPort(),
             downloadPort ?? ProcessHost.FreeTcpPort());
-        var host = ProcessHost.Start(DragonflyBinaries.PathOf("supernode"),
-        [
-            "--home-dir", info.Home, "--advertise-ip", "127.0.0.1",
-            "--port", info.Port.ToString(CultureInfo.InvariantCulture),
-            "--download-port", info.DownloadPort.ToString(CultureInfo.InvariantCulture),
-        ]);
-        info.Host = host;
+        var host = StartPublishedSupernode(info);
         _supernodes.Add(host);
         _supernodeInfos.Add(info);
         await WaitForPingAsync(info, cancellationToken);
         return info;
+    }
+
+    /// <summary>
+    /// Starts the published supernode on <paramref name="info"/>'s home and ports (and sets its <c>Host</c>); the caller
+    /// owns the process and waits for it with <see cref="WaitForPingAsync"/>.
+    /// </summary>
+    public static ProcessHost StartPublishedSupernode(SupernodeProcess info, string? workingDirectory = null, IDictionary<string, string>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var host = ProcessHost.Start(
+            DragonflyBinaries.PathOf("supernode"),
+            [
+                "--home-dir", info.Home, "--advertise-ip", "127.0.0.1",
+                "--port", info.Port.ToString(CultureInfo.InvariantCulture),
+                "--download-port", info.DownloadPort.ToString(CultureInfo.InvariantCulture),
+            ],
+            workingDirectory,
+            environment);
+        info.Host = host;
+        return host;
     }
 
     public static async Task WaitForPingAsync(SupernodeProcess info, CancellationToken cancellationToken)
