@@ -68,9 +68,10 @@ public sealed class ProcessHost : IAsyncDisposable
     }
 
     /// <summary>Runs a process to completion and returns its exit code and combined output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken, string? workingDirectory = null)
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken, string? workingDirectory = null, IDictionary<string, string>? environment = null)
     {
-        await using var host = Start(fileName, arguments, workingDirectory);
+        await using var host = Start(fileName, arguments, workingDirectory, environment);
         await host._process.WaitForExitAsync(cancellationToken);
         return (host.ExitCode, host.Output);
     }

@@ -106,7 +106,8 @@ public sealed partial class Swarm : IAsyncDisposable
     public string Output(string name) => Dir.Combine("out", name);
 
     /// <summary>Runs <c>dfget</c> to completion with <c>--home</c> set to a per-peer home and the swarm's supernodes as <c>-n</c>.</summary>
-    public async Task<DfgetRun> DfgetAsync(string peer, Uri url, IEnumerable<string> extraArgs, CancellationToken cancellationToken, bool withNodes = true)
+    public async Task<DfgetRun> DfgetAsync(
+        string peer, Uri url, IEnumerable<string> extraArgs, CancellationToken cancellationToken, bool withNodes = true, IDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(Dir.Combine("out"));
         var args = new List<string>
@@ -120,7 +121,7 @@ public sealed partial class Swarm : IAsyncDisposable
         }
 
         args.AddRange(extraArgs);
-        var (exit, output) = await ProcessHost.RunAsync(DragonflyBinaries.PathOf("dfget"), args, cancellationToken, Dir.Path);
+        var (exit, output) = await ProcessHost.RunAsync(DragonflyBinaries.PathOf("dfget"), args, cancellationToken, Dir.Path, environment);
         return new DfgetRun(peer, exit, output, Output(peer));
     }
 

@@ -31,7 +31,7 @@ public static class ServerCommand
         };
         Environment.SetEnvironmentVariable(UploaderPortReservation.ListenDescriptorVariable, null);
 
-        using var loggerFactory = DfgetLogging.Create(invocation.Home.ServerLogPath, invocation.Verbose, console: false);
+        using var loggerFactory = DfgetLogging.Create(invocation.Home.ServerLogPath, invocation.Verbose, console: false, rollWhileRunning: true);
         await using var server = new PeerServer(options, loggerFactory);
         int port;
         try
