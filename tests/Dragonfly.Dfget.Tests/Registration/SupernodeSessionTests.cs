@@ -249,6 +249,16 @@ public sealed class SupernodeSessionTests : IDisposable
         await act.Should().ThrowAsync<ArgumentException>();
     }
 
+    [Fact]
+    public async Task WarmUpRetryAsync_BuildsTheReportPipelineAndRunsItOnce()
+    {
+        // The start-up warm-up builds the same pipeline the reports use: options Polly rejects would throw here.
+        var warmup = SupernodeSession.WarmUpRetryAsync();
+
+        await warmup;
+        warmup.IsCompletedSuccessfully.Should().BeTrue();
+    }
+
     private static SupernodeAddress Node(int port) => new("127.0.0.1", port, 1);
 
     private static int ClosedPort()

@@ -3,6 +3,7 @@ using Dragonfly.Common.Api.Client;
 using Dragonfly.Common.Api.Models;
 using Dragonfly.Common.Hashing;
 using Dragonfly.Dfget.Engine;
+using Dragonfly.Dfget.Registration;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
 
@@ -11,7 +12,8 @@ namespace Dragonfly.Dfget.App.Commands;
 /// <summary>
 /// Runs the code of a download's first requests once on another core while the main thread builds the logger, the
 /// services and the engine: the HTTP client stack (a <c>/server/ping</c> to the work home's recorded uploader, if any),
-/// the JSON metadata of the supernode API's request and response bodies, and the MD5 block function.
+/// the JSON metadata of the supernode API's request and response bodies, the MD5 block function, and the Polly retry
+/// pipeline of the supernode reports (its option validation reflects over data annotations).
 /// </summary>
 /// <remarks>
 /// Most of a small download's time is the JIT compiling those paths for the first time (docs/design/performance.md,
@@ -46,6 +48,7 @@ internal static class StartupWarmup
         }
 
         await HashABlockAsync().ConfigureAwait(false);
+        await SupernodeSession.WarmUpRetryAsync().ConfigureAwait(false);
 
         await http.ConfigureAwait(false);
     }

@@ -290,6 +290,16 @@ internal sealed partial class SupernodeSession : ISupernodeSession
         e is HttpRequestException or Common.Api.Client.SupernodeApiException or System.Text.Json.JsonException or InvalidOperationException
         || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
+    /// <summary>
+    /// Builds and runs a report pipeline once with a no-op call, so Polly's option validation (reflection over data
+    /// annotations) and its retry path are compiled before a download needs them; for a start-up warm-up thread.
+    /// </summary>
+    internal static async Task WarmUpRetryAsync()
+    {
+        var pipeline = Retry(3, new Random(0), TimeProvider.System);
+        await pipeline.ExecuteAsync(static _ => ValueTask.CompletedTask, CancellationToken.None).ConfigureAwait(false);
+    }
+
     private static ResiliencePipeline Retry(int tries, Random random, TimeProvider timeProvider) =>
         new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
