@@ -201,7 +201,9 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
 
             try
             {
-                if ((await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/_ping"), cancellationToken)).Trim() == "OK")
+                // Only this supernode's own ping counts: another process may answer on a port this one failed to bind.
+                if ((await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/_ping"), cancellationToken)).Trim() == "OK"
+                    && host.Output.Contains($"Supernode API listening on port {port.ToString(CultureInfo.InvariantCulture)},", StringComparison.Ordinal))
                 {
                     return;
                 }

@@ -43,15 +43,29 @@ public sealed partial class Swarm : IAsyncDisposable
     public async Task<SupernodeProcess> StartSupernodeAsync(CancellationToken cancellationToken, string? home = null, int? port = null, int? downloadPort = null)
     {
         var index = _supernodeInfos.Count;
-        var info = new SupernodeProcess(
-            home ?? Dir.Combine($"supernode{index}"),
-            port ?? ProcessHost.FreeTcpPort(),
-            downloadPort ?? ProcessHost.FreeTcpPort());
-        var host = StartPublishedSupernode(info);
-        _supernodes.Add(host);
-        _supernodeInfos.Add(info);
-        await WaitForPingAsync(info, cancellationToken);
-        return info;
+
+        // A port found free here can be taken before the supernode binds it (by another test's server, or as the local
+        // port of an outgoing connection); ports chosen here are then chosen again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var info = new SupernodeProcess(
+                home ?? Dir.Combine($"supernode{index}"),
+                port ?? ProcessHost.FreeTcpPort(),
+                downloadPort ?? ProcessHost.FreeTcpPort());
+            var host = StartPublishedSupernode(info);
+            _supernodes.Add(host);
+            try
+            {
+                await WaitForPingAsync(info, cancellationToken);
+            }
+            catch (SupernodePortTakenException) when (attempt < 3 && port is null && downloadPort is null)
+            {
+                continue;
+            }
+
+            _supernodeInfos.Add(info);
+            return info;
+        }
     }
 
     /// <summary>
@@ -74,21 +88,31 @@ public sealed partial class Swarm : IAsyncDisposable
         return host;
     }
 
+    /// <summary>
+    /// Waits until <paramref name="info"/>'s supernode answers <c>/_ping</c> and, when it was started here, has said it
+    /// listens on its ports: another process answering on a port this one failed to bind does not count.
+    /// </summary>
     public static async Task WaitForPingAsync(SupernodeProcess info, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(info);
         using var http = new HttpClient();
+        var listening = $"Supernode API listening on port {info.Port.ToString(CultureInfo.InvariantCulture)},";
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (info.Host is { HasExited: true })
+            if (info.Host is { HasExited: true } exited)
             {
-                throw new InvalidOperationException($"supernode exited ({info.Host.ExitCode}):\n{info.Host.Output}");
+                var output = exited.Output;
+                var message = $"supernode exited ({exited.ExitCode}):\n{output}";
+                throw output.Contains("address already in use", StringComparison.Ordinal)
+                    ? new SupernodePortTakenException(message)
+                    : new InvalidOperationException(message);
             }
 
             try
             {
                 var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{info.Port}/_ping"), cancellationToken);
-                if (text.Trim() == "OK")
+                if (text.Trim() == "OK" && (info.Host is null || info.Host.Output.Contains(listening, StringComparison.Ordinal)))
                 {
                     return;
                 }
@@ -223,3 +247,6 @@ public sealed partial record DfgetRun(string Peer, int ExitCode, string Output, 
 
     public override string ToString() => $"{Peer}: exit {ExitCode}\n{Output}";
 }
+
+/// <summary>The supernode could not bind a port it was given: something else took it after it was found free.</summary>
+public sealed class SupernodePortTakenException(string message) : InvalidOperationException(message);
