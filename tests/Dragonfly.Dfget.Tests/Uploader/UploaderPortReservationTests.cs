@@ -23,6 +23,32 @@ public sealed class UploaderPortReservationTests
     }
 
     [Fact]
+    public void TryReserve_AnotherSocketListensOnTheCandidateBetweenBindAndListen_TakesTheNextCandidate()
+    {
+        var candidates = FreePorts(2);
+
+        // Kestrel binds with SO_REUSEADDR, so Linux lets the reservation bind the same port until one of the two listens.
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        other.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        other.Bind(new IPEndPoint(IPAddress.Loopback, candidates[0]));
+        var listens = 0;
+
+        using var reservation = UploaderPortReservation.TryReserve(IPAddress.Loopback, candidates, socket =>
+        {
+            if (listens++ == 0)
+            {
+                ((IPEndPoint)socket.LocalEndPoint!).Port.Should().Be(candidates[0], "the bind beside the other socket succeeded");
+                other.Listen();
+            }
+
+            socket.Listen(512);
+        });
+
+        listens.Should().Be(2);
+        reservation!.Port.Should().Be(candidates[1], "the first candidate's listen failed: the other socket had it");
+    }
+
+    [Fact]
     public void TryReserve_ReservedPort_CannotBeBoundByAnotherSocket()
     {
         var candidates = FreePorts(1);

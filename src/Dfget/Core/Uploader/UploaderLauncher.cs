@@ -64,7 +64,9 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 
         var candidates = UploaderOptions.CandidatePorts(_time.GetUtcNow()).ToArray();
         var reservation = UploaderPortReservation.TryReserve(request.BindIp, candidates);
-        var port = reservation?.Port ?? UploaderPortProbe.FirstBindable(request.BindIp, candidates);
+        // On Linux a port is only ever promised with a listening socket behind it: the bind-only probe leaves a window
+        // in which a concurrent uploader takes the port before this one's child binds it.
+        var port = reservation?.Port ?? (OperatingSystem.IsLinux() ? 0 : UploaderPortProbe.FirstBindable(request.BindIp, candidates));
         if (port == 0)
         {
             // No port to promise: let the uploader try its candidates itself, and wait for it.

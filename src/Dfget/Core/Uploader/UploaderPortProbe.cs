@@ -30,23 +30,33 @@ public static class UploaderPortProbe
     {
         foreach (var port in candidates)
         {
-            if (port is <= 0 or > IPEndPoint.MaxPort)
+            if (TryBind(address, port) is { } socket)
             {
-                continue;
-            }
-
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(address, port));
                 return socket;
-            }
-            catch (SocketException)
-            {
-                socket.Dispose();
             }
         }
 
         return null;
+    }
+
+    /// <summary>A TCP socket bound on <paramref name="address"/>:<paramref name="port"/>, or null when it cannot be bound.</summary>
+    internal static Socket? TryBind(IPAddress address, int port)
+    {
+        if (port is <= 0 or > IPEndPoint.MaxPort)
+        {
+            return null;
+        }
+
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, port));
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
     }
 }

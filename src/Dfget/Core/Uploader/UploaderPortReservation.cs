@@ -36,8 +36,8 @@ public sealed class UploaderPortReservation : IDisposable
     public int Port { get; }
 
     /// <summary>
-    /// Listens on the first candidate that can be bound on <paramref name="bindIp"/>; null when none can, when the IP is not
-    /// an address, or off Linux (where the caller falls back to <see cref="UploaderPortProbe"/>).
+    /// Listens on the first candidate that can be bound and listened on at <paramref name="bindIp"/>; null when none can,
+    /// when the IP is not an address, or off Linux (where the caller falls back to <see cref="UploaderPortProbe"/>).
     /// </summary>
     public static UploaderPortReservation? TryReserve(string bindIp, IEnumerable<int> candidates)
     {
@@ -47,22 +47,40 @@ public sealed class UploaderPortReservation : IDisposable
             return null;
         }
 
-        var socket = UploaderPortProbe.BindFirst(address, candidates);
-        if (socket is null)
+        return TryReserve(address, candidates, static socket => socket.Listen(512));
+    }
+
+    /// <summary>
+    /// Binds and then <paramref name="listen"/>s on each candidate in turn; the first that does both is the reservation.
+    /// </summary>
+    /// <remarks>
+    /// A bind can succeed on a port that another socket has bound but not yet listens on (Linux lets two sockets share a
+    /// port until one listens when the other set <c>SO_REUSEADDR</c>, as Kestrel does), and the listen then fails. That
+    /// candidate is somebody else's: the next one is tried. Giving up instead sent the download to the bind-only probe,
+    /// whose port a concurrent uploader could take before the child bound it (the child then failed, and the download
+    /// had registered a port nobody of its own served).
+    /// </remarks>
+    internal static UploaderPortReservation? TryReserve(IPAddress address, IEnumerable<int> candidates, Action<Socket> listen)
+    {
+        foreach (var port in candidates)
         {
-            return null;
+            if (UploaderPortProbe.TryBind(address, port) is not { } socket)
+            {
+                continue;
+            }
+
+            try
+            {
+                listen(socket);
+                return new UploaderPortReservation(socket, ((IPEndPoint)socket.LocalEndPoint!).Port);
+            }
+            catch (SocketException)
+            {
+                socket.Dispose();
+            }
         }
 
-        try
-        {
-            socket.Listen(512);
-            return new UploaderPortReservation(socket, ((IPEndPoint)socket.LocalEndPoint!).Port);
-        }
-        catch (SocketException)
-        {
-            socket.Dispose();
-            return null;
-        }
+        return null;
     }
 
     /// <summary>
