@@ -71,13 +71,19 @@ build() {
 
 publish() {
   build
+  # A fresh bin/ each time: nothing from an earlier layout or build is left beside the programs.
+  rm -rf "$ROOT/bin"
   mkdir -p "$ROOT/bin"
-  # All three are published ReadyToRun; dfget goes last so the shared assemblies left in bin/ are the ones precompiled
-  # with its cross-module flags.
-  for p in src/Supernode/Dragonfly.Supernode.csproj src/Dfdaemon/Dragonfly.Dfdaemon.csproj src/Dfget/App/Dragonfly.Dfget.csproj; do
+  # The supernode and dfdaemon are framework-dependent ReadyToRun and share bin/. dfget carries its own trimmed runtime
+  # in one composite image (Directory.Build.targets, PublishComposite), so it gets a directory of its own; bin/dfget
+  # links to its executable, which finds its files through its real path.
+  for p in src/Supernode/Dragonfly.Supernode.csproj src/Dfdaemon/Dragonfly.Dfdaemon.csproj; do
     log "publishing $p -> bin/"
     dotnet publish "$p" -c "$CONFIG" -o "$ROOT/bin" -nologo -v:q -clp:ErrorsOnly >/dev/null
   done
+  log "publishing src/Dfget/App/Dragonfly.Dfget.csproj -> bin/dfget.app/ (self-contained, trimmed, composite)"
+  dotnet publish src/Dfget/App/Dragonfly.Dfget.csproj -c "$CONFIG" -o "$ROOT/bin/dfget.app" -nologo -v:q -clp:ErrorsOnly >/dev/null
+  ln -sfn dfget.app/dfget "$ROOT/bin/dfget"
   log "done: bin/supernode bin/dfget bin/dfdaemon"
 }
 
