@@ -53,7 +53,23 @@ public sealed class DownloadCommandTests
         };
 
         DownloadCommand.ResultLines(result).Should().Equal(
-            "download FAIL(1104) cost:0.001s length:-1 reason:1000 error:{\"Code\":1104,\"Msg\":\"download timeout(0.001s) \\u0022quoted\\u0022\"}");
+            "download FAIL(1104) cost:0.001s length:-1 reason:1000 error:{\"Code\":1104,\"Msg\":\"download timeout(0.001s) \\\"quoted\\\"\"}");
         result.ExitCode.Should().Be(80);
     }
+
+    [Theory]
+    [InlineData("plain text", "\"plain text\"")]
+    [InlineData("say \"hi\" \\ bye", "\"say \\\"hi\\\" \\\\ bye\"")]
+    [InlineData("a\nb\rc\td", "\"a\\nb\\rc\\td\"")]
+    [InlineData("\u0001\b\f\u001f", "\"\\u0001\\u0008\\u000c\\u001f\"")]
+    [InlineData("<a> & b", "\"\\u003ca\\u003e \\u0026 b\"")]
+    [InlineData("line\u2028para\u2029", "\"line\\u2028para\\u2029\"")]
+    [InlineData("héllo 世界 😀", "\"héllo 世界 😀\"")]
+    [InlineData("", "\"\"")]
+    public void GoJsonString_EscapesAsGoEncodingJson(string value, string expected) =>
+        GoJsonString.Quote(value).Should().Be(expected);
+
+    [Fact]
+    public void GoJsonString_LoneSurrogate_IsTheReplacementCharacter() =>
+        GoJsonString.Quote("lone " + (char)0xD800 + " surrogate").Should().Be("\"lone \\ufffd surrogate\"");
 }

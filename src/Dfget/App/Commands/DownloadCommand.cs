@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Dragonfly.Dfget.App.Cli;
 using Dragonfly.Dfget.Engine;
 using Microsoft.Extensions.DependencyInjection;
@@ -86,10 +85,7 @@ public static class DownloadCommand
         }
 
         var code = (int)result.ErrorCode;
-        var message = JsonSerializer.Serialize(result.Message, CliJsonContext.Default.String);
+        var message = GoJsonString.Quote(result.Message);
         yield return string.Create(CultureInfo.InvariantCulture, $"download FAIL({code}) cost:{cost}s length:{result.Length} reason:{result.BackSourceReason} error:{{\"Code\":{code},\"Msg\":{message}}}");
     }
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
