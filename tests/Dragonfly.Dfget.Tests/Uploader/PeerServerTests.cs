@@ -434,6 +434,19 @@ public sealed class PeerServerTests
     }
 
     [Fact]
+    public async Task Stop_AfterItsWorkHomeMetaWasDeleted_DoesNotRecreateIt()
+    {
+        var host = await UploaderTestHost.StartAsync();
+        var metaDir = Path.GetDirectoryName(host.Options.HostMetaPath!)!;
+        Directory.Delete(metaDir, recursive: true);
+
+        await host.Server.StopAsync();
+
+        Directory.Exists(metaDir).Should().BeFalse("an uploader on its way out only resets a host.meta that names it");
+        await host.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Start_SecondUploaderForSameWorkHome_FailsWithLocked()
     {
         await using var host = await UploaderTestHost.StartAsync();

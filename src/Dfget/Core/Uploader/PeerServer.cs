@@ -203,7 +203,9 @@ public sealed partial class PeerServer : IAsyncDisposable
         var meta = new HostMetaFile(_options.HostMetaPath);
         try
         {
-            if (await meta.ReadPortAsync(CancellationToken.None).ConfigureAwait(false) is var recorded && (recorded == Port || recorded == 0))
+            // Only a file that names this uploader is reset: one that is gone (the work home deleted meanwhile) or names
+            // another port is left as it is, so an uploader never recreates a work home on its way out.
+            if (await meta.ReadPortAsync(CancellationToken.None).ConfigureAwait(false) == Port)
             {
                 await meta.WritePortAsync(0, CancellationToken.None).ConfigureAwait(false);
             }
