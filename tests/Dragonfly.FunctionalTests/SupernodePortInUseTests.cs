@@ -1,4 +1,5 @@
 using Dragonfly.FunctionalTests.Support;
+using Dragonfly.TestCommon;
 
 namespace Dragonfly.FunctionalTests;
 
@@ -11,7 +12,7 @@ public class SupernodePortInUseTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using var swarm = await Swarm.StartAsync(1, cts.Token);
         var first = swarm.Supernodes[0];
-        var second = new SupernodeProcess(swarm.Dir.Combine("second"), first.Port, Dragonfly.TestCommon.ProcessHost.FreeTcpPort());
+        var second = new SupernodeProcess(swarm.Dir.Combine("second"), first.Port, ProcessHost.FreeTcpPort());
         await using var host = Swarm.StartPublishedSupernode(second);
 
         // The first supernode answers /_ping on that port the whole time; the wait must still see the second one fail.

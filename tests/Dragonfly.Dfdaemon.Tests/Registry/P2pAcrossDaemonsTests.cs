@@ -90,7 +90,7 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
             "--home-dir", Path.Combine(dir, "supernode"), "--advertise-ip", "127.0.0.1",
             "--port", port.ToString(CultureInfo.InvariantCulture), "--download-port", downloadPort.ToString(CultureInfo.InvariantCulture),
         ]);
-        await WaitForPingAsync(port, host, cancellationToken);
+        await SupernodeReadiness.WaitAsync(port, host, cancellationToken);
         return (host, port);
     }
 
@@ -184,34 +184,6 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
     {
         for (var i = 0; i < 50 && metrics.BytesFromPeers + metrics.BytesFromSupernode == 0; i++)
         {
-            await Task.Delay(100, cancellationToken);
-        }
-    }
-
-    private static async Task WaitForPingAsync(int port, ProcessHost host, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (host.HasExited)
-            {
-                throw new InvalidOperationException($"supernode exited ({host.ExitCode}):\n{host.Output}");
-            }
-
-            try
-            {
-                // Only this supernode's own ping counts: another process may answer on a port this one failed to bind.
-                if ((await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/_ping"), cancellationToken)).Trim() == "OK"
-                    && host.Output.Contains($"Supernode API listening on port {port.ToString(CultureInfo.InvariantCulture)},", StringComparison.Ordinal))
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
             await Task.Delay(100, cancellationToken);
         }
     }

@@ -92,37 +92,10 @@ public sealed partial class Swarm : IAsyncDisposable
     /// Waits until <paramref name="info"/>'s supernode answers <c>/_ping</c> and, when it was started here, has said it
     /// listens on its ports: another process answering on a port this one failed to bind does not count.
     /// </summary>
-    public static async Task WaitForPingAsync(SupernodeProcess info, CancellationToken cancellationToken)
+    public static Task WaitForPingAsync(SupernodeProcess info, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(info);
-        using var http = new HttpClient();
-        var listening = $"Supernode API listening on port {info.Port.ToString(CultureInfo.InvariantCulture)},";
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (info.Host is { HasExited: true } exited)
-            {
-                var output = exited.Output;
-                var message = $"supernode exited ({exited.ExitCode}):\n{output}";
-                throw output.Contains("address already in use", StringComparison.Ordinal)
-                    ? new SupernodePortTakenException(message)
-                    : new InvalidOperationException(message);
-            }
-
-            try
-            {
-                var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{info.Port}/_ping"), cancellationToken);
-                if (text.Trim() == "OK" && (info.Host is null || info.Host.Output.Contains(listening, StringComparison.Ordinal)))
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
+        return SupernodeReadiness.WaitAsync(info.Port, info.Host, cancellationToken);
     }
 
     public string Home(string name) => Dir.Combine("homes", name);
@@ -247,6 +220,3 @@ public sealed partial record DfgetRun(string Peer, int ExitCode, string Output, 
 
     public override string ToString() => $"{Peer}: exit {ExitCode}\n{Output}";
 }
-
-/// <summary>The supernode could not bind a port it was given: something else took it after it was found free.</summary>
-public sealed class SupernodePortTakenException(string message) : InvalidOperationException(message);
