@@ -4,7 +4,8 @@
 #   L4  four peers together, 256 MiB, makespan                                                    vs 4 concurrent curls
 #   S1  1 KiB with a warm uploader (dfget start-up latency)
 #   BIG two peers, 4 GiB: peak RSS must stay flat (BENCH_BIG=0 skips it)
-# plus the scheduler p99 micro benchmark. Every output's md5 is checked; a wrong file fails the run.
+# plus the scheduler p99 micro benchmark and the floor of L1 and L4 (eng/bench-floor.sh; BENCH_FLOOR=0 skips it).
+# Every output's md5 is checked; a wrong file fails the run.
 # Results: docs/benchmarks.md (tables) and docs/benchmarks/loopback.json (raw samples).
 # Then the supernode and dfdaemon figures (eng/bench-supernode.sh, eng/bench-dfdaemon.sh; BENCH_COMPONENTS=0 skips them)
 # and B1 on emulated hosts with its plots (eng/bench-hosts.sh; BENCH_HOSTS=0 skips it).
@@ -159,6 +160,11 @@ fi
 SCHED=$(dotnet run -c Release --project "$ROOT/bench/Dragonfly.Benchmarks" -- scheduler-p99 20000 2>/dev/null | tail -1 || echo "scheduler bench failed")
 
 python3 "$ROOT/eng/bench-report.py" "$RAW" "$ROOT/docs" "$SIZE_MIB" "$BIG_MIB" "$SCHED"
+
+# ---- the floor of L1 and L4: the protocol's own work at its cheapest (appended to the same report) ----------------
+if [ "${BENCH_FLOOR:-1}" = 1 ]; then
+  { echo; DRAGONFLY_BIN="$BIN" BENCH_REPS="$REPS" BENCH_SIZE_MIB="$SIZE_MIB" "$ROOT/eng/bench-floor.sh"; } >> "$ROOT/docs/benchmarks.md"
+fi
 
 # ---- supernode and dfdaemon figures (appended to the same report) ----------------------------------------------
 if [ "${BENCH_COMPONENTS:-1}" = 1 ]; then

@@ -13,6 +13,15 @@ if (args.Length > 0 && args[0] == "scheduler-p99")
     return;
 }
 
+// `md5-cost [MiB] [runs]` prints what the protocol's md5s cost per GiB per stream (eng/bench-floor.sh uses it).
+if (args.Length > 0 && args[0] == "md5-cost")
+{
+    await Md5Cost.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 256,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkEntry).Assembly).Run(args);
 
 namespace Dragonfly.Benchmarks
