@@ -7,16 +7,6 @@ namespace Dragonfly.FunctionalTests;
 public class DfgetRuntimeSettingsTests
 {
     [Fact]
-    public void PublishedDfget_BlocksIdleThreadPoolThreadsWithoutSpinning()
-    {
-        var settings = ReadConfigProperties();
-
-        settings.TryGetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", out var spinLimit)
-            .Should().BeTrue("dfget shares its host's CPU with the host's own work, so idle pool threads must not spin");
-        spinLimit.GetInt32().Should().Be(0);
-    }
-
-    [Fact]
     public void PublishedDfget_PutsOffTier1JitWithoutPgo()
     {
         var settings = ReadConfigProperties();
