@@ -18,6 +18,37 @@ public sealed class WorkHomeTests
         Directory.GetFiles(temp.Combine("meta")).Should().ContainSingle("no temp file is left behind");
     }
 
+    [Fact]
+    public async Task HostMeta_ClearIfPort_ZeroesOnlyTheNamedPort()
+    {
+        using var temp = new TempDirectory();
+        var meta = new HostMetaFile(temp.Combine("meta", "host.meta"));
+        await meta.WritePortAsync(15001, CancellationToken.None);
+
+        (await meta.ClearIfPortAsync(15002, CancellationToken.None)).Should().BeFalse("the file names another uploader");
+        (await meta.ReadPortAsync(CancellationToken.None)).Should().Be(15001);
+
+        (await meta.ClearIfPortAsync(15001, CancellationToken.None)).Should().BeTrue();
+        (await File.ReadAllTextAsync(meta.Path)).Should().Be("{\"servicePort\":0}");
+        Directory.GetFiles(temp.Combine("meta")).Should().ContainSingle("no temp file is left behind");
+    }
+
+    [Fact]
+    public async Task HostMeta_ClearIfPort_WhenTheWorkHomeIsGone_CreatesNothing()
+    {
+        using var temp = new TempDirectory();
+        var home = temp.Combine("home");
+        var meta = new HostMetaFile(Path.Combine(home, "meta", "host.meta"));
+
+        (await meta.ClearIfPortAsync(15001, CancellationToken.None)).Should().BeFalse();
+        Directory.Exists(home).Should().BeFalse();
+
+        // Deleted between the read that found this port and the write: the write must not bring the directory back.
+        await meta.WritePortAsync(15001, CancellationToken.None);
+        (await meta.ClearIfPortAsync(15001, () => Directory.Delete(home, recursive: true), CancellationToken.None)).Should().BeFalse();
+        Directory.Exists(home).Should().BeFalse("an uploader on its way out must not recreate a deleted work home");
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]

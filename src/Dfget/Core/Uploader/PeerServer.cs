@@ -205,10 +205,7 @@ public sealed partial class PeerServer : IAsyncDisposable
         {
             // Only a file that names this uploader is reset: one that is gone (the work home deleted meanwhile) or names
             // another port is left as it is, so an uploader never recreates a work home on its way out.
-            if (await meta.ReadPortAsync(CancellationToken.None).ConfigureAwait(false) == Port)
-            {
-                await meta.WritePortAsync(0, CancellationToken.None).ConfigureAwait(false);
-            }
+            await meta.ClearIfPortAsync(Port, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -34,12 +34,45 @@ public sealed class HostMetaFile
         }
     }
 
-    public async Task WritePortAsync(int port, CancellationToken cancellationToken)
+    /// <summary>Records <paramref name="port"/>, creating the meta directory when it is missing.</summary>
+    public Task WritePortAsync(int port, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
         Directory.CreateDirectory(directory);
+        return WriteAsync(directory, port, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records port 0 if the file names <paramref name="port"/> (an uploader on its way out); true when it did. Never
+    /// creates anything: when the work home is deleted meanwhile, even between the read and the write, it stays deleted.
+    /// </summary>
+    public Task<bool> ClearIfPortAsync(int port, CancellationToken cancellationToken) =>
+        ClearIfPortAsync(port, afterRead: null, cancellationToken);
+
+    /// <summary><see cref="ClearIfPortAsync(int, CancellationToken)"/>, running <paramref name="afterRead"/> between the read and the write (tests).</summary>
+    internal async Task<bool> ClearIfPortAsync(int port, Action? afterRead, CancellationToken cancellationToken)
+    {
+        if (port == 0 || await ReadPortAsync(cancellationToken).ConfigureAwait(false) != port)
+        {
+            return false;
+        }
+
+        afterRead?.Invoke();
+        try
+        {
+            await WriteAsync(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!, 0, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private async Task WriteAsync(string directory, int port, CancellationToken cancellationToken)
+    {
         var temp = System.IO.Path.Combine(directory, $".host.meta.{Guid.NewGuid():N}.tmp");
         try
         {
