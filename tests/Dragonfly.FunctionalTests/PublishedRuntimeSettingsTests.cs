@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Dragonfly.TestCommon;
+
+namespace Dragonfly.FunctionalTests;
+
+/// <summary>The runtime settings the published programs carry in their runtimeconfig.json (their .csproj files and Directory.Build.targets).</summary>
+public class PublishedRuntimeSettingsTests
+{
+    [Fact]
+    public void Dfget_PutsOffTier1JitWithoutPgo()
+    {
+        var settings = ReadConfigProperties("dfget");
+
+        settings.GetProperty("System.Runtime.TieredCompilation.CallCountThreshold").GetInt32().Should().Be(65535);
+        settings.GetProperty("System.Runtime.TieredPGO").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
+    public void Supernode_BlocksIdleThreadPoolThreadsWithoutSpinning()
+    {
+        var settings = ReadConfigProperties("supernode");
+
+        settings.TryGetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", out var spinLimit)
+            .Should().BeTrue("spinning between the download port's short waits was about a quarter of the supernode's CPU there");
+        spinLimit.GetInt32().Should().Be(0);
+        settings.GetProperty("System.Runtime.TieredCompilation.CallCountThreshold").GetInt32().Should().Be(1000);
+    }
+
+    private static JsonElement ReadConfigProperties(string program)
+    {
+        // bin/dfget links to the executable in bin/dfget.app; each runtimeconfig.json sits beside its executable.
+        var executable = new FileInfo(DragonflyBinaries.PathOf(program));
+        var target = executable.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? executable;
+        var config = Path.Combine(target.DirectoryName!, $"{program}.runtimeconfig.json");
+        using var document = JsonDocument.Parse(File.ReadAllText(config));
+        return document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone();
+    }
+}
