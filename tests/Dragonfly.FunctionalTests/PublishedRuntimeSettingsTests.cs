@@ -16,14 +16,12 @@ public class PublishedRuntimeSettingsTests
     }
 
     [Fact]
-    public void Supernode_BlocksIdleThreadPoolThreadsWithoutSpinning()
+    public void Supernode_ReJitsAtTier1AfterAThousandCallsWithoutPgo()
     {
         var settings = ReadConfigProperties("supernode");
 
-        settings.TryGetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", out var spinLimit)
-            .Should().BeTrue("spinning between the download port's short waits was about a quarter of the supernode's CPU there");
-        spinLimit.GetInt32().Should().Be(0);
         settings.GetProperty("System.Runtime.TieredCompilation.CallCountThreshold").GetInt32().Should().Be(1000);
+        settings.GetProperty("System.Runtime.TieredPGO").GetBoolean().Should().BeFalse();
     }
 
     private static JsonElement ReadConfigProperties(string program)
