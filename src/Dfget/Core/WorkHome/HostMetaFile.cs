@@ -39,9 +39,8 @@ public sealed class HostMetaFile
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
-        Directory.CreateDirectory(directory);
-        return WriteAsync(directory, port, cancellationToken);
+        Directory.CreateDirectory(MetaDirectory);
+        return WriteAsync(port, cancellationToken);
     }
 
     /// <summary>
@@ -62,7 +61,7 @@ public sealed class HostMetaFile
         afterRead?.Invoke();
         try
         {
-            await WriteAsync(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!, 0, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(0, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (DirectoryNotFoundException)
@@ -71,9 +70,12 @@ public sealed class HostMetaFile
         }
     }
 
-    private async Task WriteAsync(string directory, int port, CancellationToken cancellationToken)
+    private string MetaDirectory => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+
+    /// <summary>Writes the file through a temp file in its directory, which must exist.</summary>
+    private async Task WriteAsync(int port, CancellationToken cancellationToken)
     {
-        var temp = System.IO.Path.Combine(directory, $".host.meta.{Guid.NewGuid():N}.tmp");
+        var temp = System.IO.Path.Combine(MetaDirectory, $".host.meta.{Guid.NewGuid():N}.tmp");
         try
         {
             // The fixed shape by hand: the serializer's first use (writer, encoder tables, async plumbing) costs the uploader
