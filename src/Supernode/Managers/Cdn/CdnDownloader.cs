@@ -13,11 +13,11 @@ namespace Dragonfly.Supernode.Managers.Cdn;
 
 /// <summary>
 /// Downloads a source into the CDN file (§2.5 steps 3–5): GET (or a Range GET to resume), records Last-Modified/ETag,
-/// reads through the shared rate limiter, cuts wrapped pieces into pooled one-piece buffers, hashes each piece and the
-/// whole file in one pass (<see cref="FileAndPieceMd5"/>, about the cost of one MD5), and hands each piece to a writer that
-/// writes it at <c>pieceNum·pieceSize</c> and reports it, in piece order, as soon as it and its predecessors are on disk.
-/// Up to <see cref="Writers"/> pieces are written while the next is read, so memory stays at a few pieces whatever the
-/// file size.
+/// reads through the shared rate limiter and cuts wrapped pieces into pooled one-piece buffers. Each piece is hashed, with
+/// the whole file in the same pass (<see cref="FileAndPieceMd5"/>, about the cost of one MD5), on the thread pool while the
+/// next piece is read, then written at <c>pieceNum·pieceSize</c> and reported, in piece order, as soon as it and its
+/// predecessors are on disk. Up to <see cref="Writers"/> pieces are hashed or written while the next is read, so memory
+/// stays at a few pieces whatever the file size.
 /// </summary>
 internal sealed partial class CdnDownloader
 {
@@ -184,6 +184,7 @@ internal sealed partial class CdnDownloader
         await using var bodyScope = body;
         var inFlight = new Queue<Task>(Writers);
         Task reported = Task.CompletedTask;
+        Task hashed = Task.CompletedTask;
         byte[]? buffer = null;
         try
         {
@@ -199,7 +200,6 @@ internal sealed partial class CdnDownloader
                 PieceFrame.WriteHead(buffer, n, ps);
                 buffer[PieceFrame.HeadLength + n] = PieceFrame.Tail;
                 var wrapped = n + PieceFrame.Overhead;
-                var pieceMd5 = new PieceMd5(md5.AppendPiece(buffer.AsSpan(0, wrapped)), wrapped);
                 _metrics.DownloadBytes.Add(n);
 
                 if (inFlight.Count == Writers)
@@ -207,11 +207,19 @@ internal sealed partial class CdnDownloader
                     await inFlight.Dequeue();
                 }
 
-                // Writes run on other cores while the next piece is read and hashed here; each piece is reported after its
-                // predecessor, so the servable prefix only ever grows by whole, written pieces.
-                var (owned, num, previous) = (buffer, pieceNum, reported);
+                // The piece is hashed on the pool while the next one is read here: the md5s are one chain in piece order
+                // (each hash starts when its predecessor's ends), the socket keeps being drained meanwhile. Each piece is
+                // written as soon as it is hashed and reported after its predecessor, so the servable prefix only ever grows
+                // by whole, written pieces.
+                var (owned, num, previousHash, previousReport) = (buffer, pieceNum, hashed, reported);
                 buffer = null;
-                reported = Task.Run(() => WritePieceAsync(spec, state, num, owned, pieceMd5, previous, onPiece, cancellationToken), CancellationToken.None);
+                var hash = Task.Run(async () =>
+                {
+                    await previousHash.ConfigureAwait(false);
+                    return new PieceMd5(md5.AppendPiece(owned.AsSpan(0, wrapped)), wrapped);
+                }, CancellationToken.None);
+                hashed = hash;
+                reported = WriteWhenHashedAsync(spec, state, num, owned, hash, previousReport, onPiece, cancellationToken);
                 inFlight.Enqueue(reported);
                 sourceBytes += n;
                 pieceNum++;
@@ -249,9 +257,21 @@ internal sealed partial class CdnDownloader
         return (pieceNum, sourceBytes);
     }
 
-    private async Task WritePieceAsync(
-        CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, PieceMd5 md5, Task previous, PieceReady onPiece, CancellationToken cancellationToken)
+    private async Task WriteWhenHashedAsync(
+        CdnTaskSpec spec, CdnTaskState state, int pieceNum, byte[] buffer, Task<PieceMd5> hash, Task previous, PieceReady onPiece, CancellationToken cancellationToken)
     {
+        PieceMd5 md5;
+        try
+        {
+            // Off the hashing thread: the next piece's hash continues there, and this write must not wait in front of it.
+            md5 = await hash.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
         try
         {
             await _store.WriteAsync(spec.TaskId, (long)pieceNum * spec.PieceSize, buffer.AsMemory(0, md5.WrappedLength), cancellationToken);
