@@ -13,6 +13,7 @@ public static class EventIds
     public const int SupernodeGc = 1600;
     public const int SupernodePreheat = 1700;
     public const int SupernodeApi = 1800;
+    public const int SupernodeDownload = 1900;
     public const int Dfget = 2000;
     public const int DfgetUploader = 2500;
     public const int Dfdaemon = 3000;

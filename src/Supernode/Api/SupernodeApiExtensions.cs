@@ -10,17 +10,16 @@ public static class SupernodeApiExtensions
     public const string SwaggerDocumentPath = "/swagger/swagger.yml";
 
     /// <summary>
-    /// Adds the middleware (metrics, routing, the download-port gate, Swagger UI) and maps every route of
-    /// <see cref="SupernodeRoutes.All"/> at its mount points (§1.1): legacy at the root, v1 under <c>/api/v1</c> and at the root,
-    /// everything again under <c>/v{version}</c>; each surface with its own error mapper. Also maps the CDN download
-    /// endpoints, reachable on the download port only.
+    /// Adds the middleware (metrics, routing, Swagger UI) and maps every route of <see cref="SupernodeRoutes.All"/> at its
+    /// mount points (§1.1): legacy at the root, v1 under <c>/api/v1</c> and at the root, everything again under
+    /// <c>/v{version}</c>; each surface with its own error mapper. The download port is not HTTP routing: its Kestrel
+    /// endpoint runs <c>DownloadPortConnectionHandler</c> instead.
     /// </summary>
     public static WebApplication MapSupernodeApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseRouting();
-        app.UseMiddleware<DownloadPortGate>();
         app.Map(SwaggerDocumentPath, branch => branch.Run(ServeSwaggerDocumentAsync));
         app.UseSwaggerUI(ui =>
         {
@@ -30,7 +29,6 @@ public static class SupernodeApiExtensions
         });
 
         MapRoutes(app);
-        app.MapGroup(string.Empty).WithMetadata(DownloadPortEndpointMetadata.Instance).MapCdnDownloads();
         return app;
     }
 

@@ -48,7 +48,7 @@ public static class SupernodeServiceCollectionExtensions
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.Listen(listenAddress, runtime.ApiPort);
-            kestrel.Listen(listenAddress, runtime.DownloadPort);
+            kestrel.Listen(listenAddress, runtime.DownloadPort, listen => listen.UseDownloadPort());
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(10);
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromMinutes(10);
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
@@ -87,6 +87,7 @@ public static class SupernodeServiceCollectionExtensions
             cdn.CleanRatio = options.CleanRatio;
         });
         services.AddSupernodeCdn();
+        services.AddSupernodeDownloadPort();
 
         services.AddMetrics();
         services.TryAddSingleton<PrometheusExporter>();

@@ -75,11 +75,6 @@ public sealed class RouteContractTests(SupernodeApiFactory factory) : IClassFixt
         var result = new List<(string, string)>();
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
         {
-            if (endpoint.Metadata.GetMetadata<DownloadPortEndpointMetadata>() is not null)
-            {
-                continue;
-            }
-
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"];
             foreach (var method in methods)
             {

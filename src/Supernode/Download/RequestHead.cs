@@ -1,0 +1,278 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Dragonfly.Supernode.Download;
+
+/// <summary>
+/// What the download port needs from one HTTP/1.x request head: the method, the path (query dropped, absolute form
+/// reduced to its path), the protocol version, the <c>Range</c> header when exactly one was sent, and whether the
+/// connection stays open after the response.
+/// </summary>
+internal sealed record RequestHead(string Method, string Path, bool Http11, string? Range, bool KeepAlive);
+
+internal enum HeadParseStatus
+{
+    /// <summary>No complete head yet: read more (after advancing past <see cref="HeadParse.Consumed"/> bytes).</summary>
+    Incomplete,
+
+    /// <summary>A valid head of <see cref="HeadParse.Consumed"/> bytes.</summary>
+    Complete,
+
+    /// <summary>Not a request this port accepts: answer <see cref="HeadParse.ErrorStatus"/> and close.</summary>
+    Invalid,
+}
+
+/// <summary>The outcome of parsing the bytes received so far.</summary>
+internal readonly record struct HeadParse(HeadParseStatus Status, RequestHead? Head, long Consumed, int ErrorStatus, string? Error)
+{
+    public static HeadParse Incomplete(long consumed) => new(HeadParseStatus.Incomplete, null, consumed, 0, null);
+
+    public static HeadParse Invalid(int status, string error) => new(HeadParseStatus.Invalid, null, 0, status, error);
+}
+
+/// <summary>
+/// A strict HTTP/1.x request-head parser (RFC 9112) for the download port. It accepts what HTTP clients send (Go's
+/// net/http, .NET's HttpClient, curl) and rejects the rest with a status, never an exception:
+/// <list type="bullet">
+/// <item>a head over <see cref="MaxHeadBytes"/> or with over <see cref="MaxHeaderCount"/> fields: 431;</item>
+/// <item>a malformed request line, bare LF or control bytes, whitespace before a colon, a folded line, a missing or
+/// repeated <c>Host</c> in HTTP/1.1, a bad <c>Content-Length</c>, or any request body (a piece request has none): 400;</item>
+/// <item>an HTTP version other than 1.0 and 1.1: 505.</item>
+/// </list>
+/// Empty lines before the request line are skipped (RFC 9112 §2.2).
+/// </summary>
+internal static class RequestHeadParser
+{
+    public const int MaxHeadBytes = 16 * 1024;
+    public const int MaxHeaderCount = 100;
+
+    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
+
+    private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;
+
+    public static HeadParse Parse(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (reader.IsNext(Crlf, advancePast: true))
+        {
+        }
+
+        var skipped = reader.Consumed;
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> head, HeadEnd, advancePastDelimiter: true))
+        {
+            return reader.Remaining > MaxHeadBytes
+                ? HeadParse.Invalid(431, "request head too large")
+                : HeadParse.Incomplete(skipped);
+        }
+
+        if (head.Length + HeadEnd.Length > MaxHeadBytes)
+        {
+            return HeadParse.Invalid(431, "request head too large");
+        }
+
+        var bytes = head.IsSingleSegment ? head.FirstSpan : head.ToArray();
+        var parsed = ParseHead(bytes);
+        return parsed.Status == HeadParseStatus.Complete ? parsed with { Consumed = reader.Consumed } : parsed;
+    }
+
+    private static HeadParse ParseHead(ReadOnlySpan<byte> head)
+    {
+        var lineEnd = head.IndexOf(Crlf);
+        var requestLine = lineEnd < 0 ? head : head[..lineEnd];
+        var fields = lineEnd < 0 ? [] : head[(lineEnd + 2)..];
+        if (!TryParseRequestLine(requestLine, out var method, out var target, out var http11, out var versionError))
+        {
+            return versionError;
+        }
+
+        if (!TryPath(target, out var path))
+        {
+            return HeadParse.Invalid(400, "request target is not a path");
+        }
+
+        string? range = null;
+        var rangeCount = 0;
+        var hostCount = 0;
+        long? contentLength = null;
+        var chunked = false;
+        var close = false;
+        var keepAliveToken = false;
+        var count = 0;
+        while (!fields.IsEmpty)
+        {
+            var end = fields.IndexOf(Crlf);
+            var line = end < 0 ? fields : fields[..end];
+            fields = end < 0 ? [] : fields[(end + 2)..];
+            if (++count > MaxHeaderCount)
+            {
+                return HeadParse.Invalid(431, "too many header fields");
+            }
+
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !IsToken(line[..colon]))
+            {
+                return HeadParse.Invalid(400, "malformed header field");
+            }
+
+            var name = line[..colon];
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            if (!IsFieldValue(value))
+            {
+                return HeadParse.Invalid(400, "control byte in a header value");
+            }
+
+            if (Ascii.EqualsIgnoreCase(name, "host"u8))
+            {
+                hostCount++;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "range"u8))
+            {
+                rangeCount++;
+                range = Encoding.Latin1.GetString(value);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
+            {
+                if (!TryLength(value, out var length) || (contentLength is { } seen && seen != length))
+                {
+                    return HeadParse.Invalid(400, "bad Content-Length");
+                }
+
+                contentLength = length;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                chunked = true;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+            {
+                foreach (var token in Encoding.Latin1.GetString(value).Split(',', StringSplitOptions.TrimEntries))
+                {
+                    close |= token.Equals("close", StringComparison.OrdinalIgnoreCase);
+                    keepAliveToken |= token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase);
+                }
+            }
+        }
+
+        if (http11 && hostCount != 1)
+        {
+            return HeadParse.Invalid(400, hostCount == 0 ? "HTTP/1.1 request without Host" : "more than one Host");
+        }
+
+        if (chunked || contentLength > 0)
+        {
+            return HeadParse.Invalid(400, "a piece request has no body");
+        }
+
+        var keepAlive = !close && (http11 || keepAliveToken);
+        return new HeadParse(HeadParseStatus.Complete, new RequestHead(method, path, http11, rangeCount == 1 ? range : null, keepAlive), 0, 0, null);
+    }
+
+    private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out ReadOnlySpan<byte> target, out bool http11, out HeadParse error)
+    {
+        method = string.Empty;
+        target = default;
+        http11 = false;
+        error = HeadParse.Invalid(400, "malformed request line");
+        var first = line.IndexOf((byte)' ');
+        var last = line.LastIndexOf((byte)' ');
+        if (first <= 0 || last <= first + 1 || !IsToken(line[..first]))
+        {
+            return false;
+        }
+
+        target = line[(first + 1)..last];
+        var version = line[(last + 1)..];
+        foreach (var b in target)
+        {
+            if (b is <= 0x20 or >= 0x7F)
+            {
+                return false;
+            }
+        }
+
+        if (version.SequenceEqual("HTTP/1.1"u8))
+        {
+            http11 = true;
+        }
+        else if (!version.SequenceEqual("HTTP/1.0"u8))
+        {
+            if (version.Length == 8 && version.StartsWith("HTTP/"u8) && char.IsAsciiDigit((char)version[5]) && version[6] == '.' && char.IsAsciiDigit((char)version[7]))
+            {
+                error = HeadParse.Invalid(505, "HTTP version not supported");
+            }
+
+            return false;
+        }
+
+        method = Encoding.ASCII.GetString(line[..first]);
+        return true;
+    }
+
+    /// <summary>Origin form (<c>/path?query</c>) or absolute form (<c>http://host/path</c>) to the path alone.</summary>
+    private static bool TryPath(ReadOnlySpan<byte> target, out string path)
+    {
+        path = string.Empty;
+        if (target.StartsWith("http://"u8) || target.StartsWith("https://"u8))
+        {
+            var authority = target[(target.IndexOf("//"u8) + 2)..];
+            var slash = authority.IndexOf((byte)'/');
+            target = slash < 0 ? "/"u8 : authority[slash..];
+        }
+
+        if (target.IsEmpty || target[0] != '/')
+        {
+            return false;
+        }
+
+        var query = target.IndexOfAny((byte)'?', (byte)'#');
+        path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]);
+        return true;
+    }
+
+    private static bool TryLength(ReadOnlySpan<byte> value, out long length)
+    {
+        length = 0;
+        if (value.IsEmpty || value.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (var b in value)
+        {
+            if (!char.IsAsciiDigit((char)b))
+            {
+                return false;
+            }
+        }
+
+        return long.TryParse(Encoding.ASCII.GetString(value), NumberStyles.None, CultureInfo.InvariantCulture, out length);
+    }
+
+    private static bool IsToken(ReadOnlySpan<byte> text)
+    {
+        foreach (var b in text)
+        {
+            var ok = char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return !text.IsEmpty;
+    }
+
+    private static bool IsFieldValue(ReadOnlySpan<byte> value)
+    {
+        foreach (var b in value)
+        {
+            if (b is < 0x20 and not (byte)'\t' or 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
