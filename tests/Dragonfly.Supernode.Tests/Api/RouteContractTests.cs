@@ -7,7 +7,7 @@ namespace Dragonfly.Supernode.Tests.Api;
 
 /// <summary>
 /// apis/swagger.yml is the source of truth: every documented path + method is mapped (at every mount point of §1.1), and
-/// nothing undocumented is (the CDN download endpoints, which live on the download port only, aside).
+/// nothing undocumented is. The download port is not routed here: its own connection handler serves it.
 /// </summary>
 public sealed class RouteContractTests(SupernodeApiFactory factory) : IClassFixture<SupernodeApiFactory>
 {

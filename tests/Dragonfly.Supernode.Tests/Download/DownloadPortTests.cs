@@ -13,6 +13,7 @@ using Dragonfly.TestCommon;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Supernode.Tests.Download;
@@ -47,6 +48,7 @@ public sealed class DownloadPortTests : IAsyncLifetime
         builder.Services.AddSupernodeDownloadPort();
         builder.Services.AddSingleton<SupernodeApiMetrics>();
         builder.Services.Configure<DownloadPortOptions>(o => o.SendStallTimeout = TimeSpan.FromSeconds(1));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(2));
         builder.Services.Configure<CdnOptions>(o =>
         {
             o.HomeDir = _home.Path;
@@ -376,6 +378,25 @@ public sealed class DownloadPortTests : IAsyncLifetime
         }
 
         received.Should().BeGreaterThan(0).And.BeLessThan(64L * 1024 * 1024, "the server gave up on the stalled body and closed the connection");
+    }
+
+    [Fact]
+    public async Task Stop_WithAnIdleKeepAliveConnection_ClosesItAtOnce()
+    {
+        var (_, path) = await CachedAsync("/test.bin", 1000);
+        using var socket = await ConnectAsync();
+        await using var stream = new NetworkStream(socket);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: a\r\nRange: bytes=0-9\r\n\r\n"), _timeout.Token);
+        (await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token)).Status.Should().Be(206);
+
+        var stopping = _app.StopAsync(_timeout.Token);
+        using var soon = CancellationTokenSource.CreateLinkedTokenSource(_timeout.Token);
+        soon.CancelAfter(TimeSpan.FromSeconds(20));
+
+        // Shutdown waits up to 2 minutes for busy connections here; an idle one (the handler waiting for a head) must
+        // not make it wait. Kestrel's stop completes the connection's input, and the handler must end on that.
+        (await stream.ReadAsync(new byte[1], soon.Token)).Should().Be(0);
+        await stopping.WaitAsync(soon.Token);
     }
 
     private async Task<Socket> ConnectAsync()
