@@ -24,7 +24,7 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, SupernodeAp
             var endpoint = context.GetEndpoint();
             var handler = endpoint?.Metadata.GetMetadata<ApiRouteMetadata>()?.DocumentedPath
                           ?? (endpoint as RouteEndpoint)?.RoutePattern.RawText
-                          ?? "unmatched";
+                          ?? SupernodeApiMetrics.UnmatchedHandler;
             metrics.RecordRequest(
                 handler,
                 failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode,

@@ -67,9 +67,15 @@ internal sealed class CdnFileReplies(ICdnFileAvailability availability, IPieceSt
 
     public async ValueTask<CdnFileReply> DecideAsync(RequestHead request, CancellationToken cancellationToken)
     {
-        if (!TryTaskId(request.Path, out var taskId))
+        if (request.Path.Split('/') is not ["", "download", { Length: > 0 } shard, { Length: > 0 } text])
         {
-            return CdnFileReply.Error(404, matchedRoute: IsRouteShape(request.Path));
+            return CdnFileReply.Error(404, matchedRoute: false);
+        }
+
+        if (!TaskId.TryParse(text, out var taskId) || !string.Equals(taskId.Value, text, StringComparison.Ordinal)
+            || !string.Equals(shard, taskId.Shard, StringComparison.Ordinal))
+        {
+            return CdnFileReply.Error(404);
         }
 
         if (request.Method is not ("GET" or "HEAD"))
@@ -118,18 +124,6 @@ internal sealed class CdnFileReplies(ICdnFileAvailability availability, IPieceSt
 
         return new CdnFileReply(status, true, true, contentRange, handle, start, end - start + 1);
     }
-
-    private static bool TryTaskId(string path, out TaskId taskId)
-    {
-        taskId = default;
-        var parts = path.Split('/');
-        return parts is ["", "download", var shard, var text]
-               && TaskId.TryParse(text, out taskId)
-               && string.Equals(taskId.Value, text, StringComparison.Ordinal)
-               && string.Equals(shard, taskId.Shard, StringComparison.Ordinal);
-    }
-
-    private static bool IsRouteShape(string path) => path.Split('/') is ["", "download", { Length: > 0 }, { Length: > 0 }];
 
     private static bool TryResolve(ByteRange range, long length, bool complete, out long start, out long end)
     {

@@ -73,7 +73,7 @@ internal sealed class DownloadPortConnectionHandler(
                 DownloadPortLog.BadRequest(logger, connection.ConnectionId, head.ErrorStatus, head.Error);
                 var error = ResponseHead.Format(head.ErrorStatus, 0, false, false, null, keepAlive: false, http11: true, time.GetUtcNow());
                 await sender.SendAsync(error, null, 0, 0);
-                apiMetrics.RecordRequest("unmatched", head.ErrorStatus, 0, null, 0);
+                apiMetrics.RecordRequest(SupernodeApiMetrics.UnmatchedHandler, head.ErrorStatus, 0, null, 0);
                 return;
             }
 
@@ -132,11 +132,9 @@ internal sealed class DownloadPortConnectionHandler(
         using var reply = await replies.DecideAsync(request, connection.ConnectionClosed);
         var head = ResponseHead.Format(reply, keepAlive, request.Http11, time.GetUtcNow());
         var sendBody = reply.File is not null && request.Method == "GET";
-        var before = sender.BodyBytesSent;
-        var outcome = await sender.SendAsync(head, sendBody ? reply.File : null, reply.Start, sendBody ? reply.Count : 0);
-        var bodyBytes = sender.BodyBytesSent - before;
+        var (outcome, bodyBytes) = await sender.SendAsync(head, sendBody ? reply.File : null, reply.Start, sendBody ? reply.Count : 0);
         cdnMetrics.DownloadPortBytes.Add(bodyBytes);
-        apiMetrics.RecordRequest(reply.MatchedRoute ? CdnFileReplies.Route : "unmatched", reply.Status, time.GetElapsedTime(start).TotalSeconds, null, reply.Count);
+        apiMetrics.RecordRequest(reply.MatchedRoute ? CdnFileReplies.Route : SupernodeApiMetrics.UnmatchedHandler, reply.Status, time.GetElapsedTime(start).TotalSeconds, null, reply.Count);
         DownloadPortLog.Served(logger, request.Method, request.Path, request.Range, reply.Status, bodyBytes, outcome);
         if (outcome is SendOutcome.Sent)
         {

@@ -25,25 +25,26 @@ internal enum SendOutcome
 /// a peer that takes none within the stall timeout is given up on, and the caller closes the connection.
 /// One sender per connection; sends are sequential.
 /// </summary>
-internal sealed class SocketFileSender(Socket socket, TimeSpan stallTimeout) : IDisposable
+internal sealed class SocketFileSender : IDisposable
 {
     public const int ChunkBytes = 1024 * 1024;
 
+    private readonly Socket _socket;
+    private readonly TimeSpan _stallTimeout;
     private readonly SocketAsyncEventArgs _args = new();
     private TaskCompletionSource<SocketError>? _completion;
-    private bool _attached;
 
-    /// <summary>Bytes of file content sent so far by this sender.</summary>
-    public long BodyBytesSent { get; private set; }
-
-    public async ValueTask<SendOutcome> SendAsync(byte[] head, SafeFileHandle? file, long offset, long count)
+    public SocketFileSender(Socket socket, TimeSpan stallTimeout)
     {
-        if (!_attached)
-        {
-            _args.Completed += (_, e) => _completion!.TrySetResult(e.SocketError);
-            _attached = true;
-        }
+        _socket = socket;
+        _stallTimeout = stallTimeout;
+        _args.Completed += (_, e) => _completion!.TrySetResult(e.SocketError);
+    }
 
+    /// <summary>Sends <paramref name="head"/>, then <paramref name="count"/> bytes of <paramref name="file"/> from
+    /// <paramref name="offset"/>; returns how it ended and how many bytes of the file went out.</summary>
+    public async ValueTask<(SendOutcome Outcome, long BodyBytes)> SendAsync(byte[] head, SafeFileHandle? file, long offset, long count)
+    {
         using var stream = file is null ? null : new FileStream(file, FileAccess.Read, 0, isAsync: true);
         var pendingHead = head;
         var sent = 0L;
@@ -58,21 +59,20 @@ internal sealed class SocketFileSender(Socket socket, TimeSpan stallTimeout) : I
             };
             var expected = pendingHead.Length + chunk;
             var (error, transferred) = await RunAsync(elements);
-            var body = Math.Max(0, transferred - pendingHead.Length);
-            BodyBytesSent += body;
+            var body = sent + Math.Max(0, transferred - pendingHead.Length);
             if (error is SocketError.TimedOut)
             {
-                return SendOutcome.Stalled;
+                return (SendOutcome.Stalled, body);
             }
 
             if (error is not SocketError.Success)
             {
-                return SendOutcome.ConnectionLost;
+                return (SendOutcome.ConnectionLost, body);
             }
 
             if (transferred < expected)
             {
-                return SendOutcome.FileShort;
+                return (SendOutcome.FileShort, body);
             }
 
             sent += chunk;
@@ -80,7 +80,7 @@ internal sealed class SocketFileSender(Socket socket, TimeSpan stallTimeout) : I
         }
         while (sent < count);
 
-        return SendOutcome.Sent;
+        return (SendOutcome.Sent, sent);
     }
 
     public void Dispose() => _args.Dispose();
@@ -92,7 +92,7 @@ internal sealed class SocketFileSender(Socket socket, TimeSpan stallTimeout) : I
         SocketError error;
         try
         {
-            if (!socket.SendPacketsAsync(_args))
+            if (!_socket.SendPacketsAsync(_args))
             {
                 return (_args.SocketError, _args.BytesTransferred);
             }
@@ -104,7 +104,7 @@ internal sealed class SocketFileSender(Socket socket, TimeSpan stallTimeout) : I
 
         try
         {
-            error = await _completion.Task.WaitAsync(stallTimeout);
+            error = await _completion.Task.WaitAsync(_stallTimeout);
         }
         catch (TimeoutException)
         {

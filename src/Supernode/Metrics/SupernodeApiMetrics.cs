@@ -11,6 +11,9 @@ public sealed class SupernodeApiMetrics
 {
     public const string MeterName = "Dragonfly.Supernode";
 
+    /// <summary>The <c>handler</c> label of a request that matched no route (or was not a request at all).</summary>
+    public const string UnmatchedHandler = "unmatched";
+
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
     private readonly Histogram<long> _requestSize;
