@@ -115,7 +115,10 @@ public sealed class UploaderPortReservationTests
     public async Task PeerServer_WithTheReservedSocket_ServesOnItAndClosesItWhenStopped()
     {
         using var temp = new TempDirectory();
-        var reservation = UploaderPortReservation.TryReserve("127.0.0.1", FreePorts(1))!;
+
+        // A port the kernel never hands out by itself: once the server lets it go, no other test's port-0 socket can
+        // take it before the check below, and the check's own connect cannot land on it as its source port.
+        var reservation = UploaderPortReservation.TryReserve("127.0.0.1", PortsBelowTheEphemeralRange(20))!;
         var port = reservation.Port;
         var server = new PeerServer(Options(temp.Path, port, reservation.TakeDescriptor()), NullLoggerFactory.Instance);
         reservation.Dispose();
@@ -177,6 +180,17 @@ public sealed class UploaderPortReservationTests
                 socket.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Candidate ports just below the kernel's ephemeral range (<c>ip_local_port_range</c>), from a random start, so that
+    /// no socket bound to port 0 or connecting out is given one of them.
+    /// </summary>
+    private static int[] PortsBelowTheEphemeralRange(int count)
+    {
+        var low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+        var start = Random.Shared.Next(Math.Max(1025, low - 8000), low - count);
+        return Enumerable.Range(start, count).ToArray();
     }
 
     /// <summary>What one of this process's descriptors refers to (<c>socket:[inode]</c> for a socket), or null when it is not open.</summary>
