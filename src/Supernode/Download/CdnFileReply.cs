@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dragonfly.Common.Http1;
 using Dragonfly.Common.Ids;
 using Dragonfly.Supernode.Managers.Cdn;
 using Dragonfly.Supernode.Storage;

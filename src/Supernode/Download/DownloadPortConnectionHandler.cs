@@ -1,5 +1,4 @@
-using System.Buffers;
-using System.IO.Pipelines;
+using Dragonfly.Common.Http1;
 using Dragonfly.Supernode.Managers.Cdn;
 using Dragonfly.Supernode.Metrics;
 using Microsoft.AspNetCore.Connections;
@@ -59,15 +58,16 @@ internal sealed class DownloadPortConnectionHandler(
 
     private async Task ServeAsync(ConnectionContext connection, SocketFileSender sender)
     {
-        var input = connection.Transport.Input;
         var limits = kestrel.Value.Limits;
+        var reader = new RequestHeadReader(connection.Transport.Input, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
         while (true)
         {
-            if (await ReadHeadAsync(input, limits, connection.ConnectionClosed) is not { } head)
+            if (await reader.ReadAsync(connection.ConnectionClosed) is not { } head)
             {
                 return;
             }
 
+            reader.Consume();
             if (head.Status == HeadParseStatus.Invalid)
             {
                 DownloadPortLog.BadRequest(logger, connection.ConnectionId, head.ErrorStatus, head.Error);
@@ -85,52 +85,12 @@ internal sealed class DownloadPortConnectionHandler(
         }
     }
 
-    /// <summary>Reads until a head is complete or invalid; null when the connection closed or timed out first.</summary>
-    private static async Task<HeadParse?> ReadHeadAsync(PipeReader input, KestrelServerLimits limits, CancellationToken closed)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-        timeout.CancelAfter(limits.KeepAliveTimeout);
-        var started = false;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-
-            var buffer = result.Buffer;
-            var parse = RequestHeadParser.Parse(buffer);
-            if (parse.Status != HeadParseStatus.Incomplete)
-            {
-                input.AdvanceTo(buffer.GetPosition(parse.Consumed));
-                return parse;
-            }
-
-            input.AdvanceTo(buffer.GetPosition(parse.Consumed), buffer.End);
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                return null;
-            }
-
-            if (!started && buffer.Length > parse.Consumed)
-            {
-                started = true;
-                timeout.CancelAfter(limits.RequestHeadersTimeout);
-            }
-        }
-    }
-
     /// <summary>Answers one request; false when the connection must close (a send failed or went short).</summary>
     private async Task<bool> RespondAsync(ConnectionContext connection, SocketFileSender sender, RequestHead request, bool keepAlive)
     {
         var start = time.GetTimestamp();
         using var reply = await replies.DecideAsync(request, connection.ConnectionClosed);
-        var head = ResponseHead.Format(reply, keepAlive, request.Http11, time.GetUtcNow());
+        var head = ResponseHead.Format(reply.Status, reply.Count, reply.File is not null, reply.AcceptRanges, reply.ContentRange, keepAlive, request.Http11, time.GetUtcNow());
         var sendBody = reply.File is not null && request.Method == "GET";
         var (outcome, bodyBytes) = await sender.SendAsync(head, sendBody ? reply.File : null, reply.Start, sendBody ? reply.Count : 0);
         cdnMetrics.DownloadPortBytes.Add(bodyBytes);

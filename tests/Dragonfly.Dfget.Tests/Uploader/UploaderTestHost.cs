@@ -7,7 +7,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dragonfly.Dfget.Tests.Uploader;
 
-/// <summary>An in-process uploader on 127.0.0.1:&lt;ephemeral&gt; over a temp work home, plus a client for it.</summary>
+/// <summary>
+/// An in-process uploader on 127.0.0.1:&lt;ephemeral&gt; over a temp work home, plus clients for it: <see cref="Client"/> for
+/// the local routes (<c>/check/</c>, <c>/rate/</c>, ...) and <see cref="PieceClient"/> for pieces, on connections of its
+/// own as a remote peer's are, so piece requests reach the uploader's sendfile path first.
+/// </summary>
 internal sealed class UploaderTestHost : IAsyncDisposable
 {
     private UploaderTestHost(TempDirectory temp, PeerServer server, UploaderOptions options)
@@ -15,7 +19,8 @@ internal sealed class UploaderTestHost : IAsyncDisposable
         Temp = temp;
         Server = server;
         Options = options;
-        Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        Client = NewClient(server.Port);
+        PieceClient = NewClient(server.Port);
     }
 
     public TempDirectory Temp { get; }
@@ -26,6 +31,8 @@ internal sealed class UploaderTestHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    public HttpClient PieceClient { get; }
+
     public string DataDir => Options.DataDirs[0];
 
     public int Port => Server.Port;
@@ -34,7 +41,8 @@ internal sealed class UploaderTestHost : IAsyncDisposable
         Func<UploaderOptions, UploaderOptions>? configure = null,
         TimeProvider? time = null,
         IServiceDownReporter? reporter = null,
-        System.Diagnostics.Metrics.IMeterFactory? meters = null)
+        System.Diagnostics.Metrics.IMeterFactory? meters = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var temp = new TempDirectory("dfget-uploader-");
         var data = temp.Combine("data");
@@ -48,7 +56,7 @@ internal sealed class UploaderTestHost : IAsyncDisposable
             LockPath = temp.Combine("meta", "uploader.lock"),
         };
         options = configure?.Invoke(options) ?? options;
-        var server = new PeerServer(options, NullLoggerFactory.Instance, time, reporter, meters);
+        var server = new PeerServer(options, loggerFactory ?? NullLoggerFactory.Instance, time, reporter, meters);
         await server.StartAsync(CancellationToken.None);
         return new UploaderTestHost(temp, server, options);
     }
@@ -80,7 +88,23 @@ internal sealed class UploaderTestHost : IAsyncDisposable
         return Client.SendAsync(request);
     }
 
-    public Task<HttpResponseMessage> GetPieceAsync(string name, string? range, string? pieceNum, string? pieceSize, bool source = false)
+    /// <summary>A piece request on <see cref="PieceClient"/>.</summary>
+    public Task<HttpResponseMessage> GetPieceAsync(string name, string? range, string? pieceNum, string? pieceSize, bool source = false) =>
+        PieceClient.SendAsync(PieceRequest(name, range, pieceNum, pieceSize, source));
+
+    /// <summary>A piece request on <see cref="Client"/>, whose connections carried <c>/check/</c> and so are served by
+    /// Kestrel's HTTP layer.</summary>
+    public Task<HttpResponseMessage> GetPieceOverHttpLayerAsync(string name, string? range, string? pieceNum, string? pieceSize, bool source = false) =>
+        Client.SendAsync(PieceRequest(name, range, pieceNum, pieceSize, source));
+
+    /// <summary>The raw request head of a piece, for socket tests.</summary>
+    public static string RawPieceHead(string name, string range, int pieceNum, int pieceSize, string extraHeaders = "") =>
+        $"GET /peer/file/{name} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: {range}\r\npieceNum: {pieceNum}\r\npieceSize: {pieceSize}\r\n{extraHeaders}\r\n";
+
+    private static HttpClient NewClient(int port) =>
+        new(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+
+    private static HttpRequestMessage PieceRequest(string name, string? range, string? pieceNum, string? pieceSize, bool source)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "peer/file/" + Uri.EscapeDataString(name));
         if (range is not null)
@@ -103,7 +127,7 @@ internal sealed class UploaderTestHost : IAsyncDisposable
             request.Headers.TryAddWithoutValidation("cdnSource", "source");
         }
 
-        return Client.SendAsync(request);
+        return request;
     }
 
     /// <summary>Sends a request line with a raw, unnormalised path and returns the status code and body text.</summary>
@@ -123,6 +147,7 @@ internal sealed class UploaderTestHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        PieceClient.Dispose();
         await Server.DisposeAsync();
         Temp.Dispose();
     }

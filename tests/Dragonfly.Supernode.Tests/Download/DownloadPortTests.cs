@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -227,9 +226,9 @@ public sealed class DownloadPortTests : IAsyncLifetime
             $"HEAD {path} HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\n\r\n" +
             $"GET {path}?ignored=1 HTTP/1.1\r\nHost: x\r\nRange: bytes=990-\r\nConnection: close\r\n\r\n"), _timeout.Token);
 
-        var first = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
-        var second = await RawResponse.ReadAsync(stream, hasBody: false, _timeout.Token);
-        var third = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var first = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var second = await RawHttpResponse.ReadAsync(stream, hasBody: false, _timeout.Token);
+        var third = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
         first.Status.Should().Be(206);
         first.Body.Should().Equal(data[..10]);
         second.Status.Should().Be(206);
@@ -261,7 +260,7 @@ public sealed class DownloadPortTests : IAsyncLifetime
         await using var stream = new NetworkStream(socket);
 
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request), _timeout.Token);
-        var response = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var response = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
 
         response.Status.Should().Be(status);
         response.Headers["content-length"].Should().Be("0");
@@ -279,7 +278,7 @@ public sealed class DownloadPortTests : IAsyncLifetime
         await using var stream = new NetworkStream(socket);
 
         await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /download/x/y HTTP/1.1\r\nHost: a\r\nX: " + new string('a', 20_000) + "\r\n\r\n"), _timeout.Token);
-        var response = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var response = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
 
         response.Status.Should().Be(431);
         (await ReadToEndAsync(stream)).Should().Be(0);
@@ -293,7 +292,7 @@ public sealed class DownloadPortTests : IAsyncLifetime
         await using var stream = new NetworkStream(socket);
 
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"DELETE {path} HTTP/1.1\r\nHost: a\r\n\r\n"), _timeout.Token);
-        var response = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var response = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
 
         response.Status.Should().Be(405);
         response.Headers["allow"].Should().Be("GET, HEAD");
@@ -308,9 +307,9 @@ public sealed class DownloadPortTests : IAsyncLifetime
         await using var stream = new NetworkStream(socket);
 
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{port}{path} HTTP/1.0\r\nConnection: keep-alive\r\nRange: bytes=0-4\r\n\r\n"), _timeout.Token);
-        var kept = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var kept = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.0\r\nRange: bytes=5-9\r\n\r\n"), _timeout.Token);
-        var closed = await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
+        var closed = await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token);
 
         kept.Status.Should().Be(206);
         kept.Headers["connection"].Should().Be("keep-alive");
@@ -356,26 +355,9 @@ public sealed class DownloadPortTests : IAsyncLifetime
     public async Task Raw_ReaderThatStopsReading_IsDroppedAfterTheStallTimeout()
     {
         var (_, path) = await CachedAsync("/big.bin", 64L * 1024 * 1024);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await socket.ConnectAsync(IPAddress.Loopback, new Uri(_app.Urls.First()).Port, _timeout.Token);
-        await using var stream = new NetworkStream(socket);
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n"), _timeout.Token);
-
         // The kernel's buffers take a few MiB; the rest waits for a reader that does not come (stall timeout 1 s here).
-        await Task.Delay(TimeSpan.FromSeconds(4), _timeout.Token);
-        long received = 0;
-        var buffer = new byte[1024 * 1024];
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer, _timeout.Token)) > 0)
-            {
-                received += read;
-            }
-        }
-        catch (IOException)
-        {
-        }
+        var received = await StalledReader.SendAndStallAsync(
+            new Uri(_app.Urls.First()).Port, $"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n", TimeSpan.FromSeconds(4), _timeout.Token);
 
         received.Should().BeGreaterThan(0).And.BeLessThan(64L * 1024 * 1024, "the server gave up on the stalled body and closed the connection");
     }
@@ -387,7 +369,7 @@ public sealed class DownloadPortTests : IAsyncLifetime
         using var socket = await ConnectAsync();
         await using var stream = new NetworkStream(socket);
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: a\r\nRange: bytes=0-9\r\n\r\n"), _timeout.Token);
-        (await RawResponse.ReadAsync(stream, hasBody: true, _timeout.Token)).Status.Should().Be(206);
+        (await RawHttpResponse.ReadAsync(stream, hasBody: true, _timeout.Token)).Status.Should().Be(206);
 
         var stopping = _app.StopAsync(_timeout.Token);
         using var soon = CancellationTokenSource.CreateLinkedTokenSource(_timeout.Token);
@@ -434,32 +416,5 @@ public sealed class DownloadPortTests : IAsyncLifetime
         var request = new HttpRequestMessage(method, path);
         request.Headers.Range = RangeHeaderValue.Parse(range);
         return _http.SendAsync(request, _timeout.Token);
-    }
-
-    /// <summary>One HTTP/1.1 response read off a raw stream: status, lower-cased headers, Content-Length bytes of body.</summary>
-    private sealed record RawResponse(int Status, Dictionary<string, string> Headers, byte[] Body)
-    {
-        public static async Task<RawResponse> ReadAsync(Stream stream, bool hasBody, CancellationToken cancellationToken)
-        {
-            var head = new List<byte>();
-            var one = new byte[1];
-            while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
-            {
-                if (await stream.ReadAsync(one, cancellationToken) == 0)
-                {
-                    throw new EndOfStreamException($"connection closed inside a response head: {Encoding.ASCII.GetString([.. head])}");
-                }
-
-                head.Add(one[0]);
-            }
-
-            var lines = Encoding.ASCII.GetString([.. head]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-            var status = int.Parse(lines[0].Split(' ')[1], CultureInfo.InvariantCulture);
-            var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
-            var length = hasBody ? int.Parse(headers["content-length"], CultureInfo.InvariantCulture) : 0;
-            var body = new byte[length];
-            await stream.ReadExactlyAsync(body, cancellationToken);
-            return new RawResponse(status, headers, body);
-        }
     }
 }

@@ -24,6 +24,7 @@ public sealed partial class PeerServer : IAsyncDisposable
     private readonly UploadRateLimiter _limiter;
     private readonly UploaderMetrics _metrics;
     private readonly UploaderJanitor _janitor;
+    private readonly PieceConnectionMiddleware _pieces;
     private WorkHomeLock? _lock;
     private UploaderKestrelHost? _app;
     private int _started;
@@ -48,13 +49,12 @@ public sealed partial class PeerServer : IAsyncDisposable
         _limiter = new UploadRateLimiter(options.TotalLimit.BytesPerSecond);
         _metrics = new UploaderMetrics(meterFactory);
         _janitor = new UploaderJanitor(options, Tasks, Activity, _reporter, _time, loggerFactory.CreateLogger<UploaderJanitor>());
-        Dispatcher = new UploaderRequestDispatcher(
-            options,
-            Tasks,
-            _limiter,
-            Activity,
-            new PieceSender(_limiter, _metrics, _time, loggerFactory.CreateLogger<PieceSender>()),
-            loggerFactory.CreateLogger<UploaderRequestDispatcher>());
+        var sender = new PieceSender(_limiter, _metrics, _time, loggerFactory.CreateLogger<PieceSender>());
+        Dispatcher = new UploaderRequestDispatcher(options, Tasks, _limiter, Activity, sender, loggerFactory.CreateLogger<UploaderRequestDispatcher>());
+        _pieces = new PieceConnectionMiddleware(Tasks, Activity, sender, loggerFactory.CreateLogger<PieceConnectionMiddleware>())
+        {
+            SendStallTimeout = options.SendStallTimeout,
+        };
     }
 
     /// <summary>The bound port (0 before <see cref="StartAsync"/> succeeded).</summary>
@@ -219,7 +219,7 @@ public sealed partial class PeerServer : IAsyncDisposable
         {
             if (UploaderKestrelHost.IsListeningOn(descriptor, _options.BindAddress, _options.Port))
             {
-                return await UploaderKestrelHost.StartAsync(descriptor, _options.Port, Dispatcher.HandleAsync, _loggerFactory, cancellationToken).ConfigureAwait(false);
+                return await UploaderKestrelHost.StartAsync(descriptor, _options.Port, _pieces.Wrap, Dispatcher.HandleAsync, _loggerFactory, cancellationToken).ConfigureAwait(false);
             }
 
             Log.InheritedSocketIgnored(_logger, descriptor, _options.BindAddress, _options.Port);
@@ -233,7 +233,7 @@ public sealed partial class PeerServer : IAsyncDisposable
         {
             try
             {
-                return await UploaderKestrelHost.StartAsync(_options.BindAddress, port, Dispatcher.HandleAsync, _loggerFactory, cancellationToken).ConfigureAwait(false);
+                return await UploaderKestrelHost.StartAsync(_options.BindAddress, port, _pieces.Wrap, Dispatcher.HandleAsync, _loggerFactory, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException e)
             {

@@ -15,27 +15,33 @@ public readonly record struct PieceRequest(PieceRange Range, int PieceNum, int P
     public static bool TryParse(IHeaderDictionary headers, out PieceRequest request, out string error)
     {
         ArgumentNullException.ThrowIfNull(headers);
+        return TryParse(headers.Range.ToString(), headers["pieceNum"].ToString(), headers["pieceSize"].ToString(), headers["cdnSource"].ToString(), out request, out error);
+    }
+
+    /// <summary>The same from the header values themselves (null or empty when absent).</summary>
+    public static bool TryParse(string? rangeHeader, string? pieceNumHeader, string? pieceSizeHeader, string? cdnSourceHeader, out PieceRequest request, out string error)
+    {
         request = default;
-        if (!PieceRange.TryParseHttpRange(headers.Range.ToString(), out var range))
+        if (!PieceRange.TryParseHttpRange(rangeHeader, out var range))
         {
             error = "invalid or missing Range header";
             return false;
         }
 
-        if (!int.TryParse(headers["pieceNum"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var pieceNum))
+        if (!int.TryParse(pieceNumHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var pieceNum))
         {
             error = "invalid or missing pieceNum header";
             return false;
         }
 
-        if (!int.TryParse(headers["pieceSize"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var pieceSize)
+        if (!int.TryParse(pieceSizeHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var pieceSize)
             || pieceSize <= PieceFrame.Overhead || pieceSize > MaxPieceSize)
         {
             error = "invalid or missing pieceSize header";
             return false;
         }
 
-        var source = string.Equals(headers["cdnSource"].ToString(), "source", StringComparison.OrdinalIgnoreCase);
+        var source = string.Equals(cdnSourceHeader, "source", StringComparison.OrdinalIgnoreCase);
         if (range.Length > pieceSize
             || (!source && (range.Length <= PieceFrame.Overhead || range.Start < (long)pieceNum * PieceFrame.Overhead)))
         {

@@ -1,3 +1,4 @@
+using Dragonfly.Common.Http1;
 using Dragonfly.Common.Pieces;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -6,9 +7,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Dragonfly.Dfget.Uploader;
 
 /// <summary>
-/// Sends one piece: 206 with the exact Content-Length, then (unless <c>cdnSource: source</c>) the 4-byte head, the content
-/// read at offsets from the raw <c>.service</c> file (no shared file position), and the <c>0x7F</c> tail — framed on the
-/// fly through the response's <see cref="System.IO.Pipelines.PipeWriter"/>. A failure after the status line aborts the
+/// Sends one piece, on Kestrel's HTTP layer (<see cref="SendAsync(HttpContext, UploadTask, PieceRequest)"/>) or on a raw
+/// connection with <c>sendfile</c> (<see cref="PieceConnectionMiddleware"/>): 206 with the exact Content-Length, then
+/// (unless <c>cdnSource: source</c>) the 4-byte head, the content read at offsets from the raw <c>.service</c> file (no
+/// shared file position), and the <c>0x7F</c> tail, framed on the fly. A failure after the status line aborts the
 /// connection, so a peer never mistakes a short body for a piece.
 /// </summary>
 public sealed partial class PieceSender
@@ -30,11 +32,10 @@ public sealed partial class PieceSender
         _logger = logger;
     }
 
-    public async Task SendAsync(HttpContext context, UploadTask task, PieceRequest piece)
+    /// <summary>Opens the task's file and plans the piece's read; the caller owns <see cref="PiecePlan.Handle"/>.</summary>
+    public PiecePlan Open(UploadTask task, PieceRequest piece)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(task);
-        var cancellationToken = context.RequestAborted;
         SafeFileHandle handle;
         try
         {
@@ -42,40 +43,59 @@ public sealed partial class PieceSender
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status404NotFound, $"file not found: {task.TaskFileName}").ConfigureAwait(false);
-            return;
+            return new PiecePlan(PiecePlanStatus.FileMissing, null, 0, 0, 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Log.OpenFailed(_logger, task.TaskFileName, e);
-            await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status500InternalServerError, "cannot open task file").ConfigureAwait(false);
-            return;
+            return new PiecePlan(PiecePlanStatus.OpenFailed, null, 0, 0, 0);
         }
 
-        using (handle)
+        if (!piece.TryPlan(RandomAccess.GetLength(handle), out var rawOffset, out var contentLength))
         {
-            var fileLength = RandomAccess.GetLength(handle);
-            if (!piece.TryPlan(fileLength, out var rawOffset, out var contentLength))
-            {
+            handle.Dispose();
+            return new PiecePlan(PiecePlanStatus.Unsatisfiable, null, 0, 0, 0);
+        }
+
+        return new PiecePlan(PiecePlanStatus.Ready, handle, rawOffset, contentLength, piece.BodyLength(contentLength));
+    }
+
+    /// <summary>Sends one piece as the response of an ASP.NET Core request (Kestrel's HTTP layer).</summary>
+    public async Task SendAsync(HttpContext context, UploadTask task, PieceRequest piece)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(task);
+        var cancellationToken = context.RequestAborted;
+        var plan = Open(task, piece);
+        switch (plan.Status)
+        {
+            case PiecePlanStatus.FileMissing:
+                await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status404NotFound, $"file not found: {task.TaskFileName}").ConfigureAwait(false);
+                return;
+            case PiecePlanStatus.OpenFailed:
+                await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status500InternalServerError, "cannot open task file").ConfigureAwait(false);
+                return;
+            case PiecePlanStatus.Unsatisfiable:
                 await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status416RangeNotSatisfiable, "range not satisfiable").ConfigureAwait(false);
                 return;
-            }
+        }
 
+        using (var handle = plan.Handle!)
+        {
             task.Touch(_time.GetTimestamp());
-            var bodyLength = piece.BodyLength(contentLength);
             context.Response.StatusCode = StatusCodes.Status206PartialContent;
             context.Response.ContentType = "application/octet-stream";
-            context.Response.ContentLength = bodyLength;
+            context.Response.ContentLength = plan.BodyLength;
 
             long sent = 0;
             var complete = false;
             try
             {
-                sent = await WriteBodyAsync(context, handle, piece, rawOffset, contentLength, cancellationToken).ConfigureAwait(false);
-                complete = sent == bodyLength;
+                sent = await WriteBodyAsync(context, handle, piece, plan.RawOffset, plan.ContentLength, cancellationToken).ConfigureAwait(false);
+                complete = sent == plan.BodyLength;
                 if (!complete)
                 {
-                    Log.ShortBody(_logger, task.TaskFileName, sent, bodyLength);
+                    Log.ShortBody(_logger, task.TaskFileName, sent, plan.BodyLength);
                     context.Abort();
                 }
             }
@@ -94,6 +114,47 @@ public sealed partial class PieceSender
                 _metrics.Served(task.TaskFileName, sent, complete);
             }
         }
+    }
+
+    /// <summary>
+    /// Sends one planned piece as a whole response on a raw connection: the response head and the frame head with
+    /// <c>send</c>, the content with <c>sendfile</c> in chunks paced by the host upload limit, then the frame tail.
+    /// Returns how the send ended; on anything but <see cref="SendOutcome.Sent"/> the caller must close the connection.
+    /// </summary>
+    public async Task<SendOutcome> SendAsync(SocketFileSender socket, UploadTask task, PieceRequest piece, PiecePlan plan, bool keepAlive, bool http11, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(task);
+        if (plan.Status != PiecePlanStatus.Ready || plan.Handle is null)
+        {
+            throw new ArgumentException("only a ready plan can be sent", nameof(plan));
+        }
+
+        task.Touch(_time.GetTimestamp());
+        var responseHead = ResponseHead.Format(StatusCodes.Status206PartialContent, plan.BodyLength, true, false, null, keepAlive, http11, _time.GetUtcNow());
+        var head = responseHead;
+        byte[] trailer = [];
+        if (!piece.SourcePattern)
+        {
+            head = new byte[responseHead.Length + PieceFrame.HeadLength];
+            responseHead.CopyTo(head, 0);
+            PieceFrame.WriteHead(head.AsSpan(responseHead.Length), plan.ContentLength, piece.PieceSize);
+            trailer = [PieceFrame.Tail];
+        }
+
+        var chunk = _limiter.BytesPerSecond == 0 ? SocketFileSender.ChunkBytes : _limiter.ChunkSize;
+        var (outcome, fileBytes) = await socket.SendAsync(
+            head, plan.Handle, plan.RawOffset, plan.ContentLength, trailer, chunk, bytes => _limiter.AcquireAsync(bytes, cancellationToken)).ConfigureAwait(false);
+        var complete = outcome == SendOutcome.Sent;
+        var sent = complete ? plan.BodyLength : fileBytes + (piece.SourcePattern || fileBytes == 0 ? 0 : PieceFrame.HeadLength);
+        task.AddServed(sent);
+        _metrics.Served(task.TaskFileName, sent, complete);
+        if (outcome is SendOutcome.FileShort or SendOutcome.Stalled)
+        {
+            Log.ShortBody(_logger, task.TaskFileName, sent, plan.BodyLength);
+        }
+
+        return outcome;
     }
 
     private async Task<long> WriteBodyAsync(HttpContext context, SafeFileHandle handle, PieceRequest piece, long rawOffset, int contentLength, CancellationToken cancellationToken)
@@ -155,3 +216,21 @@ public sealed partial class PieceSender
         public static partial void SendFailed(ILogger logger, string taskFileName, int pieceNum, Exception exception);
     }
 }
+
+/// <summary>What <see cref="PieceSender.Open"/> found.</summary>
+public enum PiecePlanStatus
+{
+    Ready,
+
+    /// <summary>The task's file is gone: 404.</summary>
+    FileMissing,
+
+    /// <summary>The file exists but cannot be opened: 500.</summary>
+    OpenFailed,
+
+    /// <summary>The piece starts beyond the file's end: 416.</summary>
+    Unsatisfiable,
+}
+
+/// <summary>A piece ready to send: the open file, where its content starts in it, its length and the body length.</summary>
+public readonly record struct PiecePlan(PiecePlanStatus Status, SafeFileHandle? Handle, long RawOffset, int ContentLength, long BodyLength);

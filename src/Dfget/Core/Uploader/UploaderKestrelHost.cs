@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace Dragonfly.Dfget.Uploader;
 
 /// <summary>
-/// Kestrel bound to one address and port, running one request delegate, without the generic host: the uploader needs
+/// Kestrel bound to one address and port, running one request delegate behind an optional connection middleware (the
+/// uploader's <see cref="PieceConnectionMiddleware"/>), without the generic host: the uploader needs
 /// no configuration, DI container, hosted services or hosting diagnostics, and building them cost ~25 ms of the
 /// <c>dfget server</c> start-up that the first download of a work home waits for. Kestrel itself answers 500 when the
 /// delegate throws before the response started.
@@ -31,10 +33,10 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
 
     /// <summary>Binds and starts; throws <see cref="IOException"/> when the address is in use.</summary>
     public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
-        IPAddress address, int port, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IPAddress address, int port, Func<ConnectionDelegate, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
-        options.Listen(address, port);
+        options.Listen(address, port, listen => Use(listen, connectionMiddleware));
         return StartAsync(options, null, port, handler, loggerFactory, cancellationToken);
     }
 
@@ -44,10 +46,10 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
     /// without taking it over (systemd socket activation's rule).
     /// </summary>
     public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
-        int descriptor, int port, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        int descriptor, int port, Func<ConnectionDelegate, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
-        options.ListenHandle((ulong)descriptor);
+        options.ListenHandle((ulong)descriptor, listen => Use(listen, connectionMiddleware));
         return StartAsync(options, new SafeSocketHandle((IntPtr)descriptor, ownsHandle: true), port, handler, loggerFactory, cancellationToken);
     }
 
@@ -67,6 +69,14 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
         catch (Exception e) when (e is SocketException or ArgumentException or ObjectDisposedException)
         {
             return false;
+        }
+    }
+
+    private static void Use(ListenOptions listen, Func<ConnectionDelegate, ConnectionDelegate>? connectionMiddleware)
+    {
+        if (connectionMiddleware is not null)
+        {
+            listen.Use(connectionMiddleware);
         }
     }
 

@@ -52,6 +52,9 @@ public sealed record UploaderOptions
     /// <summary>How often expiry and idleness are checked.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>A peer that takes none of a piece's next chunk for this long is dropped (the sendfile path). 60 s.</summary>
+    public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Host-wide upload limit until a <c>/check/</c> sets one (zero = unlimited).</summary>
     public Rate TotalLimit { get; init; }
 
@@ -88,9 +91,9 @@ public sealed record UploaderOptions
             }
         }
 
-        if (ExpireTime <= TimeSpan.Zero || AliveTime <= TimeSpan.Zero || ScanInterval <= TimeSpan.Zero)
+        if (ExpireTime <= TimeSpan.Zero || AliveTime <= TimeSpan.Zero || ScanInterval <= TimeSpan.Zero || SendStallTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException("expire time, alive time and scan interval must be positive");
+            throw new ArgumentException("expire time, alive time, scan interval and send stall timeout must be positive");
         }
 
         if (TotalLimit.BytesPerSecond < 0)

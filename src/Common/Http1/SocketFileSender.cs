@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using Microsoft.Win32.SafeHandles;
 
-namespace Dragonfly.Supernode.Download;
+namespace Dragonfly.Common.Http1;
 
 /// <summary>How one send ended.</summary>
-internal enum SendOutcome
+public enum SendOutcome
 {
     Sent,
 
@@ -21,11 +21,12 @@ internal enum SendOutcome
 /// <summary>
 /// Sends a response head and a byte range of a file on one connection's socket, the file part with the kernel's
 /// <c>sendfile</c> (what <see cref="Socket.SendPacketsAsync"/> does for a file element on Linux): the bytes go from the
-/// page cache to the socket without a copy through this process. The body goes in chunks of <see cref="ChunkBytes"/>;
-/// a peer that takes none within the stall timeout is given up on, and the caller closes the connection.
+/// page cache to the socket without a copy through this process. The body goes in chunks (<see cref="ChunkBytes"/>
+/// unless the caller paces smaller ones); a peer that takes none of a chunk within the stall timeout is given up on, and
+/// the caller closes the connection.
 /// One sender per connection; sends are sequential.
 /// </summary>
-internal sealed class SocketFileSender : IDisposable
+public sealed class SocketFileSender : IDisposable
 {
     public const int ChunkBytes = 1024 * 1024;
 
@@ -43,23 +44,72 @@ internal sealed class SocketFileSender : IDisposable
 
     /// <summary>Sends <paramref name="head"/>, then <paramref name="count"/> bytes of <paramref name="file"/> from
     /// <paramref name="offset"/>; returns how it ended and how many bytes of the file went out.</summary>
-    public async ValueTask<(SendOutcome Outcome, long BodyBytes)> SendAsync(byte[] head, SafeFileHandle? file, long offset, long count)
+    public ValueTask<(SendOutcome Outcome, long FileBytes)> SendAsync(byte[] head, SafeFileHandle? file, long offset, long count) =>
+        SendAsync(head, file, offset, count, [], ChunkBytes, null);
+
+    /// <summary>
+    /// Sends <paramref name="head"/>, <paramref name="count"/> bytes of <paramref name="file"/> from
+    /// <paramref name="offset"/> in chunks of at most <paramref name="chunkBytes"/>, then <paramref name="trailer"/>.
+    /// <paramref name="pace"/>, when given, is awaited before each chunk with its size (a rate limit); if it throws
+    /// <see cref="OperationCanceledException"/> the send ends as <see cref="SendOutcome.ConnectionLost"/>.
+    /// Returns how it ended and how many bytes of the file went out.
+    /// </summary>
+    public async ValueTask<(SendOutcome Outcome, long FileBytes)> SendAsync(
+        byte[] head, SafeFileHandle? file, long offset, long count, byte[] trailer, int chunkBytes, Func<int, ValueTask>? pace)
     {
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(trailer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
+        if (count > 0 && file is null)
+        {
+            throw new ArgumentException("a file is needed to send a range", nameof(file));
+        }
+
         using var stream = file is null ? null : new FileStream(file, FileAccess.Read, 0, isAsync: true);
         var pendingHead = head;
         var sent = 0L;
-        do
+        var elements = new List<SendPacketsElement>(3);
+        while (true)
         {
-            var chunk = (int)Math.Min(ChunkBytes, count - sent);
-            SendPacketsElement[] elements = (pendingHead.Length, chunk) switch
+            var chunk = (int)Math.Min(chunkBytes, count - sent);
+            var last = sent + chunk >= count;
+            var tail = last ? trailer : [];
+            if (chunk > 0 && pace is not null)
             {
-                (> 0, > 0) => [new SendPacketsElement(pendingHead), new SendPacketsElement(stream!, offset + sent, chunk)],
-                (> 0, _) => [new SendPacketsElement(pendingHead)],
-                _ => [new SendPacketsElement(stream!, offset + sent, chunk)],
-            };
-            var expected = pendingHead.Length + chunk;
-            var (error, transferred) = await RunAsync(elements);
-            var body = sent + Math.Max(0, transferred - pendingHead.Length);
+                try
+                {
+                    await pace(chunk);
+                }
+                catch (OperationCanceledException)
+                {
+                    return (SendOutcome.ConnectionLost, sent);
+                }
+            }
+
+            elements.Clear();
+            if (pendingHead.Length > 0)
+            {
+                elements.Add(new SendPacketsElement(pendingHead));
+            }
+
+            if (chunk > 0)
+            {
+                elements.Add(new SendPacketsElement(stream!, offset + sent, chunk));
+            }
+
+            if (tail.Length > 0)
+            {
+                elements.Add(new SendPacketsElement(tail));
+            }
+
+            if (elements.Count == 0)
+            {
+                return (SendOutcome.Sent, sent);
+            }
+
+            var expected = pendingHead.Length + chunk + tail.Length;
+            var (error, transferred) = await RunAsync([.. elements]);
+            var body = sent + Math.Clamp(transferred - pendingHead.Length, 0, chunk);
             if (error is SocketError.TimedOut)
             {
                 return (SendOutcome.Stalled, body);
@@ -77,10 +127,11 @@ internal sealed class SocketFileSender : IDisposable
 
             sent += chunk;
             pendingHead = [];
+            if (last)
+            {
+                return (SendOutcome.Sent, sent);
+            }
         }
-        while (sent < count);
-
-        return (SendOutcome.Sent, sent);
     }
 
     public void Dispose() => _args.Dispose();

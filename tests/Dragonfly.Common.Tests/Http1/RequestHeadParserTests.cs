@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text;
-using Dragonfly.Supernode.Download;
+using Dragonfly.Common.Http1;
 
-namespace Dragonfly.Supernode.Tests.Download;
+namespace Dragonfly.Common.Tests.Http1;
 
 public sealed class RequestHeadParserTests
 {
@@ -17,7 +17,15 @@ public sealed class RequestHeadParserTests
 
         parse.Status.Should().Be(HeadParseStatus.Complete);
         parse.Consumed.Should().Be(Head.Length, "the next pipelined request starts right after the head");
-        parse.Head.Should().Be(new RequestHead("GET", "/download/abc/def", true, "bytes=0-9", true));
+        parse.Head.Should().BeEquivalentTo(new
+        {
+            Method = "GET",
+            Path = "/download/abc/def",
+            Http11 = true,
+            KeepAlive = true,
+            Range = "bytes=0-9",
+            Fields = new[] { KeyValuePair.Create("Range", "bytes=0-9"), KeyValuePair.Create("User-Agent", "Go-http-client/1.1") },
+        });
     }
 
     [Fact]

@@ -2,16 +2,66 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace Dragonfly.Supernode.Download;
+namespace Dragonfly.Common.Http1;
 
 /// <summary>
-/// What the download port needs from one HTTP/1.x request head: the method, the path (query dropped, absolute form
-/// reduced to its path), the protocol version, the <c>Range</c> header when exactly one was sent, and whether the
-/// connection stays open after the response.
+/// One parsed HTTP/1.x request head: the method, the path (query dropped, absolute form reduced to its path), the
+/// protocol version, whether the connection stays open after the response, and the header fields other than those the
+/// parser itself acts on (<c>Host</c>, <c>Connection</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>).
 /// </summary>
-internal sealed record RequestHead(string Method, string Path, bool Http11, string? Range, bool KeepAlive);
+public sealed class RequestHead
+{
+    private readonly KeyValuePair<string, string>[] _fields;
 
-internal enum HeadParseStatus
+    public RequestHead(string method, string path, bool http11, bool keepAlive, params KeyValuePair<string, string>[] fields)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(fields);
+        Method = method;
+        Path = path;
+        Http11 = http11;
+        KeepAlive = keepAlive;
+        _fields = fields;
+    }
+
+    public string Method { get; }
+
+    public string Path { get; }
+
+    public bool Http11 { get; }
+
+    public bool KeepAlive { get; }
+
+    /// <summary>The fields kept, in the order received.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Fields => _fields;
+
+    /// <summary>The <c>Range</c> header when exactly one was sent.</summary>
+    public string? Range => Field("Range");
+
+    /// <summary>The value of the field named <paramref name="name"/> (case-insensitive) when it was sent exactly once;
+    /// null when absent or repeated, so a request never means two things.</summary>
+    public string? Field(string name)
+    {
+        string? found = null;
+        foreach (var (key, value) in _fields)
+        {
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                if (found is not null)
+                {
+                    return null;
+                }
+
+                found = value;
+            }
+        }
+
+        return found;
+    }
+}
+
+public enum HeadParseStatus
 {
     /// <summary>No complete head yet: read more (after advancing past <see cref="HeadParse.Consumed"/> bytes).</summary>
     Incomplete,
@@ -24,7 +74,7 @@ internal enum HeadParseStatus
 }
 
 /// <summary>The outcome of parsing the bytes received so far.</summary>
-internal readonly record struct HeadParse(HeadParseStatus Status, RequestHead? Head, long Consumed, int ErrorStatus, string? Error)
+public readonly record struct HeadParse(HeadParseStatus Status, RequestHead? Head, long Consumed, int ErrorStatus, string? Error)
 {
     public static HeadParse Incomplete(long consumed) => new(HeadParseStatus.Incomplete, null, consumed, 0, null);
 
@@ -32,17 +82,18 @@ internal readonly record struct HeadParse(HeadParseStatus Status, RequestHead? H
 }
 
 /// <summary>
-/// A strict HTTP/1.x request-head parser (RFC 9112) for the download port. It accepts what HTTP clients send (Go's
+/// A strict HTTP/1.x request-head parser (RFC 9112) for the servers that answer on a raw connection (the supernode's
+/// download port, the uploader's piece path). It accepts what HTTP clients send (Go's
 /// net/http, .NET's HttpClient, curl) and rejects the rest with a status, never an exception:
 /// <list type="bullet">
 /// <item>a head over <see cref="MaxHeadBytes"/> or with over <see cref="MaxHeaderCount"/> fields: 431;</item>
 /// <item>a malformed request line, bare LF or control bytes, whitespace before a colon, a folded line, a missing or
-/// repeated <c>Host</c> in HTTP/1.1, a bad <c>Content-Length</c>, or any request body (a piece request has none): 400;</item>
+/// repeated <c>Host</c> in HTTP/1.1, a bad <c>Content-Length</c>, or any request body (these servers take none): 400;</item>
 /// <item>an HTTP version other than 1.0 and 1.1: 505.</item>
 /// </list>
 /// Empty lines before the request line are skipped (RFC 9112 §2.2).
 /// </summary>
-internal static class RequestHeadParser
+public static class RequestHeadParser
 {
     public const int MaxHeadBytes = 16 * 1024;
     public const int MaxHeaderCount = 100;
@@ -91,8 +142,7 @@ internal static class RequestHeadParser
             return HeadParse.Invalid(400, "request target is not a path");
         }
 
-        string? range = null;
-        var rangeCount = 0;
+        var kept = new List<KeyValuePair<string, string>>();
         var hostCount = 0;
         long? contentLength = null;
         var chunked = false;
@@ -126,11 +176,6 @@ internal static class RequestHeadParser
             {
                 hostCount++;
             }
-            else if (Ascii.EqualsIgnoreCase(name, "range"u8))
-            {
-                rangeCount++;
-                range = Encoding.Latin1.GetString(value);
-            }
             else if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
             {
                 if (!TryLength(value, out var length) || (contentLength is { } seen && seen != length))
@@ -152,6 +197,10 @@ internal static class RequestHeadParser
                     keepAliveToken |= token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase);
                 }
             }
+            else
+            {
+                kept.Add(new(Encoding.ASCII.GetString(name), Encoding.Latin1.GetString(value)));
+            }
         }
 
         if (http11 && hostCount != 1)
@@ -165,7 +214,7 @@ internal static class RequestHeadParser
         }
 
         var keepAlive = !close && (http11 || keepAliveToken);
-        return new HeadParse(HeadParseStatus.Complete, new RequestHead(method, path, http11, rangeCount == 1 ? range : null, keepAlive), 0, 0, null);
+        return new HeadParse(HeadParseStatus.Complete, new RequestHead(method, path, http11, keepAlive, [.. kept]), 0, 0, null);
     }
 
     private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out ReadOnlySpan<byte> target, out bool http11, out HeadParse error)

@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Dragonfly.Dfdaemon.Tests.Support;
+namespace Dragonfly.TestCommon;
 
-/// <summary>Keeps log lines in memory so a failing test can show what dfdaemon and the engine said.</summary>
-public sealed class ListLoggerProvider : ILoggerProvider
+/// <summary>Keeps log lines (from <paramref name="minimum"/> up, Information by default) in memory, so a failing test can
+/// show what the code under test said, and a test can check that it said something.</summary>
+public sealed class ListLoggerProvider(LogLevel minimum = LogLevel.Information) : ILoggerProvider
 {
     public ConcurrentQueue<string> Lines { get; } = new();
+
+    public LogLevel Minimum => minimum;
 
     public ILogger CreateLogger(string categoryName) => new ListLogger(this, categoryName);
 
@@ -21,7 +24,7 @@ public sealed class ListLoggerProvider : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner.Minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -1,14 +1,11 @@
 using System.Globalization;
 using System.Text;
 
-namespace Dragonfly.Supernode.Download;
+namespace Dragonfly.Common.Http1;
 
-/// <summary>Formats the status line and header fields of one download-port response.</summary>
-internal static class ResponseHead
+/// <summary>Formats the status line and header fields of one response sent on a raw connection.</summary>
+public static class ResponseHead
 {
-    public static byte[] Format(CdnFileReply reply, bool keepAlive, bool http11, DateTimeOffset now) =>
-        Format(reply.Status, reply.Count, reply.File is not null, reply.AcceptRanges, reply.ContentRange, keepAlive, http11, now);
-
     public static byte[] Format(int status, long contentLength, bool hasContent, bool acceptRanges, string? contentRange, bool keepAlive, bool http11, DateTimeOffset now)
     {
         var text = new StringBuilder(256)

@@ -1,0 +1,157 @@
+using Dragonfly.Common.Http1;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfget.Uploader;
+
+/// <summary>
+/// The uploader's piece path: Kestrel connection middleware in front of its HTTP layer that answers
+/// <c>GET /peer/file/&lt;name&gt;</c> on the raw connection, the content with <c>sendfile</c>
+/// (<see cref="SocketFileSender"/>), because serving pieces is most of what an uploader's CPU does in a swarm and
+/// Kestrel's HTTP layer copies every byte through its response pipe.
+/// <list type="bullet">
+/// <item>It serves a request only when it can answer 206 with the whole piece: a plain task-file name of a registered
+/// task, valid piece headers (<see cref="PieceRequest"/>), a file that opens and a range that starts inside it.</item>
+/// <item>Anything else (another route, an error to report, a head that does not parse, a percent-encoded name) hands the
+/// connection, that request included and not yet consumed, to Kestrel's HTTP layer for the rest of its life, so every
+/// status and message stays the one <see cref="UploaderRequestDispatcher"/> gives. Peers keep a connection for
+/// pieces, so a handed-over connection is the exception.</item>
+/// <item>Keep-alive and pipelining as HTTP/1.1 says; Kestrel's default keep-alive and request-head timeouts; a peer that
+/// takes no chunk of a body within <see cref="SendStallTimeout"/> is dropped; a send that ends short closes the
+/// connection, so no short body looks complete.</item>
+/// <item>The host upload limit paces every chunk, as on the HTTP path; served bytes and pieces are counted the same.</item>
+/// </list>
+/// </summary>
+public sealed partial class PieceConnectionMiddleware
+{
+    private const string FilePrefix = "/peer/file/";
+
+    private readonly UploadTaskRegistry _tasks;
+    private readonly UploaderActivity _activity;
+    private readonly PieceSender _sender;
+    private readonly KestrelServerLimits _limits = new();
+    private readonly ILogger _logger;
+
+    public PieceConnectionMiddleware(UploadTaskRegistry tasks, UploaderActivity activity, PieceSender sender, ILogger<PieceConnectionMiddleware> logger)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(activity);
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(logger);
+        _tasks = tasks;
+        _activity = activity;
+        _sender = sender;
+        _logger = logger;
+    }
+
+    /// <summary>How long a peer may take none of a body's chunk before its connection is closed. 60 s.</summary>
+    public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>For <c>ListenOptions.Use</c>: this middleware in front of <paramref name="next"/> (Kestrel's HTTP layer).</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return connection => OnConnectedAsync(connection, next);
+    }
+
+    private async Task OnConnectedAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        var reader = new RequestHeadReader(connection.Transport.Input, _limits.KeepAliveTimeout, _limits.RequestHeadersTimeout);
+        using var sender = new SocketFileSender(socket, SendStallTimeout);
+        var served = 0;
+        while (true)
+        {
+            HeadParse? parse;
+            try
+            {
+                parse = await reader.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ConnectionResetException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (parse is not { } head)
+            {
+                return;
+            }
+
+            if (head.Status != HeadParseStatus.Complete || !TryPlan(head.Head!, out var task, out var piece, out var plan))
+            {
+                reader.Release();
+                Log.HandedOver(_logger, connection.ConnectionId, served);
+                await next(connection).ConfigureAwait(false);
+                return;
+            }
+
+            reader.Consume();
+            var request = head.Head!;
+            SendOutcome outcome;
+            using (plan.Handle)
+            {
+                outcome = await _sender.SendAsync(sender, task, piece, plan, request.KeepAlive, request.Http11, connection.ConnectionClosed).ConfigureAwait(false);
+            }
+
+            served++;
+            Log.Sent(_logger, connection.ConnectionId, task.TaskFileName, piece.PieceNum, outcome);
+            if (outcome is not SendOutcome.Sent)
+            {
+                connection.Abort(new ConnectionAbortedException($"piece send ended: {outcome}"));
+                return;
+            }
+
+            if (!request.KeepAlive)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="request"/> is a piece this path can send whole; the plan's file is then open.</summary>
+    private bool TryPlan(RequestHead request, out UploadTask task, out PieceRequest piece, out PiecePlan plan)
+    {
+        task = null!;
+        piece = default;
+        plan = default;
+        if (request.Method != "GET" || !request.Path.StartsWith(FilePrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // Kestrel's HTTP layer decodes a percent-encoded path; this path does not, so it leaves such names to it.
+        var name = request.Path[FilePrefix.Length..];
+        if (name.Contains('%', StringComparison.Ordinal) || !TaskFileNames.IsValid(name)
+            || !PieceRequest.TryParse(request.Range, request.Field("pieceNum"), request.Field("pieceSize"), request.Field("cdnSource"), out piece, out _)
+            || !_tasks.TryGet(name, out task))
+        {
+            return false;
+        }
+
+        _activity.Touch();
+        plan = _sender.Open(task, piece);
+        if (plan.Status == PiecePlanStatus.Ready)
+        {
+            return true;
+        }
+
+        plan.Handle?.Dispose();
+        return false;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 60, Level = LogLevel.Debug, Message = "Uploader connection {ConnectionId}: handed to the HTTP layer after {Pieces} pieces sent with sendfile")]
+        public static partial void HandedOver(ILogger logger, string connectionId, int pieces);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 61, Level = LogLevel.Debug, Message = "Uploader connection {ConnectionId}: piece {PieceNum} of {TaskFileName} sent with sendfile: {Outcome}")]
+        public static partial void Sent(ILogger logger, string connectionId, string taskFileName, int pieceNum, SendOutcome outcome);
+    }
+}
