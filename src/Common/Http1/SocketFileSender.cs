@@ -74,6 +74,17 @@ public sealed class SocketFileSender : IDisposable
             var chunk = (int)Math.Min(chunkBytes, count - sent);
             var last = sent + chunk >= count;
             var tail = last ? trailer : [];
+
+            // A file already shorter than the rest of the range (deleted or cut under us): send what it has, no trailer,
+            // and report it, so the caller ends the connection before the declared length.
+            var available = chunk > 0 ? RandomAccess.GetLength(file!) - (offset + sent) : 0;
+            var fileShort = available < chunk;
+            if (fileShort)
+            {
+                chunk = (int)Math.Max(0, available);
+                tail = [];
+            }
+
             if (chunk > 0 && pace is not null)
             {
                 try
@@ -104,7 +115,7 @@ public sealed class SocketFileSender : IDisposable
 
             if (elements.Count == 0)
             {
-                return (SendOutcome.Sent, sent);
+                return (fileShort ? SendOutcome.FileShort : SendOutcome.Sent, sent);
             }
 
             var expected = pendingHead.Length + chunk + tail.Length;
@@ -127,6 +138,11 @@ public sealed class SocketFileSender : IDisposable
 
             sent += chunk;
             pendingHead = [];
+            if (fileShort)
+            {
+                return (SendOutcome.FileShort, sent);
+            }
+
             if (last)
             {
                 return (SendOutcome.Sent, sent);
