@@ -82,8 +82,9 @@ public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeou
     }
 
     /// <summary>
-    /// Leaves the head returned by <see cref="ReadAsync"/> on the input, unexamined past what earlier reads examined (a
-    /// pipe forbids less), so the next reader's first read returns it without waiting for more bytes.
+    /// Leaves the head returned by <see cref="ReadAsync"/> on the input, unexamined past what earlier reads examined, so
+    /// the next reader's first read returns it without waiting for more bytes. (Kestrel's <c>Pipe</c> would accept the
+    /// examined position moving back to the start; keeping it monotonic asks nothing of other readers.)
     /// </summary>
     public void Release()
     {

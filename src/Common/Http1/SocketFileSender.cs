@@ -14,7 +14,7 @@ public enum SendOutcome
     /// <summary>The peer reset or closed the connection, or the socket was closed.</summary>
     ConnectionLost,
 
-    /// <summary>The peer took no <see cref="SocketFileSender.ChunkBytes"/> within the stall timeout.</summary>
+    /// <summary>The peer did not take a whole chunk within the stall timeout.</summary>
     Stalled,
 }
 
@@ -22,7 +22,7 @@ public enum SendOutcome
 /// Sends a response head and a byte range of a file on one connection's socket, the file part with the kernel's
 /// <c>sendfile</c> (what <see cref="Socket.SendPacketsAsync"/> does for a file element on Linux): the bytes go from the
 /// page cache to the socket without a copy through this process. The body goes in chunks (<see cref="ChunkBytes"/>
-/// unless the caller paces smaller ones); a peer that takes none of a chunk within the stall timeout is given up on, and
+/// unless the caller paces smaller ones); a peer that does not take a whole chunk within the stall timeout is given up on, and
 /// the caller closes the connection.
 /// One sender per connection; sends are sequential.
 /// </summary>

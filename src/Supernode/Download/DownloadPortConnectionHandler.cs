@@ -19,8 +19,8 @@ namespace Dragonfly.Supernode.Download;
 /// What is served: <see cref="CdnFileReplies"/>.</item>
 /// <item>Keep-alive and pipelining as HTTP/1.1 says; HTTP/1.0 closes unless it asked for keep-alive.</item>
 /// <item>Timeouts from Kestrel's limits: <c>KeepAliveTimeout</c> for an idle connection, <c>RequestHeadersTimeout</c> for
-/// a head once its first byte came; a peer that takes no <see cref="SocketFileSender.ChunkBytes"/> of a body within
-/// <see cref="DownloadPortOptions.SendStallTimeout"/> is dropped.</item>
+/// a head once its first byte came; a peer that does not take a whole <see cref="SocketFileSender.ChunkBytes"/> of a body
+/// within <see cref="DownloadPortOptions.SendStallTimeout"/> is dropped.</item>
 /// <item>A file that ends before the declared range (GC'd or cut while being sent) closes the connection, so the client
 /// sees a short body, never a complete-looking one.</item>
 /// <item>Metrics: <c>dragonfly_supernode_download_port_bytes_total</c> and the API's per-route request counters
@@ -110,7 +110,8 @@ internal sealed class DownloadPortConnectionHandler(
 /// <summary>The download port's own limit; the others are Kestrel's (<see cref="KestrelServerLimits"/>).</summary>
 public sealed class DownloadPortOptions
 {
-    /// <summary>How long a reader may take no 1 MiB of a body before its connection is closed. 60 s.</summary>
+    /// <summary>The longest a reader may spend taking each 1 MiB of a body before its connection is closed: 60 s, so
+    /// about 17 KB/s at least.</summary>
     public TimeSpan SendStallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
 

@@ -19,7 +19,7 @@ namespace Dragonfly.Dfget.Uploader;
 /// status and message stays the one <see cref="UploaderRequestDispatcher"/> gives. Peers keep a connection for
 /// pieces, so a handed-over connection is the exception.</item>
 /// <item>Keep-alive and pipelining as HTTP/1.1 says; Kestrel's default keep-alive and request-head timeouts; a peer that
-/// takes no chunk of a body within <see cref="SendStallTimeout"/> is dropped; a send that ends short closes the
+/// does not take a whole chunk within <see cref="SendStallTimeout"/> is dropped; a send that ends short closes the
 /// connection, so no short body looks complete.</item>
 /// <item>The host upload limit paces every chunk, as on the HTTP path; served bytes and pieces are counted the same.</item>
 /// </list>
@@ -46,7 +46,8 @@ public sealed partial class PieceConnectionMiddleware
         _logger = logger;
     }
 
-    /// <summary>How long a peer may take none of a body's chunk before its connection is closed. 60 s.</summary>
+    /// <summary>The longest a peer may spend taking each chunk of a piece (1 MiB, or the rate limit's 1–64 KiB) before
+    /// its connection is closed. 60 s.</summary>
     public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>For <c>ListenOptions.Use</c>: this middleware in front of <paramref name="next"/> (Kestrel's HTTP layer).</summary>

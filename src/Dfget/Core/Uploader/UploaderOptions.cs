@@ -52,7 +52,8 @@ public sealed record UploaderOptions
     /// <summary>How often expiry and idleness are checked.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>A peer that takes none of a piece's next chunk for this long is dropped (the sendfile path). 60 s.</summary>
+    /// <summary>A peer that does not take a whole chunk of a piece (1 MiB, or the rate limit's 1–64 KiB) within this long is
+    /// dropped (the sendfile path). 60 s: about 17 KB/s at least when unlimited.</summary>
     public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Host-wide upload limit until a <c>/check/</c> sets one (zero = unlimited).</summary>
