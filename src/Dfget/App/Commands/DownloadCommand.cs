@@ -20,6 +20,7 @@ public static class DownloadCommand
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(time);
         var request = invocation.Request;
+        DownloadThreadPool.Configure();
         var warmup = StartupWarmup.Start(request);
         using var loggerFactory = DfgetLogging.Create(request.WorkHome.ClientLogPath, invocation.Verbose, invocation.Console);
         var services = new ServiceCollection();
