@@ -18,8 +18,6 @@ cleanup() { stop_work "$WORK" "" "${PIDS[@]}"; }
 trap cleanup EXIT
 for t in docker-registry skopeo umoci; do command -v "$t" >/dev/null || { echo "$t is required" >&2; exit 1; }; done
 
-median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f (%.2f–%.2f)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
-
 REG=$(free_port)
 cat > "$WORK/registry.yml" <<YML
 version: 0.1
@@ -94,12 +92,12 @@ echo "Measured by \`eng/bench-dfdaemon.sh\` on $(date -u +%F): one ${LAYER_MIB} 
 echo
 echo "| pull | skopeo wall s |"
 echo "| --- | --- |"
-echo "| directly from the registry | $(grep . "$WORK/direct.txt" | median) |"
+echo "| directly from the registry | $(grep . "$WORK/direct.txt" | median_spread) |"
 echo "| through dfdaemon, cold supernode cache | $(cat "$WORK/cold.txt") |"
-echo "| through dfdaemon, warm supernode cache (new dfdaemon home) | $(grep . "$WORK/warm.txt" | median) |"
-echo "| through dfdaemon, warm supernode cache (running dfdaemon: new home, one other image pulled first) | $(grep . "$WORK/running.txt" | median) |"
+echo "| through dfdaemon, warm supernode cache (new dfdaemon home) | $(grep . "$WORK/warm.txt" | median_spread) |"
+echo "| through dfdaemon, warm supernode cache (running dfdaemon: new home, one other image pulled first) | $(grep . "$WORK/running.txt" | median_spread) |"
 echo
 echo "| layer blob by curl | time to first byte s | total s |"
 echo "| --- | --- | --- |"
-echo "| directly from the registry | $(cut -d' ' -f1 "$WORK/ttfb-direct.txt" | median) | $(cut -d' ' -f2 "$WORK/ttfb-direct.txt" | median) |"
-echo "| through dfdaemon, warm cache | $(cut -d' ' -f1 "$WORK/ttfb-dd.txt" | median) | $(cut -d' ' -f2 "$WORK/ttfb-dd.txt" | median) |"
+echo "| directly from the registry | $(cut -d' ' -f1 "$WORK/ttfb-direct.txt" | median_spread) | $(cut -d' ' -f2 "$WORK/ttfb-direct.txt" | median_spread) |"
+echo "| through dfdaemon, warm cache | $(cut -d' ' -f1 "$WORK/ttfb-dd.txt" | median_spread) | $(cut -d' ' -f2 "$WORK/ttfb-dd.txt" | median_spread) |"

@@ -43,8 +43,6 @@ fetch() { # curl into a new file under /usr/bin/time; leaves "user sys" in $WORK
   /usr/bin/time -f "%U %S" -o "$WORK/t.$1" curl -fsS -o "$WORK/out/$1" "http://127.0.0.1:$PORT/f.bin"
 }
 cpu_of_fetches() { cat "$@" | awk '{ s += $1 + $2 } END { printf "%.3f", s }'; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 l1=(); l4=()
 for _ in $(seq 1 "$REPS"); do
   n0=$(nginx_cpu); fetch cdn; fetch c1; n1=$(nginx_cpu)

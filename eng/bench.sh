@@ -7,7 +7,8 @@
 # plus the scheduler p99 micro benchmark and the floor of L1 and L4 (eng/bench-floor.sh; BENCH_FLOOR=0 skips it).
 # Every output's md5 is checked; a wrong file fails the run.
 # Results: docs/benchmarks.md (tables) and docs/benchmarks/loopback.json (raw samples).
-# Then the supernode and dfdaemon figures (eng/bench-supernode.sh, eng/bench-dfdaemon.sh; BENCH_COMPONENTS=0 skips them)
+# Then the supernode, uploader and dfdaemon figures (eng/bench-supernode.sh, eng/bench-uploader.sh, eng/bench-dfdaemon.sh;
+# BENCH_COMPONENTS=0 skips them)
 # and B1 on emulated hosts with its plots (eng/bench-hosts.sh; BENCH_HOSTS=0 skips it).
 # Knobs: BENCH_REPS (3), BENCH_SIZE_MIB (256), BENCH_BIG_MIB (4096), BENCH_BIG (1), DRAGONFLY_BIN (bin/).
 # Rate limits are lifted (dfget -s, supernode --max-bandwidth): these scenarios measure software overhead, and the
@@ -168,7 +169,8 @@ fi
 
 # ---- supernode and dfdaemon figures (appended to the same report) ----------------------------------------------
 if [ "${BENCH_COMPONENTS:-1}" = 1 ]; then
-  { echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-supernode.sh"; echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-dfdaemon.sh"; } >> "$ROOT/docs/benchmarks.md"
+  { echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-supernode.sh"; echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-uploader.sh"
+    echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-dfdaemon.sh"; } >> "$ROOT/docs/benchmarks.md"
 fi
 
 # ---- emulated hosts (network namespaces, tc): B1 with its plots -------------------------------------------------

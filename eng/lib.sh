@@ -3,6 +3,12 @@
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
+# The median of the numbers on stdin, one per line.
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# The same as "median (min–max)", two decimals.
+median_spread() { sort -g | awk '{ a[NR] = $1 } END { printf "%.2f (%.2f–%.2f)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
+
 # Waits up to 10 s for URL to answer 2xx; with a second argument "any", any HTTP answer will do.
 wait_http() {
   local fail=-f; [ "${2:-}" = any ] && fail=
