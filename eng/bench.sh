@@ -167,7 +167,7 @@ if [ "${BENCH_FLOOR:-1}" = 1 ]; then
   { echo; DRAGONFLY_BIN="$BIN" BENCH_REPS="$REPS" BENCH_SIZE_MIB="$SIZE_MIB" "$ROOT/eng/bench-floor.sh"; } >> "$ROOT/docs/benchmarks.md"
 fi
 
-# ---- supernode and dfdaemon figures (appended to the same report) ----------------------------------------------
+# ---- supernode, uploader and dfdaemon figures (appended to the same report) ----------------------------------------------
 if [ "${BENCH_COMPONENTS:-1}" = 1 ]; then
   { echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-supernode.sh"; echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-uploader.sh"
     echo; DRAGONFLY_BIN="$BIN" "$ROOT/eng/bench-dfdaemon.sh"; } >> "$ROOT/docs/benchmarks.md"
