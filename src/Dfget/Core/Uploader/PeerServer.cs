@@ -50,8 +50,9 @@ public sealed partial class PeerServer : IAsyncDisposable
         _metrics = new UploaderMetrics(meterFactory);
         _janitor = new UploaderJanitor(options, Tasks, Activity, _reporter, _time, loggerFactory.CreateLogger<UploaderJanitor>());
         var sender = new PieceSender(_limiter, _metrics, _time, loggerFactory.CreateLogger<PieceSender>());
-        Dispatcher = new UploaderRequestDispatcher(options, Tasks, _limiter, Activity, sender, loggerFactory.CreateLogger<UploaderRequestDispatcher>());
-        _pieces = new PieceConnectionMiddleware(Tasks, Activity, sender, loggerFactory.CreateLogger<PieceConnectionMiddleware>())
+        var pieces = new PieceRequestResolver(Tasks, Activity, loggerFactory.CreateLogger<PieceRequestResolver>());
+        Dispatcher = new UploaderRequestDispatcher(options, Tasks, _limiter, Activity, pieces, sender, loggerFactory.CreateLogger<UploaderRequestDispatcher>());
+        _pieces = new PieceConnectionMiddleware(pieces, sender, loggerFactory.CreateLogger<PieceConnectionMiddleware>())
         {
             SendStallTimeout = options.SendStallTimeout,
         };

@@ -12,13 +12,13 @@ namespace Dragonfly.Dfget.Uploader;
 /// (<see cref="SocketFileSender"/>), because serving pieces is most of what an uploader's CPU does in a swarm and
 /// Kestrel's HTTP layer copies every byte through its response pipe.
 /// <list type="bullet">
-/// <item>It serves a request only when it can answer 206 with the whole piece: a plain task-file name of a registered
-/// task, valid piece headers (<see cref="PieceRequest"/>), a file that opens and a range that starts inside it.</item>
+/// <item>It serves a GET only when <see cref="PieceRequestResolver"/>, whose rules the HTTP layer applies too, finds a
+/// piece it can answer whole with 206.</item>
 /// <item>Anything else (another route, an error to report, a head that does not parse, a percent-encoded name) hands the
 /// connection, that request included and not yet consumed, to Kestrel's HTTP layer for the rest of its life, so every
 /// status and message stays the one <see cref="UploaderRequestDispatcher"/> gives. Peers keep a connection for
 /// pieces, so a handed-over connection is the exception.</item>
-/// <item>Keep-alive and pipelining as HTTP/1.1 says; Kestrel's default keep-alive and request-head timeouts; a peer that
+/// <item>Keep-alive and pipelining as HTTP/1.1 says; the endpoint's keep-alive and request-head timeouts; a peer that
 /// does not take a whole chunk within <see cref="SendStallTimeout"/> is dropped; a send that ends short closes the
 /// connection, so no short body looks complete.</item>
 /// <item>The host upload limit paces every chunk, as on the HTTP path; served bytes and pieces are counted the same.</item>
@@ -28,20 +28,16 @@ public sealed partial class PieceConnectionMiddleware
 {
     private const string FilePrefix = "/peer/file/";
 
-    private readonly UploadTaskRegistry _tasks;
-    private readonly UploaderActivity _activity;
+    private readonly PieceRequestResolver _pieces;
     private readonly PieceSender _sender;
-    private readonly KestrelServerLimits _limits = new();
     private readonly ILogger _logger;
 
-    public PieceConnectionMiddleware(UploadTaskRegistry tasks, UploaderActivity activity, PieceSender sender, ILogger<PieceConnectionMiddleware> logger)
+    public PieceConnectionMiddleware(PieceRequestResolver pieces, PieceSender sender, ILogger<PieceConnectionMiddleware> logger)
     {
-        ArgumentNullException.ThrowIfNull(tasks);
-        ArgumentNullException.ThrowIfNull(activity);
+        ArgumentNullException.ThrowIfNull(pieces);
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(logger);
-        _tasks = tasks;
-        _activity = activity;
+        _pieces = pieces;
         _sender = sender;
         _logger = logger;
     }
@@ -50,14 +46,18 @@ public sealed partial class PieceConnectionMiddleware
     /// its connection is closed. 60 s.</summary>
     public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>For <c>ListenOptions.Use</c>: this middleware in front of <paramref name="next"/> (Kestrel's HTTP layer).</summary>
-    public ConnectionDelegate Wrap(ConnectionDelegate next)
+    /// <summary>
+    /// For <c>ListenOptions.Use</c>: this middleware in front of <paramref name="next"/> (Kestrel's HTTP layer), with
+    /// the keep-alive and head timeouts of <paramref name="limits"/> (the endpoint's own, as the HTTP layer uses).
+    /// </summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next, KestrelServerLimits limits)
     {
         ArgumentNullException.ThrowIfNull(next);
-        return connection => OnConnectedAsync(connection, next);
+        ArgumentNullException.ThrowIfNull(limits);
+        return connection => OnConnectedAsync(connection, next, limits);
     }
 
-    private async Task OnConnectedAsync(ConnectionContext connection, ConnectionDelegate next)
+    private async Task OnConnectedAsync(ConnectionContext connection, ConnectionDelegate next, KestrelServerLimits limits)
     {
         if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
         {
@@ -65,7 +65,7 @@ public sealed partial class PieceConnectionMiddleware
             return;
         }
 
-        var reader = new RequestHeadReader(connection.Transport.Input, _limits.KeepAliveTimeout, _limits.RequestHeadersTimeout);
+        var reader = new RequestHeadReader(connection.Transport.Input, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
         using var sender = new SocketFileSender(socket, SendStallTimeout);
         var served = 0;
         while (true)
@@ -85,7 +85,8 @@ public sealed partial class PieceConnectionMiddleware
                 return;
             }
 
-            if (head.Status != HeadParseStatus.Complete || !TryPlan(head.Head!, out var task, out var piece, out var plan))
+            // Only a Ready resolution holds an open file, so a hand-over has nothing to close.
+            if (head.Status != HeadParseStatus.Complete || Resolve(head.Head!) is not { Status: PieceResolutionStatus.Ready, Task: { } task } resolved)
             {
                 reader.Release();
                 Log.HandedOver(_logger, connection.ConnectionId, served);
@@ -96,13 +97,13 @@ public sealed partial class PieceConnectionMiddleware
             reader.Consume();
             var request = head.Head!;
             SendOutcome outcome;
-            using (plan.Handle)
+            using (resolved.Plan.Handle)
             {
-                outcome = await _sender.SendAsync(sender, task, piece, plan, request.KeepAlive, request.Http11, connection.ConnectionClosed).ConfigureAwait(false);
+                outcome = await _sender.SendAsync(sender, task, resolved.Piece, resolved.Plan, request.KeepAlive, request.Http11, connection.ConnectionClosed).ConfigureAwait(false);
             }
 
             served++;
-            Log.Sent(_logger, connection.ConnectionId, task.TaskFileName, piece.PieceNum, outcome);
+            Log.Sent(_logger, connection.ConnectionId, task.TaskFileName, resolved.Piece.PieceNum, outcome);
             if (outcome is not SendOutcome.Sent)
             {
                 connection.Abort(new ConnectionAbortedException($"piece send ended: {outcome}"));
@@ -116,35 +117,19 @@ public sealed partial class PieceConnectionMiddleware
         }
     }
 
-    /// <summary>True when <paramref name="request"/> is a piece this path can send whole; the plan's file is then open.</summary>
-    private bool TryPlan(RequestHead request, out UploadTask task, out PieceRequest piece, out PiecePlan plan)
+    /// <summary>
+    /// A GET of <c>/peer/file/&lt;name&gt;</c> resolved by the rules the HTTP layer uses too; null for any other request,
+    /// which is that layer's to answer.
+    /// </summary>
+    private PieceResolution? Resolve(RequestHead request)
     {
-        task = null!;
-        piece = default;
-        plan = default;
-        if (request.Method != "GET" || !request.Path.StartsWith(FilePrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
         // Kestrel's HTTP layer decodes a percent-encoded path; this path does not, so it leaves such names to it.
-        var name = request.Path[FilePrefix.Length..];
-        if (name.Contains('%', StringComparison.Ordinal) || !TaskFileNames.IsValid(name)
-            || !PieceRequest.TryParse(request.Range, request.Field("pieceNum"), request.Field("pieceSize"), request.Field("cdnSource"), out piece, out _)
-            || !_tasks.TryGet(name, out task))
+        if (request.Method != "GET" || !request.Path.StartsWith(FilePrefix, StringComparison.Ordinal) || request.Path.Contains('%', StringComparison.Ordinal))
         {
-            return false;
+            return null;
         }
 
-        _activity.Touch();
-        plan = _sender.Open(task, piece);
-        if (plan.Status == PiecePlanStatus.Ready)
-        {
-            return true;
-        }
-
-        plan.Handle?.Dispose();
-        return false;
+        return _pieces.Resolve(request.Path[FilePrefix.Length..], request.Range, request.Field("pieceNum"), request.Field("pieceSize"), request.Field("cdnSource"));
     }
 
     private static partial class Log

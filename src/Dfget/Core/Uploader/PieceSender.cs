@@ -32,103 +32,58 @@ public sealed partial class PieceSender
         _logger = logger;
     }
 
-    /// <summary>Opens the task's file and plans the piece's read; the caller owns <see cref="PiecePlan.Handle"/>.</summary>
-    public PiecePlan Open(UploadTask task, PieceRequest piece)
-    {
-        ArgumentNullException.ThrowIfNull(task);
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(task.ServicePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return new PiecePlan(PiecePlanStatus.FileMissing, null, 0, 0, 0);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Log.OpenFailed(_logger, task.TaskFileName, e);
-            return new PiecePlan(PiecePlanStatus.OpenFailed, null, 0, 0, 0);
-        }
-
-        if (!piece.TryPlan(RandomAccess.GetLength(handle), out var rawOffset, out var contentLength))
-        {
-            handle.Dispose();
-            return new PiecePlan(PiecePlanStatus.Unsatisfiable, null, 0, 0, 0);
-        }
-
-        return new PiecePlan(PiecePlanStatus.Ready, handle, rawOffset, contentLength, piece.BodyLength(contentLength));
-    }
-
-    /// <summary>Sends one piece as the response of an ASP.NET Core request (Kestrel's HTTP layer).</summary>
-    public async Task SendAsync(HttpContext context, UploadTask task, PieceRequest piece)
+    /// <summary>Sends one resolved piece (<see cref="PieceRequestResolver"/>) as the response of an ASP.NET Core request
+    /// (Kestrel's HTTP layer). The caller owns <see cref="PiecePlan.Handle"/>.</summary>
+    public async Task SendAsync(HttpContext context, UploadTask task, PieceRequest piece, PiecePlan plan)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(task);
+        var handle = plan.Handle ?? throw new ArgumentException("the plan has no open file", nameof(plan));
         var cancellationToken = context.RequestAborted;
-        var plan = Open(task, piece);
-        switch (plan.Status)
+        task.Touch(_time.GetTimestamp());
+        context.Response.StatusCode = StatusCodes.Status206PartialContent;
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = plan.BodyLength;
+
+        long sent = 0;
+        var complete = false;
+        try
         {
-            case PiecePlanStatus.FileMissing:
-                await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status404NotFound, $"file not found: {task.TaskFileName}").ConfigureAwait(false);
-                return;
-            case PiecePlanStatus.OpenFailed:
-                await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status500InternalServerError, "cannot open task file").ConfigureAwait(false);
-                return;
-            case PiecePlanStatus.Unsatisfiable:
-                await UploaderRequestDispatcher.WriteTextAsync(context, StatusCodes.Status416RangeNotSatisfiable, "range not satisfiable").ConfigureAwait(false);
-                return;
-        }
-
-        using (var handle = plan.Handle!)
-        {
-            task.Touch(_time.GetTimestamp());
-            context.Response.StatusCode = StatusCodes.Status206PartialContent;
-            context.Response.ContentType = "application/octet-stream";
-            context.Response.ContentLength = plan.BodyLength;
-
-            long sent = 0;
-            var complete = false;
-            try
+            sent = await WriteBodyAsync(context, handle, piece, plan.RawOffset, plan.ContentLength, cancellationToken).ConfigureAwait(false);
+            complete = sent == plan.BodyLength;
+            if (!complete)
             {
-                sent = await WriteBodyAsync(context, handle, piece, plan.RawOffset, plan.ContentLength, cancellationToken).ConfigureAwait(false);
-                complete = sent == plan.BodyLength;
-                if (!complete)
-                {
-                    Log.ShortBody(_logger, task.TaskFileName, sent, plan.BodyLength);
-                    context.Abort();
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException)
-            {
-                if (!cancellationToken.IsCancellationRequested)
-                {
-                    Log.SendFailed(_logger, task.TaskFileName, piece.PieceNum, e);
-                }
-
+                Log.ShortBody(_logger, task.TaskFileName, sent, plan.BodyLength);
                 context.Abort();
             }
-            finally
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException)
+        {
+            if (!cancellationToken.IsCancellationRequested)
             {
-                task.AddServed(sent);
-                _metrics.Served(task.TaskFileName, sent, complete);
+                Log.SendFailed(_logger, task.TaskFileName, piece.PieceNum, e);
             }
+
+            context.Abort();
+        }
+        finally
+        {
+            task.AddServed(sent);
+            _metrics.Served(task.TaskFileName, sent, complete);
         }
     }
 
     /// <summary>
-    /// Sends one planned piece as a whole response on a raw connection: the response head and the frame head with
+    /// Sends one resolved piece as a whole response on a raw connection: the response head and the frame head with
     /// <c>send</c>, the content with <c>sendfile</c> in chunks paced by the host upload limit, then the frame tail.
     /// Returns how the send ended; on anything but <see cref="SendOutcome.Sent"/> the caller must close the connection.
+    /// The caller owns <see cref="PiecePlan.Handle"/>.
     /// </summary>
     public async Task<SendOutcome> SendAsync(SocketFileSender socket, UploadTask task, PieceRequest piece, PiecePlan plan, bool keepAlive, bool http11, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(task);
-        if (plan.Status != PiecePlanStatus.Ready || plan.Handle is null)
-        {
-            throw new ArgumentException("only a ready plan can be sent", nameof(plan));
-        }
+        var handle = plan.Handle ?? throw new ArgumentException("the plan has no open file", nameof(plan));
 
         task.Touch(_time.GetTimestamp());
         var responseHead = ResponseHead.Format(StatusCodes.Status206PartialContent, plan.BodyLength, true, false, null, keepAlive, http11, _time.GetUtcNow());
@@ -144,7 +99,7 @@ public sealed partial class PieceSender
 
         var chunk = _limiter.BytesPerSecond == 0 ? SocketFileSender.ChunkBytes : _limiter.ChunkSize;
         var (outcome, fileBytes) = await socket.SendAsync(
-            head, plan.Handle, plan.RawOffset, plan.ContentLength, trailer, chunk, bytes => _limiter.AcquireAsync(bytes, cancellationToken)).ConfigureAwait(false);
+            head, handle, plan.RawOffset, plan.ContentLength, trailer, chunk, bytes => _limiter.AcquireAsync(bytes, cancellationToken)).ConfigureAwait(false);
         var complete = outcome == SendOutcome.Sent;
         var sent = complete ? plan.BodyLength : fileBytes + (piece.SourcePattern || fileBytes == 0 ? 0 : PieceFrame.HeadLength);
         task.AddServed(sent);
@@ -206,9 +161,6 @@ public sealed partial class PieceSender
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 10, Level = LogLevel.Warning, Message = "Cannot open the file of task {TaskFileName}")]
-        public static partial void OpenFailed(ILogger logger, string taskFileName, Exception exception);
-
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 11, Level = LogLevel.Warning, Message = "Upload of task {TaskFileName} sent {Sent} of {Expected} bytes; connection aborted")]
         public static partial void ShortBody(ILogger logger, string taskFileName, long sent, long expected);
 
@@ -216,21 +168,3 @@ public sealed partial class PieceSender
         public static partial void SendFailed(ILogger logger, string taskFileName, int pieceNum, Exception exception);
     }
 }
-
-/// <summary>What <see cref="PieceSender.Open"/> found.</summary>
-public enum PiecePlanStatus
-{
-    Ready,
-
-    /// <summary>The task's file is gone: 404.</summary>
-    FileMissing,
-
-    /// <summary>The file exists but cannot be opened: 500.</summary>
-    OpenFailed,
-
-    /// <summary>The piece starts beyond the file's end: 416.</summary>
-    Unsatisfiable,
-}
-
-/// <summary>A piece ready to send: the open file, where its content starts in it, its length and the body length.</summary>
-public readonly record struct PiecePlan(PiecePlanStatus Status, SafeFileHandle? Handle, long RawOffset, int ContentLength, long BodyLength);

@@ -33,7 +33,7 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
 
     /// <summary>Binds and starts; throws <see cref="IOException"/> when the address is in use.</summary>
     public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
-        IPAddress address, int port, Func<ConnectionDelegate, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        IPAddress address, int port, Func<ConnectionDelegate, KestrelServerLimits, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
         options.Listen(address, port, listen => Use(listen, connectionMiddleware));
@@ -46,7 +46,7 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
     /// without taking it over (systemd socket activation's rule).
     /// </summary>
     public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
-        int descriptor, int port, Func<ConnectionDelegate, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        int descriptor, int port, Func<ConnectionDelegate, KestrelServerLimits, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
         options.ListenHandle((ulong)descriptor, listen => Use(listen, connectionMiddleware));
@@ -72,11 +72,11 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
         }
     }
 
-    private static void Use(ListenOptions listen, Func<ConnectionDelegate, ConnectionDelegate>? connectionMiddleware)
+    private static void Use(ListenOptions listen, Func<ConnectionDelegate, KestrelServerLimits, ConnectionDelegate>? connectionMiddleware)
     {
         if (connectionMiddleware is not null)
         {
-            listen.Use(connectionMiddleware);
+            listen.Use(next => connectionMiddleware(next, listen.KestrelServerOptions.Limits));
         }
     }
 

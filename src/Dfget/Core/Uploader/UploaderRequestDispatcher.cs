@@ -23,6 +23,7 @@ public sealed partial class UploaderRequestDispatcher
     private readonly UploadTaskRegistry _tasks;
     private readonly UploadRateLimiter _limiter;
     private readonly UploaderActivity _activity;
+    private readonly PieceRequestResolver _pieces;
     private readonly PieceSender _sender;
     private readonly ILogger _logger;
     private readonly string[] _dataDirs;
@@ -32,6 +33,7 @@ public sealed partial class UploaderRequestDispatcher
         UploadTaskRegistry tasks,
         UploadRateLimiter limiter,
         UploaderActivity activity,
+        PieceRequestResolver pieces,
         PieceSender sender,
         ILogger<UploaderRequestDispatcher> logger)
     {
@@ -39,12 +41,14 @@ public sealed partial class UploaderRequestDispatcher
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(limiter);
         ArgumentNullException.ThrowIfNull(activity);
+        ArgumentNullException.ThrowIfNull(pieces);
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(logger);
         _options = options;
         _tasks = tasks;
         _limiter = limiter;
         _activity = activity;
+        _pieces = pieces;
         _sender = sender;
         _logger = logger;
         _dataDirs = options.DataDirs.Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d))).ToArray();
@@ -84,27 +88,28 @@ public sealed partial class UploaderRequestDispatcher
 
     private async Task UploadAsync(HttpContext context, string name)
     {
-        if (!TaskFileNames.IsValid(name))
+        var headers = context.Request.Headers;
+        var resolved = _pieces.Resolve(name, headers.Range.ToString(), headers["pieceNum"].ToString(), headers["pieceSize"].ToString(), headers["cdnSource"].ToString());
+        if (resolved.Status == PieceResolutionStatus.Ready)
+        {
+            using var handle = resolved.Plan.Handle;
+            await _sender.SendAsync(context, resolved.Task!, resolved.Piece, resolved.Plan).ConfigureAwait(false);
+            return;
+        }
+
+        if (resolved.Status == PieceResolutionStatus.InvalidName)
         {
             Log.RejectedName(_logger, "upload", name);
-            await WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid taskFileName").ConfigureAwait(false);
-            return;
         }
 
-        if (!PieceRequest.TryParse(context.Request.Headers, out var piece, out var error))
+        var status = resolved.Status switch
         {
-            await WriteTextAsync(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
-            return;
-        }
-
-        _activity.Touch();
-        if (!_tasks.TryGet(name, out var task))
-        {
-            await WriteTextAsync(context, StatusCodes.Status500InternalServerError, $"unknown task file {name}").ConfigureAwait(false);
-            return;
-        }
-
-        await _sender.SendAsync(context, task, piece).ConfigureAwait(false);
+            PieceResolutionStatus.InvalidName or PieceResolutionStatus.InvalidHeaders => StatusCodes.Status400BadRequest,
+            PieceResolutionStatus.FileMissing => StatusCodes.Status404NotFound,
+            PieceResolutionStatus.Unsatisfiable => StatusCodes.Status416RangeNotSatisfiable,
+            _ => StatusCodes.Status500InternalServerError,
+        };
+        await WriteTextAsync(context, status, resolved.Error).ConfigureAwait(false);
     }
 
     private Task CheckAsync(HttpContext context, string name)
@@ -250,7 +255,7 @@ public sealed partial class UploaderRequestDispatcher
         return false;
     }
 
-    internal static Task WriteTextAsync(HttpContext context, int status, string text)
+    private static Task WriteTextAsync(HttpContext context, int status, string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         context.Response.StatusCode = status;
