@@ -78,7 +78,7 @@ internal sealed class DownloadPortConnectionHandler(
             }
 
             var request = head.Head!;
-            if (!await RespondAsync(connection, sender, request, request.KeepAlive) || !request.KeepAlive)
+            if (!await RespondAsync(connection, sender, request) || !request.KeepAlive)
             {
                 return;
             }
@@ -86,11 +86,11 @@ internal sealed class DownloadPortConnectionHandler(
     }
 
     /// <summary>Answers one request; false when the connection must close (a send failed or went short).</summary>
-    private async Task<bool> RespondAsync(ConnectionContext connection, SocketFileSender sender, RequestHead request, bool keepAlive)
+    private async Task<bool> RespondAsync(ConnectionContext connection, SocketFileSender sender, RequestHead request)
     {
         var start = time.GetTimestamp();
         using var reply = await replies.DecideAsync(request, connection.ConnectionClosed);
-        var head = ResponseHead.Format(reply.Status, reply.Count, reply.File is not null, reply.AcceptRanges, reply.ContentRange, keepAlive, request.Http11, time.GetUtcNow());
+        var head = ResponseHead.Format(reply.Status, reply.Count, reply.File is not null, reply.AcceptRanges, reply.ContentRange, request.KeepAlive, request.Http11, time.GetUtcNow());
         var sendBody = reply.File is not null && request.Method == "GET";
         var (outcome, bodyBytes) = await sender.SendAsync(head, sendBody ? reply.File : null, reply.Start, sendBody ? reply.Count : 0);
         cdnMetrics.DownloadPortBytes.Add(bodyBytes);
