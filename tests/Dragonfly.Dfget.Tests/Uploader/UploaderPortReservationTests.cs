@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.TestCommon;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -78,6 +79,16 @@ public sealed class UploaderPortReservationTests
     }
 
     [Fact]
+    public void TakeDescriptor_CopyIsCloseOnExec()
+    {
+        using var reservation = UploaderPortReservation.TryReserve("127.0.0.1", FreePorts(1));
+
+        using var copy = new SafeSocketHandle(reservation!.TakeDescriptor(), ownsHandle: true);
+
+        (FdFlags((int)copy.DangerousGetHandle()) & CloseOnExec).Should().NotBe(0, "a process another thread starts before the in-process server owns the copy must not inherit it");
+    }
+
+    [Fact]
     public void Dispose_ReleasesThePort()
     {
         var candidates = FreePorts(1);
@@ -120,10 +131,13 @@ public sealed class UploaderPortReservationTests
         // take it before the check below, and the check's own connect cannot land on it as its source port.
         var reservation = UploaderPortReservation.TryReserve("127.0.0.1", PortsBelowTheEphemeralRange(20))!;
         var port = reservation.Port;
-        var server = new PeerServer(Options(temp.Path, port, reservation.TakeDescriptor()), NullLoggerFactory.Instance);
+        var descriptor = reservation.TakeDescriptor();
+        ClearCloseOnExec(descriptor); // as a `dfget server` child inherits it
+        var server = new PeerServer(Options(temp.Path, port, descriptor), NullLoggerFactory.Instance);
         reservation.Dispose();
 
         (await server.StartAsync(CancellationToken.None)).Should().Be(port);
+        (FdFlags(descriptor) & CloseOnExec).Should().NotBe(0, "a process the server's process starts must not keep the port listening after the server closed it");
         using (var client = new HttpClient())
         {
             (await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/server/ping"))).Should().Be("success");
@@ -206,6 +220,9 @@ public sealed class UploaderPortReservationTests
         }
     }
 
+    private static void ClearCloseOnExec(int descriptor) =>
+        NativeMethods.fcntl(descriptor, 2 /* F_SETFD */, 0).Should().Be(0);
+
     /// <summary>The open-file flags of one of this process's descriptors (<c>/proc/self/fdinfo</c>), or -1 when it is not open.</summary>
     private static int FdFlags(int descriptor)
     {
@@ -217,5 +234,12 @@ public sealed class UploaderPortReservationTests
 
         var line = File.ReadAllLines(path).Single(l => l.StartsWith("flags:", StringComparison.Ordinal));
         return Convert.ToInt32(line["flags:".Length..].Trim(), 8);
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int fcntl(int fd, int command, int argument);
     }
 }

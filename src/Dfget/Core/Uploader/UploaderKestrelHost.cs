@@ -43,11 +43,14 @@ internal sealed class UploaderKestrelHost : IAsyncDisposable
     /// <summary>
     /// Starts on an inherited socket that already listens on <paramref name="port"/> (check it with
     /// <see cref="IsListeningOn"/>). The host owns it from here on and closes it when disposed: Kestrel serves a handle
-    /// without taking it over (systemd socket activation's rule).
+    /// without taking it over (systemd socket activation's rule). The descriptor is made close-on-exec first: inherited
+    /// from a launcher it is not, and a process started from here would keep the port listening after the host closed it.
     /// </summary>
+    /// <exception cref="IOException">The descriptor is not open.</exception>
     public static Task<(UploaderKestrelHost Host, int Port)> StartAsync(
         int descriptor, int port, Func<ConnectionDelegate, KestrelServerLimits, ConnectionDelegate>? connectionMiddleware, RequestDelegate handler, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
+        SocketDescriptor.KeepFromChildren(descriptor);
         var options = new KestrelServerOptions { AddServerHeader = false };
         options.ListenHandle((ulong)descriptor, listen => Use(listen, connectionMiddleware));
         return StartAsync(options, new SafeSocketHandle((IntPtr)descriptor, ownsHandle: true), port, handler, loggerFactory, cancellationToken);

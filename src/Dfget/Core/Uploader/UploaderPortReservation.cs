@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace Dragonfly.Dfget.Uploader;
 
@@ -99,23 +98,24 @@ public sealed class UploaderPortReservation : IDisposable
     public T WithInheritableCopy<T>(Func<string, T> spawn)
     {
         ArgumentNullException.ThrowIfNull(spawn);
-        var copy = Duplicate();
+        var copy = SocketDescriptor.DuplicateInheritable(Descriptor);
         try
         {
             return spawn(copy.ToString(CultureInfo.InvariantCulture));
         }
         finally
         {
-            _ = NativeMethods.close(copy);
+            SocketDescriptor.Close(copy);
         }
     }
 
     /// <summary>
     /// A copy of the listening socket for a server in this process (<see cref="UploaderOptions.ListenDescriptor"/>), which
-    /// owns and closes it; the reservation can then be disposed.
+    /// owns and closes it; the reservation can then be disposed. The copy is close-on-exec: a process started by anyone
+    /// in this process meanwhile would otherwise hold the port open after the server closed it.
     /// </summary>
     /// <exception cref="IOException">No copy could be made.</exception>
-    public int TakeDescriptor() => Duplicate();
+    public int TakeDescriptor() => SocketDescriptor.DuplicatePrivate(Descriptor);
 
     /// <summary>
     /// Closes this process's socket. A started child keeps its inherited copy, so the socket stays open and listening for
@@ -123,21 +123,5 @@ public sealed class UploaderPortReservation : IDisposable
     /// </summary>
     public void Dispose() => _socket.Dispose();
 
-    private int Duplicate()
-    {
-        // dup's copy does not carry close-on-exec.
-        var copy = NativeMethods.dup((int)_socket.SafeHandle.DangerousGetHandle());
-        return copy >= 0 ? copy : throw new IOException($"cannot duplicate the uploader's listening socket (errno {Marshal.GetLastPInvokeError()})");
-    }
-
-    private static class NativeMethods
-    {
-        [DllImport("libc", EntryPoint = "dup", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int dup(int fd);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int close(int fd);
-    }
+    private int Descriptor => (int)_socket.SafeHandle.DangerousGetHandle();
 }
