@@ -1,13 +1,16 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 
 namespace Dragonfly.Common.Http1;
 
 /// <summary>
-/// One parsed HTTP/1.x request head: the method, the path (query dropped, absolute form reduced to its path), the
-/// protocol version, whether the connection stays open after the response, and the header fields other than those the
-/// parser itself acts on (<c>Host</c>, <c>Connection</c>, <c>Content-Length</c>, <c>Transfer-Encoding</c>).
+/// One parsed HTTP/1.x request head: the method, the path (query dropped, absolute form reduced to its path) or, for
+/// <c>CONNECT</c>, the authority it names, the protocol version, whether the connection stays open after the response,
+/// and the header fields other than those the parser itself acts on (<c>Host</c>, <c>Connection</c>,
+/// <c>Content-Length</c>, <c>Transfer-Encoding</c>).
 /// </summary>
 public sealed class RequestHead
 {
@@ -27,7 +30,11 @@ public sealed class RequestHead
 
     public string Method { get; }
 
+    /// <summary>The path; empty for <c>CONNECT</c>, whose target is <see cref="Authority"/>.</summary>
     public string Path { get; }
+
+    /// <summary>The <c>host:port</c> a <c>CONNECT</c> names (RFC 9112 §3.2.3); null for every other method.</summary>
+    public Authority? Authority { get; init; }
 
     public bool Http11 { get; }
 
@@ -61,6 +68,57 @@ public sealed class RequestHead
     }
 }
 
+/// <summary>
+/// The authority form of a request target, <c>host:port</c> (RFC 9112 §3.2.3): a DNS name or IPv4 address, or an IPv6
+/// address in brackets (<see cref="Host"/> holds it without them), and a port from 1 to 65535. No user info, path or
+/// query.
+/// </summary>
+public readonly record struct Authority(string Host, int Port)
+{
+    public static bool TryParse(ReadOnlySpan<byte> text, out Authority authority)
+    {
+        authority = default;
+        var colon = text.LastIndexOf((byte)':');
+        if (colon <= 0 || colon == text.Length - 1 || text.Length - colon - 1 > 5)
+        {
+            return false;
+        }
+
+        var port = 0;
+        foreach (var b in text[(colon + 1)..])
+        {
+            if (!char.IsAsciiDigit((char)b))
+            {
+                return false;
+            }
+
+            port = (port * 10) + (b - '0');
+        }
+
+        if (port is 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = Encoding.ASCII.GetString(text[..colon]);
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+            if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                return false;
+            }
+        }
+        else if (Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+        {
+            return false;
+        }
+
+        authority = new Authority(host, port);
+        return true;
+    }
+}
+
 public enum HeadParseStatus
 {
     /// <summary>No complete head yet: read more (after advancing past <see cref="HeadParse.Consumed"/> bytes).</summary>
@@ -83,15 +141,17 @@ public readonly record struct HeadParse(HeadParseStatus Status, RequestHead? Hea
 
 /// <summary>
 /// A strict HTTP/1.x request-head parser (RFC 9112) for the servers that answer on a raw connection (the supernode's
-/// download port, the uploader's piece path). It accepts what HTTP clients send (Go's
+/// download port, the uploader's piece path, dfdaemon's <c>CONNECT</c>). It accepts what HTTP clients send (Go's
 /// net/http, .NET's HttpClient, curl) and rejects the rest with a status, never an exception:
 /// <list type="bullet">
 /// <item>a head over <see cref="MaxHeadBytes"/> or with over <see cref="MaxHeaderCount"/> fields: 431;</item>
 /// <item>a malformed request line, bare LF or control bytes, whitespace before a colon, a folded line, a missing or
 /// repeated <c>Host</c> in HTTP/1.1, a bad <c>Content-Length</c>, or any request body (these servers take none): 400;</item>
+/// <item>a <c>CONNECT</c> whose target is not <c>host:port</c>, or another method's target that is not a path: 400;</item>
 /// <item>an HTTP version other than 1.0 and 1.1: 505.</item>
 /// </list>
-/// Empty lines before the request line are skipped (RFC 9112 §2.2).
+/// Empty lines before the request line are skipped (RFC 9112 §2.2). A <c>CONNECT</c> without <c>Host</c> is accepted:
+/// its target already names the host, and proxy clients that write the request by hand have been seen to leave it out.
 /// </summary>
 public static class RequestHeadParser
 {
@@ -137,7 +197,18 @@ public static class RequestHeadParser
             return versionError;
         }
 
-        if (!TryPath(target, out var path))
+        var path = string.Empty;
+        Authority? authority = null;
+        if (method == "CONNECT")
+        {
+            if (!Authority.TryParse(target, out var named))
+            {
+                return HeadParse.Invalid(400, "CONNECT target is not host:port");
+            }
+
+            authority = named;
+        }
+        else if (!TryPath(target, out path))
         {
             return HeadParse.Invalid(400, "request target is not a path");
         }
@@ -203,18 +274,23 @@ public static class RequestHeadParser
             }
         }
 
-        if (http11 && hostCount != 1)
+        if (hostCount > 1)
         {
-            return HeadParse.Invalid(400, hostCount == 0 ? "HTTP/1.1 request without Host" : "more than one Host");
+            return HeadParse.Invalid(400, "more than one Host");
+        }
+
+        if (http11 && hostCount == 0 && authority is null)
+        {
+            return HeadParse.Invalid(400, "HTTP/1.1 request without Host");
         }
 
         if (chunked || contentLength > 0)
         {
-            return HeadParse.Invalid(400, "a piece request has no body");
+            return HeadParse.Invalid(400, "request bodies are not accepted here");
         }
 
         var keepAlive = !close && (http11 || keepAliveToken);
-        return new HeadParse(HeadParseStatus.Complete, new RequestHead(method, path, http11, keepAlive, [.. kept]), 0, 0, null);
+        return new HeadParse(HeadParseStatus.Complete, new RequestHead(method, path, http11, keepAlive, [.. kept]) { Authority = authority }, 0, 0, null);
     }
 
     private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out ReadOnlySpan<byte> target, out bool http11, out HeadParse error)

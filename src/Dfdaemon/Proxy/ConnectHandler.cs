@@ -1,9 +1,9 @@
 using System.Buffers;
-using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using Dragonfly.Common.Http1;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Tls;
 using Microsoft.AspNetCore.Connections;
@@ -16,15 +16,16 @@ namespace Dragonfly.Dfdaemon.Proxy;
 /// goes on to HTTP untouched. A CONNECT to a hijacked host is answered <c>200</c>, TLS is terminated with a per-host
 /// leaf certificate, and the decrypted stream is handed back to Kestrel so inner requests take the normal rule/P2P path
 /// (marked with <see cref="HijackedConnectionFeature"/>). Other allowed hosts get a blind TCP tunnel (10 s dial).
-/// Hosts outside the policy get 403.
+/// Hosts outside the policy get 403. The CONNECT head goes through the strict parser the raw-connection servers share
+/// (<see cref="RequestHeadParser"/>): a target that is not <c>host:port</c>, a malformed field or a body gets 400, a head
+/// over 16 KiB 431, a version other than 1.0 and 1.1 505; bytes the client sent behind the head (a TLS hello that did
+/// not wait for the 200) stay on the connection for the tunnel or the handshake.
 /// </summary>
 public sealed partial class ConnectHandler
 {
-    private const int MaxHeaderBytes = 16 * 1024;
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(30);
     private static readonly byte[] ConnectPrefix = "CONNECT "u8.ToArray();
-    private static readonly byte[] HeaderEnd = "\r\n\r\n"u8.ToArray();
 
     private readonly ProxyRouter _router;
     private readonly HijackCertificateStore? _certificates;
@@ -69,44 +70,29 @@ public sealed partial class ConnectHandler
             return;
         }
 
+        input.AdvanceTo(buffer.Start);
         if (!StartsWithPrefix(buffer, partialOk: false))
         {
-            input.AdvanceTo(buffer.Start);
             await next(connection).ConfigureAwait(false);
             return;
         }
 
-        // Read the whole CONNECT head.
-        SequencePosition? end;
-        try
-        {
-            while ((end = FindHeaderEnd(buffer)) is null)
-            {
-                if (read.IsCompleted || buffer.Length > MaxHeaderBytes)
-                {
-                    input.AdvanceTo(buffer.End);
-                    await WriteStatusAsync(connection, "400 Bad Request", headerCts.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                input.AdvanceTo(buffer.Start, buffer.End);
-                read = await input.ReadAsync(headerCts.Token).ConfigureAwait(false);
-                buffer = read.Buffer;
-            }
-        }
-        catch (OperationCanceledException)
+        // The whole CONNECT head, through the strict parser the raw-connection servers share.
+        var reader = new RequestHeadReader(input, HeaderTimeout, HeaderTimeout);
+        if (await reader.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false) is not { } parse)
         {
             return;
         }
 
-        var head = Encoding.ASCII.GetString(buffer.Slice(0, end.Value));
-        input.AdvanceTo(end.Value);
-        if (!TryParseAuthority(head, out var host, out var port))
+        reader.Consume();
+        if (parse.Head?.Authority is not { } authority)
         {
-            await WriteStatusAsync(connection, "400 Bad Request", connection.ConnectionClosed).ConfigureAwait(false);
+            Log.ConnectRejected(_logger, parse.Error ?? "not a CONNECT");
+            await WriteStatusAsync(connection, StatusLine(parse.Status == HeadParseStatus.Invalid ? parse.ErrorStatus : 400), connection.ConnectionClosed).ConfigureAwait(false);
             return;
         }
 
+        var (host, port) = authority;
         if (!_router.AllowConnect(host))
         {
             _metrics.RequestDenied();
@@ -125,33 +111,12 @@ public sealed partial class ConnectHandler
         }
     }
 
-    /// <summary>Parses <c>CONNECT host:port HTTP/1.x</c> (IPv6 in brackets); the port is required.</summary>
-    internal static bool TryParseAuthority(string head, out string host, out int port)
+    private static string StatusLine(int status) => status switch
     {
-        host = string.Empty;
-        port = 0;
-        var line = head.Split("\r\n", 2)[0];
-        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 3 || parts[0] != "CONNECT" || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var authority = parts[1];
-        var colon = authority.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(authority.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is <= 0 or > 65535)
-        {
-            return false;
-        }
-
-        host = authority[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return Uri.CheckHostName(host) != UriHostNameType.Unknown;
-    }
+        431 => "431 Request Header Fields Too Large",
+        505 => "505 HTTP Version Not Supported",
+        _ => "400 Bad Request",
+    };
 
     private static bool StartsWithPrefix(ReadOnlySequence<byte> buffer, bool partialOk)
     {
@@ -164,12 +129,6 @@ public sealed partial class ConnectHandler
         Span<byte> first = stackalloc byte[ConnectPrefix.Length];
         buffer.Slice(0, n).CopyTo(first);
         return first[..n].SequenceEqual(ConnectPrefix.AsSpan(0, n));
-    }
-
-    private static SequencePosition? FindHeaderEnd(ReadOnlySequence<byte> buffer)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        return reader.TryReadTo(out ReadOnlySequence<byte> _, HeaderEnd, advancePastDelimiter: true) ? reader.Position : null;
     }
 
     private static async Task WriteStatusAsync(ConnectionContext connection, string status, CancellationToken cancellationToken)
@@ -335,5 +294,8 @@ public sealed partial class ConnectHandler
 
         [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 44, Level = LogLevel.Information, Message = "TLS handshake for {Host} failed: {Error}")]
         public static partial void HandshakeFailed(ILogger logger, string host, string error);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 45, Level = LogLevel.Information, Message = "CONNECT rejected: {Error}")]
+        public static partial void ConnectRejected(ILogger logger, string error);
     }
 }

@@ -47,6 +47,42 @@ public sealed class RequestHeadParserTests
     public void Parse_Connection_DecidesKeepAlive(string head, bool keepAlive) =>
         RequestHeadParser.Parse(Sequence(head)).Head!.KeepAlive.Should().Be(keepAlive);
 
+    [Theory]
+    [InlineData("CONNECT registry.example:443 HTTP/1.1\r\nHost: registry.example:443\r\n\r\n", "registry.example", 443)]
+    [InlineData("CONNECT 10.0.0.1:65535 HTTP/1.1\r\n\r\n", "10.0.0.1", 65535)]
+    [InlineData("CONNECT [::1]:8443 HTTP/1.0\r\n\r\n", "::1", 8443)]
+    public void Parse_ConnectWithAuthorityForm_NamesHostAndPortAndNoPath(string head, string host, int port)
+    {
+        var parse = RequestHeadParser.Parse(Sequence(head));
+
+        parse.Status.Should().Be(HeadParseStatus.Complete, "CONNECT's target is the authority, and it may come without Host");
+        parse.Head!.Method.Should().Be("CONNECT");
+        parse.Head.Authority.Should().Be(new Authority(host, port));
+        parse.Head.Path.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("CONNECT registry.example HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT registry.example: HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT registry.example:0 HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT registry.example:65536 HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT registry.example:+443 HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT user@registry.example:443 HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT registry.example:443/x HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT /registry.example:443 HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT http://registry.example:443/ HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT [::1:443 HTTP/1.1\r\n\r\n")]
+    [InlineData("CONNECT [10.0.0.1]:443 HTTP/1.1\r\n\r\n")]
+    [InlineData("GET registry.example:443 HTTP/1.1\r\nHost: a\r\n\r\n")]
+    [InlineData("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")]
+    public void Parse_AuthorityFormOutsideConnectOrMalformed_Is400(string head)
+    {
+        var parse = RequestHeadParser.Parse(Sequence(head));
+
+        parse.Status.Should().Be(HeadParseStatus.Invalid);
+        parse.ErrorStatus.Should().Be(400);
+    }
+
     [Fact]
     public void Parse_TwoRangeHeaders_AreTreatedAsNoRange() =>
         RequestHeadParser.Parse(Sequence("GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nrange: bytes=2-3\r\n\r\n")).Head!.Range.Should().BeNull();

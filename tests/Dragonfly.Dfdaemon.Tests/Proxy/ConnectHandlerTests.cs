@@ -7,6 +7,7 @@ using Dragonfly.Dfdaemon.Config;
 using Dragonfly.Dfdaemon.Downloading;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Proxy;
+using Dragonfly.Dfdaemon.Tests.Registry;
 using Dragonfly.Dfdaemon.Tests.Support;
 using Dragonfly.TestCommon;
 using Microsoft.AspNetCore.Http;
@@ -20,23 +21,45 @@ public class ConnectHandlerTests
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     [Theory]
-    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", true, "a.example", 443)]
-    [InlineData("CONNECT [::1]:8443 HTTP/1.1\r\n\r\n", true, "::1", 8443)]
-    [InlineData("CONNECT a.example HTTP/1.1\r\n\r\n", false, "", 0)]
-    [InlineData("CONNECT a.example:0 HTTP/1.1\r\n\r\n", false, "", 0)]
-    [InlineData("CONNECT a.example:443\r\n\r\n", false, "", 0)]
-    public void TryParseAuthority_RequestLine_ParsesHostAndPort(string head, bool ok, string host, int port)
+    [InlineData("CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n", "400")]
+    [InlineData("CONNECT a.example:0 HTTP/1.1\r\n\r\n", "400")]
+    [InlineData("CONNECT user@a.example:443 HTTP/1.1\r\n\r\n", "400")]
+    [InlineData("CONNECT /a.example:443 HTTP/1.1\r\n\r\n", "400")]
+    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400")]
+    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nX-Folded: a\r\n b\r\n\r\n", "400")]
+    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", "400")]
+    [InlineData("CONNECT a.example:443 HTTP/3.0\r\n\r\n", "505")]
+    public async Task Connect_MalformedHead_GetsTheParsersStatusAndIsClosed(string head, string status)
     {
-        ConnectHandler.TryParseAuthority(head, out var h, out var p).Should().Be(ok);
-        if (ok)
-        {
-            h.Should().Be(host);
-            p.Should().Be(port);
-        }
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [new ProxyRule(new Regex(".*"), false, true, null)] });
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+
+        await s.WriteAsync(Encoding.ASCII.GetBytes(head), Timeout());
+
+        (await ReadHeadAsync(s)).Should().StartWith($"HTTP/1.1 {status} ");
+        (await s.ReadAsync(new byte[1], Timeout())).Should().Be(0, "the connection is closed after the error");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Tunnels.Should().Be(0);
     }
 
     [Fact]
-    public async Task Connect_AllowedHost_BlindTunnelToEchoServer()
+    public async Task Connect_HeadOver16KiB_Gets431()
+    {
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [new ProxyRule(new Regex(".*"), false, true, null)] });
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT a.example:443 HTTP/1.1\r\nX-Pad: {new string('a', 17 * 1024)}\r\n\r\n"), Timeout());
+
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 431 ");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connect_AllowedHost_BlindTunnelToEchoServer(bool bytesBehindTheHead)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -57,9 +80,20 @@ public class ConnectHandlerTests
         using var client = new TcpClient();
         await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
         var s = client.GetStream();
-        await s.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"), Timeout());
-        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 200");
-        await s.WriteAsync("ping through tunnel"u8.ToArray(), Timeout());
+        var head = $"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n";
+        if (bytesBehindTheHead)
+        {
+            // A client that does not wait for the 200 (as a TLS client sending its hello at once): the bytes must reach the tunnel.
+            await s.WriteAsync(Encoding.ASCII.GetBytes(head + "ping through tunnel"), Timeout());
+            (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 200");
+        }
+        else
+        {
+            await s.WriteAsync(Encoding.ASCII.GetBytes(head), Timeout());
+            (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 200");
+            await s.WriteAsync("ping through tunnel"u8.ToArray(), Timeout());
+        }
+
         var reply = new byte["ping through tunnel".Length];
         await s.ReadExactlyAsync(reply, Timeout());
         Encoding.ASCII.GetString(reply).Should().Be("ping through tunnel");
@@ -99,6 +133,22 @@ public class ConnectHandlerTests
         using var client = daemon.ProxyClient(h => h.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == upstreamCert.GetCertHashString());
 
         (await client.GetStringAsync($"https://127.0.0.1:{upstream.Port}/", Timeout())).Should().Be("tunneled");
+    }
+
+    [RequiresToolsFact("curl")]
+    public async Task Connect_CurlThroughTheProxy_ReachesHttpsUpstreamEndToEnd()
+    {
+        using var upstreamCert = TestCertificates.SelfSignedLoopback();
+        await using var upstream = await TestUpstream.StartAsync(ctx => ctx.Response.WriteAsync("tunneled for curl"), upstreamCert);
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { OpenProxy = true });
+
+        var run = await ExternalProcess.RunAsync(
+            "curl",
+            ["-sS", "--fail", "--insecure", "--proxy", $"http://{daemon.Address.Host}:{daemon.Address.Port}", $"https://127.0.0.1:{upstream.Port}/"],
+            TimeSpan.FromSeconds(60));
+
+        run.EnsureSuccess("curl through the CONNECT tunnel").Output.Should().Contain("tunneled for curl");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Tunnels.Should().Be(1);
     }
 
     [Fact]
