@@ -8,6 +8,9 @@ internal static partial class ApiLog
     [LoggerMessage(EventId = EventIds.SupernodeApi + 1, Level = LogLevel.Warning, Message = "Request {Path} failed with HTTP {Status}: {Message}")]
     public static partial void RequestFailed(ILogger logger, string path, int status, string message);
 
+    [LoggerMessage(EventId = EventIds.SupernodeApi + 6, Level = LogLevel.Error, Message = "Request {Method} {Path} failed unexpectedly; answered HTTP {Status}")]
+    public static partial void RequestCrashed(ILogger logger, string method, string path, int status, Exception exception);
+
     [LoggerMessage(EventId = EventIds.SupernodeApi + 2, Level = LogLevel.Information, Message = "Supernode API listening on port {ApiPort}, pieces on port {DownloadPort}, advertising {AdvertiseIp}")]
     public static partial void Listening(ILogger logger, int apiPort, int downloadPort, string advertiseIp);
 

@@ -24,7 +24,16 @@ internal abstract class SurfaceErrorFilter(ILogger logger) : IEndpointFilter
         catch (Exception e) when (!context.HttpContext.RequestAborted.IsCancellationRequested)
         {
             var (status, body) = MapException(e);
-            ApiLog.RequestFailed(logger, context.HttpContext.Request.Path, status, body.Message ?? string.Empty);
+            if (e is ApiException or BadHttpRequestException or DragonflyException or JsonException)
+            {
+                ApiLog.RequestFailed(logger, context.HttpContext.Request.Path, status, body.Message ?? string.Empty);
+            }
+            else
+            {
+                // Not an outcome any handler means to produce: a bug, logged with its stack for whoever runs the supernode.
+                ApiLog.RequestCrashed(logger, context.HttpContext.Request.Method, context.HttpContext.Request.Path, status, e);
+            }
+
             return ApiJson.Json(body, status);
         }
     }

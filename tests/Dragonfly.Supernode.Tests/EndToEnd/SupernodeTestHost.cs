@@ -3,6 +3,7 @@ using Dragonfly.Supernode.Hosting;
 using Dragonfly.TestCommon;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Supernode.Tests.EndToEnd;
 
@@ -34,7 +35,7 @@ internal sealed class SupernodeTestHost : IAsyncDisposable
 
     public string HomeDir => _home.Path;
 
-    public static async Task<SupernodeTestHost> StartAsync(Func<SupernodeOptions, SupernodeOptions>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<SupernodeTestHost> StartAsync(Func<SupernodeOptions, SupernodeOptions>? configure = null, CancellationToken cancellationToken = default, ILoggerProvider? logs = null)
     {
         var home = new TempDirectory("dragonfly-sn-e2e-");
         var options = new SupernodeOptions
@@ -46,6 +47,11 @@ internal sealed class SupernodeTestHost : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = home.Path, EnvironmentName = "Development" });
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Services.AddSupernode(options, IPAddress.Loopback);
         var app = builder.Build();
         app.MapSupernodeApi();
