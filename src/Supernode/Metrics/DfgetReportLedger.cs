@@ -15,17 +15,21 @@ public sealed class DfgetReportLedger(TimeProvider timeProvider)
     /// <summary>Downloads remembered at most.</summary>
     public const int Capacity = 65_536;
 
+    /// <summary>The longest task id or cid remembered (a task id is 64 hex digits); longer ones are never real.</summary>
+    public const int MaxIdLength = 256;
+
     private readonly object _gate = new();
     private readonly HashSet<(string TaskId, string Cid)> _seen = [];
     private readonly Queue<((string TaskId, string Cid) Key, long At)> _order = new();
 
     /// <summary>
     /// Whether this is the first report of the download (<paramref name="taskId"/>, <paramref name="cid"/>) within the
-    /// window; records it. A report without both ids cannot be matched and always counts.
+    /// window; records it. A report without both ids, or with one longer than <see cref="MaxIdLength"/>, cannot be matched
+    /// and always counts (and costs the ledger no memory).
     /// </summary>
     public bool TryRecordFirst(string? taskId, string? cid)
     {
-        if (string.IsNullOrEmpty(taskId) || string.IsNullOrEmpty(cid))
+        if (string.IsNullOrEmpty(taskId) || string.IsNullOrEmpty(cid) || taskId.Length > MaxIdLength || cid.Length > MaxIdLength)
         {
             return true;
         }

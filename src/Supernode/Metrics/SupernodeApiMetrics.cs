@@ -22,6 +22,7 @@ public sealed class SupernodeApiMetrics
     private readonly Counter<long> _dfgetBytes;
     private readonly Counter<long> _dfgetDownloads;
     private readonly Counter<long> _dfgetFailures;
+    private readonly DfgetReportLabels _labels = new();
 
     public SupernodeApiMetrics(IMeterFactory meterFactory)
     {
@@ -61,11 +62,11 @@ public sealed class SupernodeApiMetrics
         }
     }
 
-    /// <summary>Records one <c>POST /task/metrics</c> report.</summary>
+    /// <summary>Records one <c>POST /task/metrics</c> report, its free-text labels bounded by <see cref="DfgetReportLabels"/>.</summary>
     public void RecordDfgetReport(string? callSystem, string? peerIp, double? durationSeconds, bool success, string? backSourceReason, long? fileLength)
     {
-        var cs = new KeyValuePair<string, object?>("callsystem", callSystem ?? string.Empty);
-        var peer = new KeyValuePair<string, object?>("peer", peerIp ?? string.Empty);
+        var cs = new KeyValuePair<string, object?>("callsystem", _labels.CallSystem(callSystem));
+        var peer = new KeyValuePair<string, object?>("peer", DfgetReportLabels.Peer(peerIp));
         _dfgetDownloads.Add(1);
         if (success)
         {
@@ -81,7 +82,7 @@ public sealed class SupernodeApiMetrics
         }
         else
         {
-            _dfgetFailures.Add(1, cs, peer, new KeyValuePair<string, object?>("reason", backSourceReason ?? string.Empty));
+            _dfgetFailures.Add(1, cs, peer, new KeyValuePair<string, object?>("reason", DfgetReportLabels.Reason(backSourceReason)));
         }
     }
 }

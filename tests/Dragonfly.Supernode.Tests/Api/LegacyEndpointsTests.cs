@@ -166,6 +166,21 @@ public sealed class LegacyEndpointsTests : IClassFixture<SupernodeApiFactory>, I
     }
 
     [Fact]
+    public async Task TaskMetrics_ManyHostileReports_AddNoSeriesBeyondTheBoundedLabels()
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            using var response = await _client.PostAsync("/task/metrics", JsonBody(
+                $$"""{"IP":"10.{{i}}.0.1x","taskId":"h{{i}}","cID":"c","callSystem":"flood {{i}}","success":false,"backsourceReason":"r{{i}}"}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var failed = (await _client.GetStringAsync("/metrics")).Split('\n').Where(l => l.StartsWith("dragonfly_dfget_download_failed_total{", StringComparison.Ordinal)).ToList();
+        failed.Should().Contain("dragonfly_dfget_download_failed_total{callsystem=\"other\",peer=\"invalid\",reason=\"other\"} 300");
+        failed.Should().NotContain(l => l.Contains("flood", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TaskMetrics_SameDownloadReportedTwice_CountedOnce()
     {
         // The original dfget sends its report again when the reply is not a success envelope, and the reply is null.

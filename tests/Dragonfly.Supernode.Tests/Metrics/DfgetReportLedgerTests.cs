@@ -30,6 +30,19 @@ public sealed class DfgetReportLedgerTests
         ledger.TryRecordFirst("task", "cid").Should().BeTrue();
     }
 
+    [Fact]
+    public void TryRecordFirst_IdLongerThanAnyReal_CountsButIsNotRemembered()
+    {
+        var ledger = new DfgetReportLedger(_time);
+        var huge = new string('a', DfgetReportLedger.MaxIdLength + 1);
+
+        ledger.TryRecordFirst(huge, "cid").Should().BeTrue();
+        ledger.TryRecordFirst(huge, "cid").Should().BeTrue("a key that long is never stored, so it cannot be matched");
+        ledger.TryRecordFirst("task", huge).Should().BeTrue();
+        ledger.TryRecordFirst(new string('a', DfgetReportLedger.MaxIdLength), "cid").Should().BeTrue();
+        ledger.TryRecordFirst(new string('a', DfgetReportLedger.MaxIdLength), "cid").Should().BeFalse("the longest real-looking id is remembered");
+    }
+
     [Theory]
     [InlineData(null, "cid")]
     [InlineData("task", null)]
