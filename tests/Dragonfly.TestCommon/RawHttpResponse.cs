@@ -30,4 +30,54 @@ public sealed record RawHttpResponse(int Status, Dictionary<string, string> Head
         await stream.ReadExactlyAsync(body, cancellationToken);
         return new RawHttpResponse(status, headers, body);
     }
+
+    /// <summary>
+    /// The status of the first response on <paramref name="stream"/>, or null when the server closed (or reset) the
+    /// connection without answering, or sent nothing within <paramref name="wait"/> (still waiting for the rest of a
+    /// request). A connection that ends inside a status line, or bytes that are not one, are an error.
+    /// </summary>
+    public static async Task<int?> FirstStatusWithinAsync(Stream stream, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        within.CancelAfter(wait);
+        try
+        {
+            return await FirstStatusAsync(stream, within.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<int?> FirstStatusAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[12];
+        var filled = 0;
+        while (filled < buffer.Length)
+        {
+            int n;
+            try
+            {
+                n = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+
+            if (n == 0)
+            {
+                return filled == 0 ? null : throw new EndOfStreamException($"connection closed inside a status line: {Encoding.ASCII.GetString(buffer, 0, filled)}");
+            }
+
+            filled += n;
+        }
+
+        var line = Encoding.ASCII.GetString(buffer);
+        return line.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && int.TryParse(line.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status)
+            ? status
+            : throw new InvalidDataException($"not an HTTP/1.1 status line: {line}");
+    }
 }

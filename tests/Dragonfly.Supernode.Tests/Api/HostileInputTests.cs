@@ -81,14 +81,15 @@ public sealed class HostileInputTests
         int[] allowed = [200, 206, 400, 404, 405, 416, 431, 505];
         for (var i = 0; i < DownloadPortConnections; i++)
         {
-            var bytes = HostileRequests.Mutate(random, Encoding.ASCII.GetBytes(valid));
+            var bytes = RequestMutations.Mutate(random, Encoding.ASCII.GetBytes(valid));
             var what = $"seed {Seed}, connection {i}: {Convert.ToBase64String(bytes)}";
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, host.Runtime.DownloadPort), timeout.Token);
             await using var stream = new NetworkStream(socket);
-            await stream.WriteAsync(bytes, timeout.Token);
-            socket.Shutdown(SocketShutdown.Send);
-            var status = await FirstStatusOrClosedAsync(stream, timeout.Token);
+            // The end of a head after the edits: most edited requests are then whole (a half-closed connection is
+            // aborted by Kestrel's HTTP layer before it answers, so the test does not close its side).
+            await stream.WriteAsync((byte[])[.. bytes, .. "\r\n\r\n"u8], timeout.Token);
+            var status = await RawHttpResponse.FirstStatusWithinAsync(stream, TimeSpan.FromSeconds(2), timeout.Token);
             if (status is { } answered)
             {
                 allowed.Should().Contain(answered, what);
@@ -133,37 +134,6 @@ public sealed class HostileInputTests
         }
 
         throw new InvalidOperationException("the CDN never scheduled a piece");
-    }
-
-    /// <summary>The status of the first response, or null when the server closed without answering.</summary>
-    private static async Task<int?> FirstStatusOrClosedAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[64];
-        var filled = 0;
-        while (filled < 12)
-        {
-            int n;
-            try
-            {
-                n = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken);
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-
-            if (n == 0)
-            {
-                filled.Should().Be(0, "a response is either whole or absent");
-                return null;
-            }
-
-            filled += n;
-        }
-
-        var line = Encoding.ASCII.GetString(buffer, 0, filled);
-        line.Should().StartWith("HTTP/1.1 ");
-        return int.Parse(line.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Builds random requests for the routes of <see cref="SupernodeRoutes.All"/> from hostile parts.</summary>
@@ -220,40 +190,6 @@ public sealed class HostileInputTests
             }
 
             return (route, request);
-        }
-
-        /// <summary>A few random edits of a valid request head: bytes flipped, inserted, deleted, duplicated or cut.</summary>
-        public static byte[] Mutate(Random random, byte[] valid)
-        {
-            var bytes = new List<byte>(valid);
-            byte[] specials = "\r\n :/%?\0\t\u007f-,="u8.ToArray();
-            for (var edits = random.Next(1, 5); edits > 0 && bytes.Count > 0; edits--)
-            {
-                var at = random.Next(bytes.Count);
-                switch (random.Next(6))
-                {
-                    case 0:
-                        bytes[at] = (byte)random.Next(256);
-                        break;
-                    case 1:
-                        bytes.Insert(at, specials[random.Next(specials.Length)]);
-                        break;
-                    case 2:
-                        bytes.RemoveAt(at);
-                        break;
-                    case 3:
-                        bytes.InsertRange(at, bytes.GetRange(at, Math.Min(bytes.Count - at, random.Next(1, 40))));
-                        break;
-                    case 4:
-                        bytes.RemoveRange(at, bytes.Count - at);
-                        break;
-                    default:
-                        bytes.InsertRange(at, Enumerable.Repeat((byte)'a', random.Next(1, 20_000)));
-                        break;
-                }
-            }
-
-            return [.. bytes];
         }
 
         private string Segment() => Uri.EscapeDataString(Pick(_strings)) is { Length: > 0 } s ? s : "x";

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Dragonfly.Common.Pieces;
+using Dragonfly.TestCommon;
+using Microsoft.Extensions.Logging;
+
+namespace Dragonfly.Dfget.Tests.Uploader;
+
+/// <summary>
+/// Seeded random edits of every kind of request a real uploader answers (a piece on the <c>sendfile</c> path,
+/// <c>/check/</c>, <c>/rate/</c>, <c>/client/finish</c>, <c>/server/ping</c>), each on its own loopback connection. Every
+/// one is answered with a clear status or dropped, none meets an exception, no file in the work home appears or
+/// disappears, and the uploader still serves its piece afterwards. A failure names the seed and the request.
+/// </summary>
+public sealed class UploaderHostileInputTests : IDisposable
+{
+    private const int Seed = 20261122;
+    private const int Connections = 600;
+    private const int FourMiB = 4 * 1024 * 1024;
+    private const string Name = "hostile.bin-4242-1795238008.142";
+
+    // 500 is the protocol's answer to an unknown task file (PROTOCOL.md §3.4); an exception would show in the log instead.
+    private static readonly int[] Answers = [200, 206, 400, 404, 405, 408, 414, 416, 431, 500, 505];
+
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromMinutes(3));
+    private readonly ListLoggerProvider _logs = new(LogLevel.Error);
+    private readonly ILoggerFactory _loggerFactory;
+
+    public UploaderHostileInputTests() => _loggerFactory = LoggerFactory.Create(b => b.AddProvider(_logs));
+
+    public void Dispose()
+    {
+        _loggerFactory.Dispose();
+        _timeout.Dispose();
+    }
+
+    [Fact]
+    public async Task SeededMutatedRequests_AreAnsweredOrDropped_TouchNoFile_AndThePieceIsStillServed()
+    {
+        await using var host = await UploaderTestHost.StartAsync(loggerFactory: _loggerFactory);
+        var source = await host.AddTaskAsync(Name, 5_000_000);
+        var files = FilesUnder(host.Temp.Path);
+        string[] valid =
+        [
+            UploaderTestHost.RawPieceHead(Name, "bytes=0-4194303", 0, FourMiB),
+            UploaderTestHost.RawPieceHead(Name, "bytes=100-199", 0, FourMiB, "cdnSource: source\r\n"),
+            $"GET /check/{Name} HTTP/1.1\r\nHost: 127.0.0.1\r\ndataDir: {host.DataDir}\r\ntotalLimit: 0\r\n\r\n",
+            $"GET /rate/{Name} HTTP/1.1\r\nHost: 127.0.0.1\r\nrateLimit: 100000000\r\n\r\n",
+            $"GET /client/finish?taskFileName={Name}&taskID=abc&cid=127.0.0.1-1-1.000&superNode=127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            "GET /server/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        ];
+        var random = new Random(Seed);
+
+        for (var i = 0; i < Connections; i++)
+        {
+            var bytes = RequestMutations.Mutate(random, Encoding.ASCII.GetBytes(valid[random.Next(valid.Length)]));
+            var what = $"seed {Seed}, connection {i}: {Convert.ToBase64String(bytes)}";
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, host.Port), _timeout.Token);
+            await using var stream = new NetworkStream(socket);
+            // The end of a head after the edits: most edited requests are then whole (a half-closed connection is
+            // aborted by Kestrel's HTTP layer before it answers, so the test does not close its side).
+            await stream.WriteAsync((byte[])[.. bytes, .. "\r\n\r\n"u8], _timeout.Token);
+            if (await RawHttpResponse.FirstStatusWithinAsync(stream, TimeSpan.FromSeconds(2), _timeout.Token) is { } status)
+            {
+                Answers.Should().Contain(status, what);
+            }
+        }
+
+        _logs.Lines.Take(5).Should().BeEmpty("hostile input is refused with a status, never met with an exception");
+        FilesUnder(host.Temp.Path).Should().BeEquivalentTo(files, "no request creates, moves or deletes a file");
+        using var piece = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", FourMiB.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        piece.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+        PieceFrame.TryUnwrap(await piece.Content.ReadAsByteArrayAsync(_timeout.Token), out var content).Should().BeTrue();
+        content.SequenceEqual(source.AsSpan(0, FourMiB - 5)).Should().BeTrue("the uploader still serves the piece after the barrage");
+    }
+
+    private static string[] FilesUnder(string root) =>
+        [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal)];
+}

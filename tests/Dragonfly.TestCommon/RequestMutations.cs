@@ -1,0 +1,39 @@
+namespace Dragonfly.TestCommon;
+
+/// <summary>Random edits of valid request bytes, for the hostile-input tests of the servers that parse them.</summary>
+public static class RequestMutations
+{
+    /// <summary>A few random edits of a valid request head: bytes flipped, inserted, deleted, duplicated or cut.</summary>
+    public static byte[] Mutate(Random random, byte[] valid)
+    {
+        var bytes = new List<byte>(valid);
+        byte[] specials = "\r\n :/%?\0\t\u007f-,="u8.ToArray();
+        for (var edits = random.Next(1, 5); edits > 0 && bytes.Count > 0; edits--)
+        {
+            var at = random.Next(bytes.Count);
+            switch (random.Next(6))
+            {
+                case 0:
+                    bytes[at] = (byte)random.Next(256);
+                    break;
+                case 1:
+                    bytes.Insert(at, specials[random.Next(specials.Length)]);
+                    break;
+                case 2:
+                    bytes.RemoveAt(at);
+                    break;
+                case 3:
+                    bytes.InsertRange(at, bytes.GetRange(at, Math.Min(bytes.Count - at, random.Next(1, 40))));
+                    break;
+                case 4:
+                    bytes.RemoveRange(at, bytes.Count - at);
+                    break;
+                default:
+                    bytes.InsertRange(at, Enumerable.Repeat((byte)'a', random.Next(1, 20_000)));
+                    break;
+            }
+        }
+
+        return [.. bytes];
+    }
+}
