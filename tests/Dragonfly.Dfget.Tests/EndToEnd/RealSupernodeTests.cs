@@ -1,6 +1,5 @@
 using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Nodes;
-using Dragonfly.Dfget.Downloading;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
 using Dragonfly.Dfget.WorkHome;
@@ -204,16 +203,7 @@ public sealed class RealSupernodeTests : IAsyncLifetime
             NullLogger<Dragonfly.Dfget.Uploader.UploaderLauncher>.Instance);
     }
 
-    private DownloadOrchestrator Engine(Dragonfly.Dfget.Uploader.IUploaderLauncher? launcher = null) => new(
-        new SupernodeSessionFactory(_clients, TimeProvider.System, NullLoggerFactory.Instance),
-        launcher ?? new NoUploaderLauncher(),
-        new LocalIpResolver(TimeProvider.System),
-        new PieceFetcher(_clients, TimeProvider.System, _md5),
-        _md5,
-        new BackSourceDownloader(_clients, NullLogger<BackSourceDownloader>.Instance),
-        TimeProvider.System,
-        new DefaultRandomFactory(),
-        NullLoggerFactory.Instance);
+    private DownloadOrchestrator Engine(Dragonfly.Dfget.Uploader.IUploaderLauncher? launcher = null) => RealEngine.Create(_clients, _md5, launcher);
 }
 
 /// <summary>Runs an action when the first piece is on disk (the P2P loop is then about to report it).</summary>
