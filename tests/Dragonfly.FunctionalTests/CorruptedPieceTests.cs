@@ -1,0 +1,56 @@
+using Dragonfly.FunctionalTests.Support;
+
+namespace Dragonfly.FunctionalTests;
+
+/// <summary>
+/// Corrupted pieces with real processes: a supernode whose cached copy rotted on disk after it was verified. The client
+/// that receives the bad piece refuses it and reports it; the supernode finds its copy wrong, drops it and fetches the
+/// file again, so the next download is clean without the origin's help.
+/// </summary>
+public sealed class CorruptedPieceTests
+{
+    private const long FileLength = (10L * 1024 * 1024) + 123;
+
+    [Fact]
+    public async Task CdnCopyCorruptedOnDisk_ClientRefusesTheBadPiece_AndTheSupernodeHealsItsCache()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/rot.bin", FileLength, seed: 21);
+        var url = swarm.Origin.Url("/rot.bin");
+
+        // `-p cdn`: pieces come only from the supernode, so the one bad copy is the one every client meets.
+        var first = await swarm.DfgetAsync("first", url, ["-p", "cdn"], cts.Token);
+        first.Succeeded.Should().BeTrue(first.ToString());
+        first.FromSupernode.Should().Be(FileLength);
+        var originGetsBefore = swarm.Origin.Requests.Count(r => r.Method == "GET");
+
+        // Bit rot in the second piece of the supernode's cached copy, after its md5s were recorded.
+        var cached = CachedCopy(swarm.Supernodes[0].Home);
+        await using (var stream = new FileStream(cached, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = (4L * 1024 * 1024) + 1000;
+            await stream.WriteAsync(new byte[64].Select(_ => (byte)0xA5).ToArray(), cts.Token);
+        }
+
+        var second = await swarm.DfgetAsync("second", url, ["-p", "cdn"], cts.Token);
+        second.Succeeded.Should().BeTrue(second.ToString());
+        (await P2PDistributionTests.Md5Hex(second.OutputPath)).Should().Be(file.Md5(), "the bad piece never reaches the output");
+        var log = await File.ReadAllTextAsync(Path.Combine(swarm.Home("second"), "logs", "dfclient.log"), cts.Token);
+        log.Should().MatchRegex(@"Piece 1 from \S+ failed: piece 1: md5 [0-9a-f]{32} != [0-9a-f]{32}", "the client refused the rotten piece and says why: " + second);
+        var supernodeLog = await File.ReadAllTextAsync(Path.Combine(swarm.Supernodes[0].Home, "logs", "app.log"), cts.Token);
+        supernodeLog.Should().Contain("CDN piece 1 of task", "the client's report made the supernode check its copy").And.Contain("collecting the task with its files");
+
+        var third = await swarm.DfgetAsync("third", url, ["-p", "cdn", "--notbs"], cts.Token);
+        third.Succeeded.Should().BeTrue(third.ToString());
+        third.FromOrigin.Should().Be(0, "the supernode serves a good copy again");
+        third.FromSupernode.Should().Be(FileLength);
+        (await P2PDistributionTests.Md5Hex(third.OutputPath)).Should().Be(file.Md5());
+        swarm.Origin.Requests.Count(r => r.Method == "GET").Should().BeGreaterThan(originGetsBefore, "the supernode fetched the file again instead of serving the rotten copy");
+    }
+
+    /// <summary>The supernode's cached file of the one task it has (<c>repo/download/&lt;3&gt;/&lt;taskId&gt;</c>).</summary>
+    private static string CachedCopy(string supernodeHome) =>
+        Directory.GetFiles(Path.Combine(supernodeHome, "repo", "download"), "*", SearchOption.AllDirectories)
+            .Should().ContainSingle(f => Path.GetExtension(f).Length == 0, "the cache holds one file beside its .meta and .md5").Subject;
+}
