@@ -3,9 +3,10 @@ using Dragonfly.FunctionalTests.Support;
 namespace Dragonfly.FunctionalTests;
 
 /// <summary>
-/// Corrupted pieces with real processes: a supernode whose cached copy rotted on disk after it was verified. The client
+/// Corrupted pieces with real processes. A supernode whose cached copy rotted on disk after it was verified: the client
 /// that receives the bad piece refuses it and reports it; the supernode finds its copy wrong, drops it and fetches the
-/// file again, so the next download is clean without the origin's help.
+/// file again, so the next download is clean without the origin's help. A peer whose served copy rotted: the next peer
+/// refuses its piece and takes it from another holder.
 /// </summary>
 public sealed class CorruptedPieceTests
 {
@@ -47,6 +48,32 @@ public sealed class CorruptedPieceTests
         third.FromSupernode.Should().Be(FileLength);
         (await P2PDistributionTests.Md5Hex(third.OutputPath)).Should().Be(file.Md5());
         swarm.Origin.Requests.Count(r => r.Method == "GET").Should().BeGreaterThan(originGetsBefore, "the supernode fetched the file again instead of serving the rotten copy");
+    }
+
+    [Fact]
+    public async Task PeerCopyCorruptedOnDisk_NextPeerRefusesItsPieceAndFinishesFromTheSwarmWithoutTheOrigin()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/peer-rot.bin", FileLength, seed: 22);
+        var url = swarm.Origin.Url("/peer-rot.bin");
+        var seeder = await swarm.DfgetAsync("seeder", url, [], cts.Token);
+        seeder.Succeeded.Should().BeTrue(seeder.ToString());
+
+        // Bit rot in the second piece of the file the seeder's uploader serves from.
+        var served = Directory.GetFiles(Path.Combine(swarm.Home("seeder"), "data"), "*.service").Should().ContainSingle().Subject;
+        var pristine = await File.ReadAllBytesAsync(served, cts.Token);
+        File.Delete(served); // the output may share its inode; rot only the uploader's copy
+        pristine.AsSpan((4 * 1024 * 1024) + 1000, 64).Fill(0xA5);
+        await File.WriteAllBytesAsync(served, pristine, cts.Token);
+
+        var leecher = await swarm.DfgetAsync("leecher", url, ["--notbs"], cts.Token);
+
+        leecher.Succeeded.Should().BeTrue(leecher.ToString());
+        leecher.FromOrigin.Should().Be(0, "the bad piece is fetched again from another holder, not from the origin");
+        (await P2PDistributionTests.Md5Hex(leecher.OutputPath)).Should().Be(file.Md5(), "the rotten piece never reaches the output");
+        var log = await File.ReadAllTextAsync(Path.Combine(swarm.Home("leecher"), "logs", "dfclient.log"), cts.Token);
+        log.Should().MatchRegex(@"Piece 1 from \S+ failed: piece 1: md5 [0-9a-f]{32} != [0-9a-f]{32}", "the leecher met the rotten piece and refused it: " + leecher);
     }
 
     /// <summary>The supernode's cached file of the one task it has (<c>repo/download/&lt;3&gt;/&lt;taskId&gt;</c>).</summary>
