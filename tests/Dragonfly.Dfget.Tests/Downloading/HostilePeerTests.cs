@@ -57,7 +57,9 @@ public sealed class HostilePeerTests : IAsyncLifetime
                 ? [.. RequestMutations.Mutate(random, head), .. wrapped]
                 : [.. head, .. RequestMutations.Mutate(random, wrapped)];
             var what = $"seed {Seed}, response {i}: {(editHead ? "head" : "body")} edited";
-            using var file = PieceFile.Create(_dir.Combine($"piece-{i}"));
+            var path = _dir.Combine("piece");
+            File.Delete(path);
+            using var file = PieceFile.Create(path);
             await file.WriteAsync(0, Enumerable.Repeat(Untouched, _reference.Content.Length).ToArray(), _cts.Token);
 
             peer.Response = response;

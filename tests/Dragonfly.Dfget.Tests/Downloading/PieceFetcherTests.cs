@@ -79,6 +79,36 @@ public sealed class PieceFetcherTests : IAsyncLifetime
         request.UserAgent.Should().StartWith("dfget/");
     }
 
+    [Theory]
+    [InlineData("", 8001)]
+    [InlineData("a b", 8001)]
+    [InlineData("[::1", 8001)]
+    [InlineData("127.0.0.1/x", 8001)]
+    [InlineData("127.0.0.1", 0)]
+    [InlineData("127.0.0.1", 70000)]
+    public async Task FetchAsync_HolderAddressThatMakesNoUrl_FailsThePieceWithoutThrowing(string peerIp, int peerPort)
+    {
+        using var file = PieceFile.Create(_dir.Combine("bad-holder.service"));
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
+        var piece = _peer.Pieces()[0] with { PeerIp = peerIp, PeerPort = peerPort };
+
+        var result = await fetcher.FetchAsync(piece, Target(file), _cts.Token);
+
+        result.Should().BeOfType<PieceFetchResult.Failed>().Which.Message.Should().Contain("invalid piece holder address");
+        file.Length.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task FetchAsync_HolderNameLongerThanAnyHost_FailsThePieceWithoutThrowing()
+    {
+        using var file = PieceFile.Create(_dir.Combine("long-holder.service"));
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
+
+        var result = await fetcher.FetchAsync(_peer.Pieces()[0] with { PeerIp = new string('a', 3000) }, Target(file), _cts.Token);
+
+        result.Should().BeOfType<PieceFetchResult.Failed>();
+    }
+
     [Fact]
     public async Task FetchAsync_CorruptedBody_ReturnsMd5Mismatch()
     {

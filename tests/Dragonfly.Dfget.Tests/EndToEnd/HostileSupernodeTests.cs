@@ -32,7 +32,7 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
     private readonly Md5Batcher _md5 = new();
     private readonly TempDirectory _dir = new();
     private readonly DfgetHttpClients _clients = new();
-    private readonly CancellationTokenSource _cts = new(TimeSpan.FromMinutes(4));
+    private readonly CancellationTokenSource _cts = new(TimeSpan.FromMinutes(10));
     private OriginServer _origin = null!;
 
     public async Task InitializeAsync() => _origin = await OriginServer.StartAsync();
@@ -51,8 +51,9 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
         var content = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 31)).ToArray();
         _origin.AddFile("/hostile.bin", content);
         var expected = Md5Hex.Of(content);
+        // The supernode's answers and the downloads' options draw from random streams of their own.
         var random = new Random(Seed);
-        await using var supernode = await HostileSupernode.StartAsync(random, content);
+        await using var supernode = await HostileSupernode.StartAsync(new Random(Seed + 1), content);
         var outcomes = new Dictionary<string, int>();
 
         for (var i = 0; i < Downloads; i++)
@@ -69,7 +70,7 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
                 Nodes = SupernodeList.Parse([$"127.0.0.1:{supernode.Port}"]),
                 Pattern = DownloadPattern.Cdn,
                 NotBackSource = notBackSource,
-                Timeout = TimeSpan.FromSeconds(8),
+                Timeout = TimeSpan.FromSeconds(60),
                 SupernodeRecovery = TimeSpan.Zero,
             };
 
@@ -147,13 +148,15 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
             var path = context.Request.Path.Value ?? string.Empty;
             int status;
             byte[] body;
+            string contentType;
             lock (_gate)
             {
                 (status, body) = path.StartsWith("/download/", StringComparison.Ordinal) ? Piece(context) : Json(path);
+                contentType = Pick("application/json", "application/json", "application/octet-stream", "text/plain");
             }
 
             context.Response.StatusCode = status;
-            context.Response.ContentType = Pick("application/json", "application/json", "application/octet-stream", "text/plain");
+            context.Response.ContentType = contentType;
             await context.Response.Body.WriteAsync(body, context.RequestAborted);
         }
 

@@ -34,6 +34,17 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
             return new PieceFetchResult.Failed($"invalid piece path '{piece.Path}'");
         }
 
+        // The holder's address comes from the supernode as text: one that is not a host and port (or that would make the
+        // URL point somewhere else, as "10.0.0.1/x" would) is a failed piece, not a crash or a request to another host.
+        Uri? peerUri = null;
+        if (!fromOrigin && (piece.PeerPort is <= 0 or > 65535
+            || !(IPAddress.TryParse(piece.PeerIp, out _) || Uri.CheckHostName(piece.PeerIp) == UriHostNameType.Dns)
+            || !Uri.TryCreate($"http://{piece.PeerKey}{piece.Path}", UriKind.Absolute, out peerUri)
+            || peerUri.Port != piece.PeerPort))
+        {
+            return new PieceFetchResult.Failed($"invalid piece holder address '{piece.PeerIp}' port {piece.PeerPort}");
+        }
+
         if (piece.PieceSize <= PieceFrame.Overhead || piece.Range.Length != piece.PieceSize || piece.PieceNum < 0)
         {
             return new PieceFetchResult.Failed($"invalid piece {piece.PieceNum} range {piece.Range} size {piece.PieceSize}");
@@ -45,7 +56,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         var token = linked.Token;
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, fromOrigin ? originUri : new Uri($"http://{piece.PeerKey}{piece.Path}"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, fromOrigin ? originUri : peerUri);
         request.Headers.TryAddWithoutValidation("User-Agent", DfgetVersion.UserAgent);
         request.Headers.TryAddWithoutValidation("pieceNum", piece.PieceNum.ToString(CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("pieceSize", piece.PieceSize.ToString(CultureInfo.InvariantCulture));
