@@ -147,10 +147,11 @@ public readonly record struct HeadParse(HeadParseStatus Status, RequestHead? Hea
 /// <item>a head over <see cref="MaxHeadBytes"/> or with over <see cref="MaxHeaderCount"/> fields: 431;</item>
 /// <item>a malformed request line, bare LF or control bytes, whitespace before a colon, a folded line, a missing or
 /// repeated <c>Host</c> in HTTP/1.1, a bad <c>Content-Length</c>, or any request body (these servers take none): 400;</item>
-/// <item>a <c>CONNECT</c> whose target is not <c>host:port</c>, or another method's target that is not a path: 400;</item>
+/// <item>a target that is not a path, or, where the caller accepts <c>CONNECT</c>, a <c>CONNECT</c> whose target is not
+/// <c>host:port</c>: 400;</item>
 /// <item>an HTTP version other than 1.0 and 1.1: 505.</item>
 /// </list>
-/// Empty lines before the request line are skipped (RFC 9112 §2.2). A <c>CONNECT</c> without <c>Host</c> is accepted:
+/// Empty lines before the request line are skipped (RFC 9112 §2.2). An accepted <c>CONNECT</c> without <c>Host</c> is taken:
 /// its target already names the host, and proxy clients that write the request by hand have been seen to leave it out.
 /// </summary>
 public static class RequestHeadParser
@@ -162,7 +163,10 @@ public static class RequestHeadParser
 
     private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;
 
-    public static HeadParse Parse(ReadOnlySequence<byte> buffer)
+    /// <param name="buffer">The bytes received so far.</param>
+    /// <param name="acceptConnect">Whether this server takes <c>CONNECT host:port</c> (a proxy); elsewhere its authority
+    /// form is no path, and the request is 400 like any other target that is not.</param>
+    public static HeadParse Parse(ReadOnlySequence<byte> buffer, bool acceptConnect = false)
     {
         var reader = new SequenceReader<byte>(buffer);
         while (reader.IsNext(Crlf, advancePast: true))
@@ -183,11 +187,11 @@ public static class RequestHeadParser
         }
 
         var bytes = head.IsSingleSegment ? head.FirstSpan : head.ToArray();
-        var parsed = ParseHead(bytes);
+        var parsed = ParseHead(bytes, acceptConnect);
         return parsed.Status == HeadParseStatus.Complete ? parsed with { Consumed = reader.Consumed } : parsed;
     }
 
-    private static HeadParse ParseHead(ReadOnlySpan<byte> head)
+    private static HeadParse ParseHead(ReadOnlySpan<byte> head, bool acceptConnect)
     {
         var lineEnd = head.IndexOf(Crlf);
         var requestLine = lineEnd < 0 ? head : head[..lineEnd];
@@ -199,7 +203,7 @@ public static class RequestHeadParser
 
         var path = string.Empty;
         Authority? authority = null;
-        if (method == "CONNECT")
+        if (acceptConnect && method == "CONNECT")
         {
             if (!Authority.TryParse(target, out var named))
             {

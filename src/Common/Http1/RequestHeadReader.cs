@@ -11,10 +11,11 @@ namespace Dragonfly.Common.Http1;
 /// <list type="bullet">
 /// <item>An idle connection is given <paramref name="keepAliveTimeout"/> for the first byte of a head, and a started head
 /// <paramref name="headersTimeout"/> to end (Kestrel's <c>KeepAliveTimeout</c> and <c>RequestHeadersTimeout</c>).</item>
-/// <item>Heads are parsed by <see cref="RequestHeadParser"/>; its limits bound what is buffered.</item>
+/// <item>Heads are parsed by <see cref="RequestHeadParser"/> (with <c>CONNECT</c> when <paramref name="acceptConnect"/>);
+/// its limits bound what is buffered.</item>
 /// </list>
 /// </summary>
-public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeout, TimeSpan headersTimeout)
+public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeout, TimeSpan headersTimeout, bool acceptConnect = false)
 {
     private ReadOnlySequence<byte> _buffer;
     private long _examined;
@@ -48,7 +49,7 @@ public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeou
             }
 
             var buffer = result.Buffer;
-            var parse = RequestHeadParser.Parse(buffer);
+            var parse = RequestHeadParser.Parse(buffer, acceptConnect);
             if (parse.Status != HeadParseStatus.Incomplete)
             {
                 _buffer = buffer;

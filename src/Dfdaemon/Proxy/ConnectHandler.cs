@@ -65,8 +65,9 @@ public sealed partial class ConnectHandler
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
+            // Timed out, or the client went away (a reset is an IOException): nothing to answer.
             return;
         }
 
@@ -77,9 +78,20 @@ public sealed partial class ConnectHandler
             return;
         }
 
-        // The whole CONNECT head, through the strict parser the raw-connection servers share.
-        var reader = new RequestHeadReader(input, HeaderTimeout, HeaderTimeout);
-        if (await reader.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false) is not { } parse)
+        // The whole CONNECT head, through the strict parser the raw-connection servers share, within what is left of the
+        // head's time.
+        var reader = new RequestHeadReader(input, HeaderTimeout, HeaderTimeout, acceptConnect: true);
+        HeadParse? received;
+        try
+        {
+            received = await reader.ReadAsync(headerCts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (received is not { } parse)
         {
             return;
         }

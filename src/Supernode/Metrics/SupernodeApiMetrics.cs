@@ -66,7 +66,7 @@ public sealed class SupernodeApiMetrics
     public void RecordDfgetReport(string? callSystem, string? peerIp, double? durationSeconds, bool success, string? backSourceReason, long? fileLength)
     {
         var cs = new KeyValuePair<string, object?>("callsystem", _labels.CallSystem(callSystem));
-        var peer = new KeyValuePair<string, object?>("peer", DfgetReportLabels.Peer(peerIp));
+        var peer = new KeyValuePair<string, object?>("peer", _labels.Peer(peerIp));
         _dfgetDownloads.Add(1);
         if (success)
         {

@@ -53,7 +53,7 @@ public sealed class RequestHeadParserTests
     [InlineData("CONNECT [::1]:8443 HTTP/1.0\r\n\r\n", "::1", 8443)]
     public void Parse_ConnectWithAuthorityForm_NamesHostAndPortAndNoPath(string head, string host, int port)
     {
-        var parse = RequestHeadParser.Parse(Sequence(head));
+        var parse = RequestHeadParser.Parse(Sequence(head), acceptConnect: true);
 
         parse.Status.Should().Be(HeadParseStatus.Complete, "CONNECT's target is the authority, and it may come without Host");
         parse.Head!.Method.Should().Be("CONNECT");
@@ -77,10 +77,20 @@ public sealed class RequestHeadParserTests
     [InlineData("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")]
     public void Parse_AuthorityFormOutsideConnectOrMalformed_Is400(string head)
     {
-        var parse = RequestHeadParser.Parse(Sequence(head));
+        var parse = RequestHeadParser.Parse(Sequence(head), acceptConnect: true);
 
         parse.Status.Should().Be(HeadParseStatus.Invalid);
         parse.ErrorStatus.Should().Be(400);
+    }
+
+    [Fact]
+    public void Parse_ConnectWhereTheServerTakesNone_Is400AsATargetThatIsNotAPath()
+    {
+        var parse = RequestHeadParser.Parse(Sequence("CONNECT registry.example:443 HTTP/1.1\r\nHost: registry.example:443\r\n\r\n"));
+
+        parse.Status.Should().Be(HeadParseStatus.Invalid);
+        parse.ErrorStatus.Should().Be(400);
+        parse.Error.Should().Be("request target is not a path");
     }
 
     [Fact]

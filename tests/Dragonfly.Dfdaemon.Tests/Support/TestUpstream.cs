@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfdaemon.Tests.Support;
 
-/// <summary>A real Kestrel server on 127.0.0.1:0 running one request delegate (optionally HTTPS with a given certificate).</summary>
+/// <summary>A real Kestrel server on 127.0.0.1:0 (or another loopback address) running one request delegate (optionally HTTPS with a given certificate).</summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -22,7 +22,10 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public int Port => Address.Port;
 
-    public static async Task<TestUpstream> StartAsync(RequestDelegate handler, X509Certificate2? certificate = null)
+    /// <param name="handler">What every request runs.</param>
+    /// <param name="certificate">Serve HTTPS with it, when given.</param>
+    /// <param name="address">The loopback address to listen on (127.0.0.1 unless another is given).</param>
+    public static async Task<TestUpstream> StartAsync(RequestDelegate handler, X509Certificate2? certificate = null, IPAddress? address = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -31,7 +34,7 @@ public sealed class TestUpstream : IAsyncDisposable
             builder.WebHost.UseKestrelHttpsConfiguration();
         }
 
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        builder.WebHost.ConfigureKestrel(k => k.Listen(address ?? IPAddress.Loopback, 0, l =>
         {
             if (certificate is not null)
             {
@@ -41,8 +44,7 @@ public sealed class TestUpstream : IAsyncDisposable
         var app = builder.Build();
         app.Run(handler);
         await app.StartAsync();
-        var address = new Uri(app.Urls.First());
-        return new TestUpstream(app, address);
+        return new TestUpstream(app, new Uri(app.Urls.First()));
     }
 
     public async ValueTask DisposeAsync()

@@ -252,6 +252,7 @@ public sealed class DownloadPortTests : IAsyncLifetime
     [InlineData("GET /download/x/y HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400)]
     [InlineData("GET /download/x/y HTTP/1.1\r\nHost: a\r\nX: a\u0001b\r\n\r\n", 400)]
     [InlineData("GET download/x/y HTTP/1.1\r\nHost: a\r\n\r\n", 400)]
+    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 400)]
     [InlineData("GET /download/../../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", 404)]
     [InlineData("POST /download/abc/def HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 404)]
     public async Task Raw_HostileOrMalformedRequests_GetAClearStatus(string request, int status)

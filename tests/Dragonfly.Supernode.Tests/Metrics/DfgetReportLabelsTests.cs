@@ -12,7 +12,32 @@ public sealed class DfgetReportLabelsTests
     [InlineData("999.1.1.1", DfgetReportLabels.Invalid)]
     [InlineData("host.example", DfgetReportLabels.Invalid)]
     [InlineData("127.0.0.1\"} 1\nfake_metric{a=\"", DfgetReportLabels.Invalid)]
-    public void Peer_KeepsAddressesOnly(string? ip, string expected) => DfgetReportLabels.Peer(ip).Should().Be(expected);
+    public void Peer_KeepsAddressesOnly(string? ip, string expected) => new DfgetReportLabels().Peer(ip).Should().Be(expected);
+
+    [Fact]
+    public void Peer_AddressesUpToTheCap_ThenOther()
+    {
+        var labels = new DfgetReportLabels();
+        for (var i = 0; i < DfgetReportLabels.MaxPeers; i++)
+        {
+            labels.Peer($"10.{i / 256}.{i % 256}.1").Should().NotBe(DfgetReportLabels.Other);
+        }
+
+        labels.Peer("10.0.0.1").Should().Be("10.0.0.1", "an address admitted before the cap keeps its label");
+        labels.Peer("192.168.0.1").Should().Be(DfgetReportLabels.Other, $"only the first {DfgetReportLabels.MaxPeers} distinct addresses get their own series");
+        labels.Peer("not an address").Should().Be(DfgetReportLabels.Invalid);
+    }
+
+    [Fact]
+    public async Task CallSystem_RacingNewTags_NeverAdmitMoreThanTheCap()
+    {
+        var labels = new DfgetReportLabels();
+
+        var admitted = await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+            Enumerable.Range(0, 100).Select(i => labels.CallSystem($"t{t}-{i}")).Count(l => l != DfgetReportLabels.Other))));
+
+        admitted.Sum().Should().Be(DfgetReportLabels.MaxCallSystems);
+    }
 
     [Theory]
     [InlineData("3", "3")]

@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Dragonfly.Dfget.Uploader;
 
 /// <summary>
-/// The few descriptor operations the uploader's socket hand-over needs that .NET does not offer (Linux): copies that a
-/// child inherits or does not, and marking an inherited descriptor so that it goes no further.
+/// The few descriptor operations the uploader's socket hand-over needs that .NET does not offer (Linux: the constants are
+/// Linux's, and <c>fcntl</c> is declared with fixed arguments, which its variadic ABI accepts on x86-64 and arm64 Linux):
+/// copies that a child inherits or does not, and marking an inherited descriptor so that it goes no further.
 /// </summary>
 /// <remarks>
 /// A listening socket stays open, and the kernel keeps completing connections to it, for as long as any process holds a
@@ -29,11 +30,17 @@ internal static class SocketDescriptor
         Checked(NativeMethods.fcntl(descriptor, DuplicateCloseOnExec, FirstAfterStandardStreams), "duplicate");
 
     /// <summary>
-    /// Marks a descriptor this process inherited close-on-exec, so that no process it starts inherits it in turn.
+    /// Marks a descriptor this process inherited close-on-exec, so that no process it starts inherits it in turn. Linux
+    /// only (the uploader's socket hand-over is); elsewhere it does nothing.
     /// </summary>
     /// <exception cref="IOException">The descriptor is not open.</exception>
     public static void KeepFromChildren(int descriptor)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
         var flags = Checked(NativeMethods.fcntl(descriptor, GetDescriptorFlags, 0), "read the flags of");
         if ((flags & CloseOnExec) == 0)
         {
