@@ -1,13 +1,22 @@
 namespace Dragonfly.TestCommon;
 
-/// <summary>Random edits of valid request bytes, for the hostile-input tests of the servers that parse them.</summary>
+/// <summary>Random edits of valid bytes (a request head, a response, a config file), for the hostile-input tests of
+/// the code that parses them.</summary>
 public static class RequestMutations
 {
+    /// <summary>YAML's punctuation, for edits of config files.</summary>
+    public static byte[] YamlSpecials => ":-[]{}&*!|>'\"%@`#,?\n\t \r"u8.ToArray();
+
     /// <summary>A few random edits of a valid request head: bytes flipped, inserted, deleted, duplicated or cut.</summary>
-    public static byte[] Mutate(Random random, byte[] valid)
+    public static byte[] Mutate(Random random, byte[] valid) => Mutate(random, valid, "\r\n :/%?\0\t\u007f-,="u8.ToArray());
+
+    /// <summary>As <see cref="Mutate(Random, byte[])"/>, inserting bytes from <paramref name="specials"/> (a format's own
+    /// punctuation: YAML's, say) where an edit inserts one.</summary>
+    public static byte[] Mutate(Random random, byte[] valid, byte[] specials)
     {
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(specials);
         var bytes = new List<byte>(valid);
-        byte[] specials = "\r\n :/%?\0\t\u007f-,="u8.ToArray();
         for (var edits = random.Next(1, 5); edits > 0 && bytes.Count > 0; edits--)
         {
             var at = random.Next(bytes.Count);

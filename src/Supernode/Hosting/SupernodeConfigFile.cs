@@ -30,6 +30,11 @@ public static class SupernodeConfigFile
         {
             throw new SupernodeConfigurationException($"config {sourceName}: invalid YAML at line {e.Start.Line}: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, on some malformed plain scalars.
+            throw new SupernodeConfigurationException($"config {sourceName}: invalid YAML: {e.Message}", e);
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {

@@ -62,6 +62,11 @@ public static class DfgetConfigFile
         {
             throw new FormatException($"invalid config {source}: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, on some malformed plain scalars.
+            throw new FormatException($"invalid config {source}: invalid YAML: {e.Message}", e);
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {

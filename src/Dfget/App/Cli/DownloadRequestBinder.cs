@@ -65,10 +65,12 @@ public static class DownloadRequestBinder
             }
         }
 
-        var nodeValues = flags.Nodes.Any() ? flags.Nodes.ToList() : config.Nodes.Count > 0 ? config.Nodes.ToList() : [DefaultNode];
+        var fromFlags = flags.Nodes.Any();
+        var nodeValues = fromFlags ? flags.Nodes.ToList() : config.Nodes.Count > 0 ? config.Nodes.ToList() : [DefaultNode];
         if (!SupernodeList.TryParse(nodeValues, out var nodes, out var nodeError))
         {
-            throw new CliUsageException($"invalid --node: {nodeError}");
+            // Say where the bad address came from: the command line, or the config file an operator has to fix.
+            throw new CliUsageException(fromFlags || config.Source is null ? $"invalid --node: {nodeError}" : $"invalid config {config.Source}: nodes: {nodeError}");
         }
 
         var request = new DownloadRequest
