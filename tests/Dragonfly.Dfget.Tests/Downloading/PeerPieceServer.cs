@@ -2,13 +2,9 @@ using System.Collections.Concurrent;
 using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Pieces;
 using Dragonfly.Dfget.Registration;
+using Dragonfly.TestCommon;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfget.Tests.Downloading;
 
@@ -53,15 +49,10 @@ public sealed class PeerPieceServer : IAsyncDisposable
 
     public static async Task<PeerPieceServer> StartAsync(byte[] content, int pieceSize)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackWebApp.Build();
         var server = new PeerPieceServer(app, content, pieceSize);
         app.MapGet("/peer/file/{name}", server.ServeAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Port = new Uri(address).Port;
+        server.Port = await LoopbackWebApp.StartAsync(app);
         return server;
     }
 

@@ -7,12 +7,7 @@ using Dragonfly.Dfget.Registration;
 using Dragonfly.Dfget.WorkHome;
 using Dragonfly.TestCommon;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfget.Tests.EndToEnd;
 
@@ -125,14 +120,10 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
 
         public static async Task<HostileSupernode> StartAsync(Random random, byte[] content)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
+            var app = LoopbackWebApp.Build();
             var server = new HostileSupernode(app, random, content);
             app.Run(server.AnswerAsync);
-            await app.StartAsync();
-            server.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+            server.Port = await LoopbackWebApp.StartAsync(app);
             return server;
         }
 

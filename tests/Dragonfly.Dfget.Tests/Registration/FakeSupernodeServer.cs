@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
+using Dragonfly.TestCommon;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfget.Tests.Registration;
 
@@ -39,10 +35,7 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
 
     public static async Task<FakeSupernodeServer> StartAsync(bool hasV1Tasks, int port = 0)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        var app = builder.Build();
+        var app = LoopbackWebApp.Build(port);
         var server = new FakeSupernodeServer(app, hasV1Tasks);
         app.Use(async (context, next) =>
         {
@@ -75,9 +68,7 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
         app.MapGet("/peer/piece/error", () => Results.Empty);
         app.MapGet("/peer/service/down", () => Results.Text("{\"code\":612}", "application/json"));
         app.MapPost("/task/metrics", () => Results.Text("null", "application/json"));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Port = new Uri(address).Port;
+        server.Port = await LoopbackWebApp.StartAsync(app);
         return server;
     }
 
