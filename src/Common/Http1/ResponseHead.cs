@@ -44,7 +44,8 @@ public static class ResponseHead
         return Encoding.ASCII.GetBytes(text.Append("\r\n").ToString());
     }
 
-    private static string Reason(int status) => status switch
+    /// <summary>The reason phrase of a status these servers send ("Unknown" for any other).</summary>
+    public static string Reason(int status) => status switch
     {
         200 => "OK",
         206 => "Partial Content",

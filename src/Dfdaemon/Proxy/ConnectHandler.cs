@@ -100,7 +100,8 @@ public sealed partial class ConnectHandler
         if (parse.Head?.Authority is not { } authority)
         {
             Log.ConnectRejected(_logger, parse.Error ?? "not a CONNECT");
-            await WriteStatusAsync(connection, StatusLine(parse.Status == HeadParseStatus.Invalid ? parse.ErrorStatus : 400), connection.ConnectionClosed).ConfigureAwait(false);
+            var status = parse.Status == HeadParseStatus.Invalid ? parse.ErrorStatus : 400;
+            await WriteStatusAsync(connection, $"{status} {ResponseHead.Reason(status)}", connection.ConnectionClosed).ConfigureAwait(false);
             return;
         }
 
@@ -122,13 +123,6 @@ public sealed partial class ConnectHandler
             await TunnelAsync(connection, host, port).ConfigureAwait(false);
         }
     }
-
-    private static string StatusLine(int status) => status switch
-    {
-        431 => "431 Request Header Fields Too Large",
-        505 => "505 HTTP Version Not Supported",
-        _ => "400 Bad Request",
-    };
 
     private static bool StartsWithPrefix(ReadOnlySequence<byte> buffer, bool partialOk)
     {
