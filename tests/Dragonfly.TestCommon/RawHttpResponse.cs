@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 
 namespace Dragonfly.TestCommon;
@@ -49,6 +51,20 @@ public sealed record RawHttpResponse(int Status, Dictionary<string, string> Head
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="edited"/> request bytes, and the end of a head after them, on a new connection to 127.0.0.1
+    /// and returns <see cref="FirstStatusWithinAsync"/>. The end makes most edited requests whole; the connection is left
+    /// open, because Kestrel's HTTP layer aborts a request whose client half-closed before it answered.
+    /// </summary>
+    public static async Task<int?> StatusOfEditedRequestAsync(int port, byte[] edited, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+        await using var stream = new NetworkStream(socket);
+        await stream.WriteAsync((byte[])[.. edited, .. "\r\n\r\n"u8], cancellationToken);
+        return await FirstStatusWithinAsync(stream, wait, cancellationToken);
     }
 
     private static async Task<int?> FirstStatusAsync(Stream stream, CancellationToken cancellationToken)

@@ -4,6 +4,13 @@ namespace Dragonfly.TestCommon;
 /// the code that parses them.</summary>
 public static class RequestMutations
 {
+    /// <summary>A failure message about an edit, cut to a screen (an edit may insert thousands of bytes).</summary>
+    public static string Shorten(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= 2000 ? text : text[..2000] + "…";
+    }
+
     /// <summary>YAML's punctuation, for edits of config files.</summary>
     public static byte[] YamlSpecials => ":-[]{}&*!|>'\"%@`#,?\n\t \r"u8.ToArray();
 

@@ -27,7 +27,7 @@ public sealed class HostileConfigTests
         {
             var text = RequestMutations.Mutate(random, valid, RequestMutations.YamlSpecials);
             File.WriteAllBytes(path, text);
-            var what = Short($"seed {Seed}, edit {i}:\n{Encoding.UTF8.GetString(text)}");
+            var what = RequestMutations.Shorten($"seed {Seed}, edit {i}:\n{Encoding.UTF8.GetString(text)}");
 
             try
             {
@@ -54,7 +54,4 @@ public sealed class HostileConfigTests
 
         parse.Should().Throw<DfdaemonConfigException>().Which.Message.Should().StartWith("config /etc/dragonfly/dfdaemon.yml line 1: ");
     }
-
-    /// <summary>A failure message no longer than a screen (an edit may insert thousands of bytes).</summary>
-    private static string Short(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 }

@@ -32,7 +32,7 @@ public sealed class HostileConfigTests : IDisposable
         {
             var text = RequestMutations.Mutate(random, Encoding.UTF8.GetBytes(valid), RequestMutations.YamlSpecials);
             File.WriteAllBytes(_temp.Combine(name), text);
-            var what = Short($"seed {Seed}, edit {i}:\n{Encoding.UTF8.GetString(text)}");
+            var what = RequestMutations.Shorten($"seed {Seed}, edit {i}:\n{Encoding.UTF8.GetString(text)}");
 
             switch (DfgetCommandLine.Parse(["-u", "http://origin.example/file"], context))
             {
@@ -61,7 +61,4 @@ public sealed class HostileConfigTests : IDisposable
         DfgetCommandLine.Parse(["-u", "http://origin.example/file"], context).Should().BeOfType<ParsedCommand.Invalid>()
             .Which.Message.Should().Contain("dfget.yml").And.Contain("invalid YAML");
     }
-
-    /// <summary>A failure message no longer than a screen (an edit may insert thousands of bytes).</summary>
-    private static string Short(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Dragonfly.Common.Pieces;
 using Dragonfly.TestCommon;
@@ -57,13 +56,7 @@ public sealed class UploaderHostileInputTests : IDisposable
         {
             var bytes = RequestMutations.Mutate(random, Encoding.ASCII.GetBytes(valid[random.Next(valid.Length)]));
             var what = $"seed {Seed}, connection {i}: {Convert.ToBase64String(bytes)}";
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, host.Port), _timeout.Token);
-            await using var stream = new NetworkStream(socket);
-            // The end of a head after the edits: most edited requests are then whole (a half-closed connection is
-            // aborted by Kestrel's HTTP layer before it answers, so the test does not close its side).
-            await stream.WriteAsync((byte[])[.. bytes, .. "\r\n\r\n"u8], _timeout.Token);
-            if (await RawHttpResponse.FirstStatusWithinAsync(stream, TimeSpan.FromSeconds(2), _timeout.Token) is { } status)
+            if (await RawHttpResponse.StatusOfEditedRequestAsync(host.Port, bytes, TimeSpan.FromSeconds(2), _timeout.Token) is { } status)
             {
                 Answers.Should().Contain(status, what);
             }

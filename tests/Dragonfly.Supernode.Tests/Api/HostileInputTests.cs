@@ -84,13 +84,7 @@ public sealed class HostileInputTests
         {
             var bytes = RequestMutations.Mutate(random, Encoding.ASCII.GetBytes(valid));
             var what = $"seed {Seed}, connection {i}: {Convert.ToBase64String(bytes)}";
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, host.Runtime.DownloadPort), timeout.Token);
-            await using var stream = new NetworkStream(socket);
-            // The end of a head after the edits: most edited requests are then whole (a half-closed connection is
-            // aborted by Kestrel's HTTP layer before it answers, so the test does not close its side).
-            await stream.WriteAsync((byte[])[.. bytes, .. "\r\n\r\n"u8], timeout.Token);
-            var status = await RawHttpResponse.FirstStatusWithinAsync(stream, TimeSpan.FromSeconds(2), timeout.Token);
+            var status = await RawHttpResponse.StatusOfEditedRequestAsync(host.Runtime.DownloadPort, bytes, TimeSpan.FromSeconds(2), timeout.Token);
             if (status is { } answered)
             {
                 allowed.Should().Contain(answered, what);

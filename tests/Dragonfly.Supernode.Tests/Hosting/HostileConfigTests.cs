@@ -23,7 +23,7 @@ public sealed class HostileConfigTests
         for (var i = 0; i < Edits; i++)
         {
             var text = Encoding.UTF8.GetString(RequestMutations.Mutate(random, valid, RequestMutations.YamlSpecials));
-            var what = Short($"seed {Seed}, edit {i}:\n{text}");
+            var what = RequestMutations.Shorten($"seed {Seed}, edit {i}:\n{text}");
             var stderr = new StringWriter();
 
             var result = SupernodeCommandLine.Parse(["--config", "/etc/dragonfly/supernode.yml"], new StringWriter(), stderr, _ => true, _ => text);
@@ -58,7 +58,4 @@ public sealed class HostileConfigTests
         result.ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
         stderr.ToString().Should().StartWith("supernode: config /etc/dragonfly/supernode.yml: invalid YAML");
     }
-
-    /// <summary>A failure message no longer than a screen (an edit may insert thousands of bytes).</summary>
-    private static string Short(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 }
