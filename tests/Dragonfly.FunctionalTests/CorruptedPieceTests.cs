@@ -4,8 +4,9 @@ namespace Dragonfly.FunctionalTests;
 
 /// <summary>
 /// Corrupted pieces with real processes. A supernode whose cached copy rotted on disk after it was verified: the client
-/// that receives the bad piece refuses it and reports it; the supernode finds its copy wrong, drops it and fetches the
-/// file again, so the next download is clean without the origin's help. A peer whose served copy rotted: the next peer
+/// that receives the bad piece refuses it and reports it; the supernode finds its copy wrong and drops the task with its
+/// files; the client registers with it again, and the supernode fetches the file again, so that client and the next
+/// finish without taking a byte from the origin themselves. A peer whose served copy rotted: the next peer
 /// refuses its piece and takes it from another holder.
 /// </summary>
 public sealed class CorruptedPieceTests
@@ -36,11 +37,14 @@ public sealed class CorruptedPieceTests
 
         var second = await swarm.DfgetAsync("second", url, ["-p", "cdn"], cts.Token);
         second.Succeeded.Should().BeTrue(second.ToString());
+        second.FromOrigin.Should().Be(0, "the client registered again and took the piece from the supernode's new copy: " + second);
+        second.Reason.Should().Be(0, second.ToString());
         (await P2PDistributionTests.Md5Hex(second.OutputPath)).Should().Be(file.Md5(), "the bad piece never reaches the output");
         var log = await File.ReadAllTextAsync(Path.Combine(swarm.Home("second"), "logs", "dfclient.log"), cts.Token);
         log.Should().MatchRegex(@"Piece 1 from \S+ failed: piece 1: md5 [0-9a-f]{32} != [0-9a-f]{32}", "the client refused the rotten piece and says why: " + second);
         var supernodeLog = await File.ReadAllTextAsync(Path.Combine(swarm.Supernodes[0].Home, "logs", "app.log"), cts.Token);
         supernodeLog.Should().Contain("CDN piece 1 of task", "the client's report made the supernode check its copy").And.Contain("collecting the task with its files");
+        log.Should().Contain("The supernode no longer knows this download; registering with it again");
 
         var third = await swarm.DfgetAsync("third", url, ["-p", "cdn", "--notbs"], cts.Token);
         third.Succeeded.Should().BeTrue(third.ToString());

@@ -115,13 +115,10 @@ public class P2PDistributionTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await using var swarm = await Swarm.StartAsync(1, cts.Token);
-        var (file, url, taskId) = AddSlowFile(swarm, "/restart.bin", seed: 17);
 
         // --notbs: only re-registering with the restarted supernode can finish this download. The supernode is killed once
         // the client has a piece on disk: registered and pulling, not still waiting for its registration answer.
-        var download = swarm.DfgetAsync("peer", url, ["--notbs"], cts.Token);
-        var supernode = await SupernodeKnowingAsync(swarm, taskId, cts.Token);
-        await FirstPieceOnDiskAsync(swarm.Home("peer"), download, cts.Token);
+        var (file, _, download, supernode) = await StartLoneDownloadAsync(swarm, "/restart.bin", seed: 17, cts.Token);
         await supernode.Host!.DisposeAsync();
         await Task.Delay(TimeSpan.FromSeconds(1), cts.Token);
         if (download.IsCompleted)
@@ -131,9 +128,49 @@ public class P2PDistributionTests
 
         await swarm.StartSupernodeAsync(cts.Token, supernode.Home, supernode.Port, supernode.DownloadPort);
 
-        var run = await download;
+        await FinishedThroughP2PAsync(await download, file, "the client registered again with the restarted supernode");
+    }
+
+    [Fact]
+    public async Task SupernodeDropsTheTaskMidDownload_ClientRegistersWithItAgainAndFinishesThroughP2P()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+
+        // --notbs and one supernode: the original would have nowhere to migrate to and fail. The supernode stays up but
+        // forgets the task with its files (as it does when its copy turns out bad), so the next pull answers 502.
+        var (file, taskId, download, supernode) = await StartLoneDownloadAsync(swarm, "/dropped.bin", seed: 23, cts.Token);
+        using (var http = new HttpClient())
+        {
+            var deleted = await http.DeleteAsync(new Uri($"http://127.0.0.1:{supernode.Port}/api/v1/tasks/{taskId}?full=true"), cts.Token);
+            deleted.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+        }
+
+        await FinishedThroughP2PAsync(await download, file, "the client registered again with the supernode that forgot it");
+        var log = await File.ReadAllTextAsync(Path.Combine(swarm.Home("peer"), "logs", "dfclient.log"), cts.Token);
+        log.Should().Contain("The supernode no longer knows this download; registering with it again (1 of 2)");
+        swarm.Origin.Requests.Count(r => r.Method == "GET" && r.Path == "/dropped.bin" && r.Range.Length == 0)
+            .Should().Be(2, "the supernode fetched the file once more for the recreated task (the other GETs are its one-byte probes): " + string.Join("; ", swarm.Origin.Requests));
+    }
+
+    /// <summary>
+    /// Starts peer "peer" on a slow file with <c>--notbs</c> and waits until its supernode knows the task and a piece is on
+    /// the peer's disk.
+    /// </summary>
+    private static async Task<(OriginFile File, Dragonfly.Common.Ids.TaskId TaskId, Task<DfgetRun> Download, SupernodeProcess Supernode)> StartLoneDownloadAsync(
+        Swarm swarm, string path, int seed, CancellationToken cancellationToken)
+    {
+        var (file, url, taskId) = AddSlowFile(swarm, path, seed);
+        var download = swarm.DfgetAsync("peer", url, ["--notbs"], cancellationToken);
+        var supernode = await SupernodeKnowingAsync(swarm, taskId, cancellationToken);
+        await FirstPieceOnDiskAsync(swarm.Home("peer"), download, cancellationToken);
+        return (file, taskId, download, supernode);
+    }
+
+    private static async Task FinishedThroughP2PAsync(DfgetRun run, OriginFile file, string because)
+    {
         run.Succeeded.Should().BeTrue(run.ToString());
-        run.Reason.Should().Be(0, "the client registered again with the restarted supernode: " + run);
+        run.Reason.Should().Be(0, because + ": " + run);
         run.FromOrigin.Should().Be(0, run.ToString());
         (await Md5Hex(run.OutputPath)).Should().Be(file.Md5());
     }

@@ -109,8 +109,68 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
 
         outcome.Should().BeOfType<P2POutcome.Failed>().Which.Reason.Should().Be(BackSourceReason.DownloadError);
         session.MigrateCalls.Should().Be(1);
+        session.RejoinCalls.Should().Be(0, "a supernode that knows the download but failed it is not asked again");
         session.RecoverWindows.Should().BeEmpty("a supernode that answers with an error is not restarting");
     }
+
+    [Fact]
+    public async Task RunAsync_SupernodeForgotTheDownload_RegistersWithItAgainAndReportsThePiecesOnDisk()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => null);
+        session.Script.Enqueue(_ => new PullOutcome.Failed((int)LegacyCode.TargetNotFound, "dfget task not found"));
+
+        var (outcome, file) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.RejoinCalls.Should().Be(1);
+        session.MigrateCalls.Should().Be(0, "the same supernode is asked again before any other");
+        session.RecoverWindows.Should().BeEmpty();
+        session.PullReports.Count(r => r == PullReport.Start).Should().Be(2);
+        _peer.Attempts.Values.Should().OnlyContain(attempts => attempts == 1, "pieces already on disk are reported, not fetched again");
+        (await File.ReadAllBytesAsync(file)).Take(_peer.Content.Length).Should().Equal(_peer.Content);
+    }
+
+    [Fact]
+    public async Task RunAsync_SupernodeKeepsForgettingTheDownload_RegistersAgainTwiceThenMigrates()
+    {
+        var session = Session();
+        for (var i = 0; i <= P2PDownloader.MaxRejoins; i++)
+        {
+            session.Script.Enqueue(_ => new PullOutcome.Failed((int)LegacyCode.TargetNotFound, "task not found"));
+        }
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Failed>().Which.Reason.Should().Be(BackSourceReason.DownloadError);
+        session.RejoinCalls.Should().Be(P2PDownloader.MaxRejoins);
+        session.MigrateCalls.Should().Be(1, "after its rejoins the download moves on as after any other failure");
+    }
+
+    [Fact]
+    public async Task RunAsync_SupernodeForgotTheDownloadThenStopsAnswering_WaitsForItToComeBack()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Failed((int)LegacyCode.TargetNotFound, "task not found"));
+        session.RejoinResult = new RegisterOutcome.Failed(-100, "connection refused");
+        session.RecoverResult = new RegisterOutcome.Registered(session.DefaultRegistration());
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        session.RejoinCalls.Should().Be(1);
+        session.RecoverWindows.Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData(502, true)]
+    [InlineData(404, true)]
+    [InlineData(500, false)]
+    [InlineData(501, false)]
+    [InlineData(607, false)]
+    [InlineData(-100, false)]
+    public void ForgotTheDownload_OnlyForTargetNotFound(int code, bool forgot) =>
+        P2PDownloader.ForgotTheDownload(code).Should().Be(forgot);
 
     [Fact]
     public async Task RunAsync_EverySupernodeUnreachableThenOneComesBack_RegistersAgainAndFinishes()

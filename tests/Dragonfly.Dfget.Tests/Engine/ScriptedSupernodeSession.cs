@@ -40,6 +40,12 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
 
     public RegisterOutcome? RecoverResult { get; set; }
 
+    /// <summary>What <see cref="RejoinAsync"/> answers; null: registered again with the current node.</summary>
+    public RegisterOutcome? RejoinResult { get; set; }
+
+    /// <summary>Whether a rejoin starts the task afresh on the supernode's side (nothing done), as a node that forgot it does.</summary>
+    public bool RejoinForgetsProgress { get; set; } = true;
+
     /// <summary>The windows <see cref="RecoverAsync"/> was called with.</summary>
     public ConcurrentQueue<TimeSpan> RecoverWindows { get; } = new();
 
@@ -60,6 +66,8 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
     public int RegisterCalls { get; private set; }
 
     public int MigrateCalls { get; private set; }
+
+    public int RejoinCalls { get; private set; }
 
     public int ServiceDownCalls { get; private set; }
 
@@ -92,6 +100,21 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
     {
         MigrateCalls++;
         return Task.FromResult(Adopt(MigrateResult ?? new RegisterOutcome.Failed(-100, "no other supernode")));
+    }
+
+    public Task<RegisterOutcome> RejoinAsync(CancellationToken cancellationToken)
+    {
+        RejoinCalls++;
+        var outcome = Adopt(RejoinResult ?? new RegisterOutcome.Registered(Current ?? DefaultRegistration()));
+        if (outcome is RegisterOutcome.Registered && RejoinForgetsProgress)
+        {
+            lock (_gate)
+            {
+                _done.Clear();
+            }
+        }
+
+        return Task.FromResult(outcome);
     }
 
     /// <summary>A new registration: the new supernode knows nothing of the pieces that were running.</summary>

@@ -42,14 +42,18 @@ internal abstract record P2POutcome
 /// <summary>
 /// The pull loop: STARTED → 601 fetch the scheduled pieces concurrently (bounded), each completion reported on the next pull;
 /// 602 back off 50–100 ms doubling to 800–1600 ms, woken early by completions (a v1 "wait" the supernode already held for
-/// the swarm to change is asked again after 50–100 ms, without doubling); 600 done; anything else migrates to the
-/// next supernode (P2P fails with reason 3 when that is impossible). Failed pieces are re-queued as result=500 after 20 ms.
+/// the swarm to change is asked again after 50–100 ms, without doubling); 600 done; a supernode that answers it no
+/// longer knows the download (502) is registered with again, up to <see cref="MaxRejoins"/> times; anything else migrates
+/// to the next supernode (P2P fails with reason 3 when that is impossible). Failed pieces are re-queued as result=500 after 20 ms.
 /// With a pending uploader (<see cref="AdvertisedUploader"/>), the first success report waits for it; when it does not
 /// serve, the loop registers again (on the port of a replacement uploader, or as a cdn peer) before reporting anything.
 /// </summary>
 internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider timeProvider, ILogger<P2PDownloader> logger)
 {
     internal static readonly TimeSpan RequeueDelay = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How many times one download registers again with a supernode that forgot it (<see cref="ForgotTheDownload"/>).</summary>
+    internal const int MaxRejoins = 2;
     private const int MaxWaitLevel = 4;
 
     public async Task<P2POutcome> RunAsync(P2PContext context, CancellationToken cancellationToken)
@@ -143,8 +147,23 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     {
                     }
 
-                    var migrated = await session.MigrateAsync(token).ConfigureAwait(false);
-                    if (failed.Code == SupernodeHttp.TransportError && migrated is RegisterOutcome.Failed { Code: SupernodeHttp.TransportError })
+                    // A supernode that no longer knows this download (restarted, or it dropped the task) is asked again
+                    // before any other: it recreates the task, so its swarm stays together. A bounded number of times, so
+                    // a node that keeps forgetting cannot hold the download forever.
+                    var rejoin = ForgotTheDownload(failed.Code) && run.Rejoins < MaxRejoins;
+                    RegisterOutcome migrated;
+                    if (rejoin)
+                    {
+                        run.Rejoins++;
+                        Log.Rejoining(logger, run.Rejoins, MaxRejoins);
+                        migrated = await session.RejoinAsync(token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        migrated = await session.MigrateAsync(token).ConfigureAwait(false);
+                    }
+
+                    if ((rejoin || failed.Code == SupernodeHttp.TransportError) && migrated is RegisterOutcome.Failed { Code: SupernodeHttp.TransportError })
                     {
                         // Nothing answers: the supernode may be restarting. Pieces on disk stay; the same cid registers again.
                         Log.Recovering(logger, run.Context.SupernodeRecovery.TotalSeconds);
@@ -163,6 +182,12 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
             }
         }
     }
+
+    /// <summary>
+    /// Whether a failed pull says the supernode does not know this download: legacy code 502 (target not found), which our
+    /// supernode also puts in a v1 error body, or a bare v1 404.
+    /// </summary>
+    internal static bool ForgotTheDownload(int code) => code is (int)LegacyCode.TargetNotFound or 404;
 
     /// <summary>
     /// The uploader registered with does not serve: finish the running pieces, drop their reports (they belong to the old
@@ -388,6 +413,9 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         public volatile PieceFetchResult.WriteFailed? Fatal;
 
+        /// <summary>Registrations again with a supernode that forgot this download (read and written by the loop only).</summary>
+        public int Rejoins { get; set; }
+
         /// <summary>The uploader still to wait for before the first success report (read and cleared by the loop only).</summary>
         public AdvertisedUploader? Pending { get; set; } = context.PendingUploader;
 
@@ -421,14 +449,17 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         [LoggerMessage(2201, LogLevel.Warning, "Piece {PieceNum} from {Peer} failed: {Error}")]
         public static partial void PieceFailed(ILogger logger, int pieceNum, string peer, string error);
 
-        [LoggerMessage(2202, LogLevel.Warning, "Pull failed with code {Code}: {Message}; migrating")]
+        [LoggerMessage(2202, LogLevel.Warning, "Pull failed with code {Code}: {Message}")]
         public static partial void PullFailed(ILogger logger, int code, string message);
 
         [LoggerMessage(2206, LogLevel.Warning, "No supernode reachable; trying to register again for up to {Seconds} s")]
         public static partial void Recovering(ILogger logger, double seconds);
 
-        [LoggerMessage(2203, LogLevel.Information, "Migrated to supernode {Node}")]
+        [LoggerMessage(2203, LogLevel.Information, "Registered again with supernode {Node}")]
         public static partial void Migrated(ILogger logger, string node);
+
+        [LoggerMessage(2207, LogLevel.Warning, "The supernode no longer knows this download; registering with it again ({Rejoin} of {Max})")]
+        public static partial void Rejoining(ILogger logger, int rejoin, int max);
 
         [LoggerMessage(2204, LogLevel.Warning, "Registering again as a {Pattern} peer with uploader port {Port}")]
         public static partial void ReRegistering(ILogger logger, string pattern, int port);

@@ -22,6 +22,13 @@ public interface ISupernodeSession
     Task<RegisterOutcome> ReRegisterAsync(RegistrationInfo info, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The supernode answered that it no longer knows this download (it was restarted, or it dropped the task, as it does
+    /// when its cached copy turns out bad): registers again with the same facts and cid, the current node first and then
+    /// the ones after it in locator order. The node recreates the task, so the swarm stays together on it.
+    /// </summary>
+    Task<RegisterOutcome> RejoinAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Every supernode became unreachable mid-download (killed, restarting, a network blip): registers again through the whole
     /// list, the current node included, backing off between rounds, until one accepts, one answers with a refusal (which ends
     /// the recovery at once), or <paramref name="window"/> has passed. Same cid, so a restarted supernode learns this peer again.

@@ -56,6 +56,9 @@ internal sealed partial class SupernodeSession : ISupernodeSession
         return RegisterFromAsync(_currentIndex + 1, except: current, cancellationToken);
     }
 
+    public Task<RegisterOutcome> RejoinAsync(CancellationToken cancellationToken) =>
+        RegisterFromAsync(Math.Max(0, _currentIndex), except: null, cancellationToken);
+
     public Task<RegisterOutcome> ReRegisterAsync(RegistrationInfo info, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(info);
@@ -65,7 +68,7 @@ internal sealed partial class SupernodeSession : ISupernodeSession
         }
 
         _info = info;
-        return RegisterFromAsync(Math.Max(0, _currentIndex), except: null, cancellationToken);
+        return RejoinAsync(cancellationToken);
     }
 
     public async Task<RegisterOutcome> RecoverAsync(TimeSpan window, CancellationToken cancellationToken)
