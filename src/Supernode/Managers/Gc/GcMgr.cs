@@ -62,8 +62,7 @@ public sealed partial class GcMgr : IGcMgr
         }
 
         _progress.DeleteTask(taskId);
-        var removed = _tasks.Remove(taskId);
-        await _cdn.DeleteAsync(taskId, full, cancellationToken).ConfigureAwait(false);
+        var removed = await _tasks.RemoveAsync(taskId, () => _cdn.DeleteAsync(taskId, full, cancellationToken)).ConfigureAwait(false);
         if (removed)
         {
             Log.TaskCollected(_logger, taskId, full);

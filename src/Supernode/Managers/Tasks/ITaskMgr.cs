@@ -49,4 +49,12 @@ public interface ITaskMgr
 
     /// <summary>Forgets a task (its CDN files are the CDN's business). False when unknown.</summary>
     bool Remove(TaskId taskId);
+
+    /// <summary>
+    /// Forgets a task and runs <paramref name="cleanUp"/> (cancelling its CDN run, deleting its files) before the same task
+    /// can be created again: a registration for it meanwhile waits, so a task recreated at once (a client registering
+    /// again with a supernode that just dropped it) never gets a CDN run or files the clean-up is still removing.
+    /// False when the task was unknown (the clean-up runs all the same).
+    /// </summary>
+    Task<bool> RemoveAsync(TaskId taskId, Func<Task> cleanUp);
 }

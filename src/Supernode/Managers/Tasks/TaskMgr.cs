@@ -14,6 +14,12 @@ public sealed partial class TaskMgr : ITaskMgr
 {
     private readonly ConcurrentDictionary<TaskId, TaskState> _tasks = new();
     private readonly ConcurrentDictionary<TaskId, DateTimeOffset> _unreachable = new();
+
+    /// <summary>Guards <see cref="_removing"/> together with adding and removing tasks, so a removal and a creation never interleave.</summary>
+    private readonly object _removalGate = new();
+
+    /// <summary>Tasks being removed (<see cref="RemoveAsync"/>): completes when the clean-up is done.</summary>
+    private readonly Dictionary<TaskId, Task> _removing = new();
     private readonly IOriginClient _origin;
     private readonly TrackerOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -89,7 +95,25 @@ public sealed partial class TaskMgr : ITaskMgr
 
         var pieceSize = PieceLayout.PieceSizeFor(length);
         var state = new TaskState(taskId, spec, length, pieceSize, PieceLayout.RegisterTimePieceTotal(length, pieceSize), now);
-        if (!_tasks.TryAdd(taskId, state))
+        bool added;
+        while (true)
+        {
+            Task? removal;
+            lock (_removalGate)
+            {
+                added = !_removing.TryGetValue(taskId, out removal) && _tasks.TryAdd(taskId, state);
+            }
+
+            if (removal is null)
+            {
+                break;
+            }
+
+            // The task is being removed (its CDN files too): create it again only once that is done.
+            await removal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!added)
         {
             return Reuse(_tasks[taskId], spec, now);
         }
@@ -177,6 +201,45 @@ public sealed partial class TaskMgr : ITaskMgr
 
     /// <inheritdoc />
     public bool Remove(TaskId taskId) => _tasks.TryRemove(taskId, out _);
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveAsync(TaskId taskId, Func<Task> cleanUp)
+    {
+        ArgumentNullException.ThrowIfNull(cleanUp);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task? earlier;
+        bool removed;
+        lock (_removalGate)
+        {
+            _removing.TryGetValue(taskId, out earlier);
+            _removing[taskId] = done.Task;
+            removed = _tasks.TryRemove(taskId, out _);
+        }
+
+        try
+        {
+            if (earlier is not null)
+            {
+                // Another removal of the same task (the GC and an operator's DELETE) runs first; clean-ups never overlap.
+                await earlier.ConfigureAwait(false);
+            }
+
+            await cleanUp().ConfigureAwait(false);
+            return removed;
+        }
+        finally
+        {
+            lock (_removalGate)
+            {
+                if (_removing.TryGetValue(taskId, out var current) && current == done.Task)
+                {
+                    _removing.Remove(taskId);
+                }
+            }
+
+            done.SetResult();
+        }
+    }
 
     private TaskRegistrationResult Reuse(TaskState existing, TaskSpec spec, DateTimeOffset now)
     {

@@ -51,6 +51,48 @@ public sealed class TaskMgrTests : IDisposable
     }
 
     [Fact]
+    public async Task GetOrCreate_WhileTheTaskIsBeingRemoved_WaitsForTheCleanUpThenCreatesItAfresh()
+    {
+        var first = await CreateAsync(Spec());
+        var cleanUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var removal = Tasks.RemoveAsync(first.Task.Id, () => cleanUp.Task);
+
+        var again = CreateAsync(Spec());
+        await Task.Delay(100);
+        again.IsCompleted.Should().BeFalse("the task cannot be created again while its CDN files are still being removed");
+
+        cleanUp.SetResult();
+        (await removal).Should().BeTrue();
+        var recreated = await again;
+        recreated.Created.Should().BeTrue();
+        recreated.ShouldTriggerCdn.Should().BeTrue("the new task gets a CDN run of its own");
+        recreated.Task.Id.Should().Be(first.Task.Id);
+    }
+
+    [Fact]
+    public async Task RemoveAsync_TwoRemovalsOfOneTask_RunTheirCleanUpsOneAfterTheOther()
+    {
+        var first = await CreateAsync(Spec());
+        var firstCleanUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondStarted = false;
+        var one = Tasks.RemoveAsync(first.Task.Id, () => firstCleanUp.Task);
+        var two = Tasks.RemoveAsync(first.Task.Id, () =>
+        {
+            secondStarted = true;
+            return Task.CompletedTask;
+        });
+
+        await Task.Delay(50);
+        secondStarted.Should().BeFalse();
+        firstCleanUp.SetResult();
+
+        (await one).Should().BeTrue();
+        (await two).Should().BeFalse("the first removal already forgot the task");
+        secondStarted.Should().BeTrue();
+        (await CreateAsync(Spec())).Created.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task GetOrCreate_LargeSource_UsesBiggerPieces()
     {
         _tracker.Origin.Probe = _ => new OriginProbe(OriginProbeStatus.Ok, 1024L * 1024 * 1024, 200);
