@@ -163,14 +163,16 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(502, true)]
-    [InlineData(404, true)]
-    [InlineData(500, false)]
-    [InlineData(501, false)]
-    [InlineData(607, false)]
-    [InlineData(-100, false)]
-    public void ForgotTheDownload_OnlyForTargetNotFound(int code, bool forgot) =>
-        P2PDownloader.ForgotTheDownload(code).Should().Be(forgot);
+    [InlineData(502, false, true)]
+    [InlineData(502, true, false)]
+    [InlineData(404, false, false)]
+    [InlineData(404, true, false)]
+    [InlineData(500, false, false)]
+    [InlineData(501, false, false)]
+    [InlineData(607, false, false)]
+    [InlineData(-100, false, false)]
+    public void ForgotTheDownload_OnlyForTheSupernodesTargetNotFound(int code, bool fromHttpStatus, bool forgot) =>
+        P2PDownloader.ForgotTheDownload(new PullOutcome.Failed(code, "pull failed", fromHttpStatus)).Should().Be(forgot);
 
     [Fact]
     public async Task RunAsync_EverySupernodeUnreachableThenOneComesBack_RegistersAgainAndFinishes()

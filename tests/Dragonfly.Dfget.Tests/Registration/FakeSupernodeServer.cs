@@ -30,6 +30,12 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
     /// <summary>Legacy code returned by <c>/peer/task</c> (601 with one supernode piece, 600, 602, 500...).</summary>
     public int PullCode { get; set; } = 601;
 
+    /// <summary>HTTP status of the v1 pull answer (<see cref="V1PullBody"/> is its body).</summary>
+    public int V1PullStatus { get; set; } = 200;
+
+    /// <summary>When set, both pull routes answer with this HTTP status and a plain-text page, as a gateway in front would.</summary>
+    public int? GatewayStatus { get; set; }
+
     /// <summary>Every request: method, path, raw query, body.</summary>
     public ConcurrentQueue<(string Method, string Path, string Query, string Body)> Requests { get; } = new();
 
@@ -48,14 +54,16 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
         if (hasV1Tasks)
         {
             app.MapPost("/api/v1/tasks", () => Results.Text($"{{\"ID\":\"{TaskId}\",\"fileLength\":100,\"pieceSize\":4194304,\"cdnSource\":\"supernode\"}}", "application/json", statusCode: 201));
-            app.MapGet("/api/v1/tasks/{id}/pieces", () => Results.Text(server.V1PullBody, "application/json"));
+            app.MapGet("/api/v1/tasks/{id}/pieces", () => server.GatewayStatus is { } gateway
+                ? Results.Text("<html>bad gateway</html>", "text/html", statusCode: gateway)
+                : Results.Text(server.V1PullBody, "application/json", statusCode: server.V1PullStatus));
             app.MapPut("/api/v1/tasks/{id}/pieces/{range}", () => Results.Text("{}", "application/json"));
         }
 
         app.MapPost("/peer/registry", () => Results.Text(
             $"{{\"code\":200,\"msg\":\"success\",\"data\":{{\"taskId\":\"{TaskId}\",\"fileLength\":100,\"pieceSize\":4194304,\"cdnSource\":\"supernode\",\"asSeed\":false,\"seedTaskID\":\"\"}}}}",
             "application/json"));
-        app.MapGet("/peer/task", () => server.PullCode switch
+        app.MapGet("/peer/task", () => server.GatewayStatus is { } gateway ? Results.Text("<html>bad gateway</html>", "text/html", statusCode: gateway) : server.PullCode switch
         {
             601 => Results.Text(
                 $"{{\"code\":601,\"msg\":\"peer task go on\",\"data\":[{{\"range\":\"0-4194303\",\"pieceNum\":0,\"pieceSize\":4194304,\"pieceMd5\":\"0123456789abcdef0123456789abcdef:105\",\"cid\":\"cdnnode:127.0.0.1~{TaskId}\",\"peerIp\":\"127.0.0.1\",\"peerPort\":8001,\"path\":\"/download/6da/{TaskId}\",\"downLink\":0}}]}}",

@@ -74,6 +74,42 @@ public sealed class SupernodeSessionTests : IDisposable
         outcome.Should().BeOfType<PullOutcome.Failed>().Which.Code.Should().Be(500);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PullAsync_SupernodeNoLongerKnowsTheTask_GivesItsCode502FromTheAnswer(bool v1)
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: v1);
+        server.PullCode = 502;
+        server.V1PullStatus = 404;
+        server.V1PullBody = "{\"code\":502,\"message\":\"task not found\"}";
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+
+        var outcome = await session.PullAsync(PullReport.Start, _cts.Token);
+
+        var failed = outcome.Should().BeOfType<PullOutcome.Failed>().Subject;
+        failed.Code.Should().Be(502);
+        failed.FromHttpStatus.Should().BeFalse("the code is the supernode's own answer");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PullAsync_GatewayAnswers502_IsABareHttpStatus(bool v1)
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: v1);
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+        server.GatewayStatus = 502;
+
+        var outcome = await session.PullAsync(PullReport.Start, _cts.Token);
+
+        var failed = outcome.Should().BeOfType<PullOutcome.Failed>().Subject;
+        failed.Code.Should().Be(502);
+        failed.FromHttpStatus.Should().BeTrue("a proxy's 502 page is not the supernode saying it forgot the task");
+    }
+
     [Fact]
     public async Task RegisterAsync_V1Supernode_UsesV1Routes()
     {

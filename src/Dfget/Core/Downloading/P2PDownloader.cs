@@ -150,7 +150,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     // A supernode that no longer knows this download (restarted, or it dropped the task) is asked again
                     // before any other: it recreates the task, so its swarm stays together. A bounded number of times, so
                     // a node that keeps forgetting cannot hold the download forever.
-                    var rejoin = ForgotTheDownload(failed.Code) && run.Rejoins < MaxRejoins;
+                    var rejoin = ForgotTheDownload(failed) && run.Rejoins < MaxRejoins;
                     RegisterOutcome migrated;
                     if (rejoin)
                     {
@@ -184,10 +184,10 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
     }
 
     /// <summary>
-    /// Whether a failed pull says the supernode does not know this download: legacy code 502 (target not found), which our
-    /// supernode also puts in a v1 error body, or a bare v1 404.
+    /// Whether a failed pull says the supernode does not know this download: legacy code 502 (target not found) in the
+    /// supernode's answer (the legacy envelope, or the v1 error body). An HTTP 502 without it is a gateway's, not this.
     /// </summary>
-    internal static bool ForgotTheDownload(int code) => code is (int)LegacyCode.TargetNotFound or 404;
+    internal static bool ForgotTheDownload(PullOutcome.Failed failed) => failed.Code == (int)LegacyCode.TargetNotFound && !failed.FromHttpStatus;
 
     /// <summary>
     /// The uploader registered with does not serve: finish the running pieces, drop their reports (they belong to the old

@@ -71,7 +71,7 @@ internal sealed class LegacySupernodeApi(HttpClient client)
         var (status, result, text) = await SupernodeHttp.SendAsync(client, request, DragonflyJsonContext.Default.ResultInfo, cancellationToken).ConfigureAwait(false);
         if (result is null)
         {
-            return new PullOutcome.Failed((int)status, $"pull from {registration.Node}: HTTP {(int)status} {Trim(text)}");
+            return new PullOutcome.Failed((int)status, $"pull from {registration.Node}: HTTP {(int)status} {Trim(text)}", FromHttpStatus: true);
         }
 
         switch ((LegacyCode)result.Code)

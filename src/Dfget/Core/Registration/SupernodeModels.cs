@@ -113,7 +113,9 @@ public abstract record PullOutcome
     public sealed record Finished(string? Md5, long WrappedLength) : PullOutcome;
 
     /// <summary>A failure: legacy code (500 CDN failed, 502 unknown task, ...) or -100 for a transport error.</summary>
-    public sealed record Failed(int Code, string Message) : PullOutcome;
+    /// <param name="Code">The supernode's legacy code, or the HTTP status when the answer carried none (<paramref name="FromHttpStatus"/>).</param>
+    /// <param name="FromHttpStatus">The code is a bare HTTP status (a proxy's 502, say), not a code the supernode put in its answer.</param>
+    public sealed record Failed(int Code, string Message, bool FromHttpStatus = false) : PullOutcome;
 }
 
 /// <summary>What a pull reports about the previous piece.</summary>

@@ -44,7 +44,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         }
         catch (SupernodeApiException e)
         {
-            return new RegisterOutcome.Failed(ErrorCode(e.Response, e.StatusCode), $"create peer on {node}: HTTP {e.StatusCode} {e.Response}");
+            return new RegisterOutcome.Failed(ErrorCode(e), $"create peer on {node}: HTTP {e.StatusCode} {e.Response}");
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -98,7 +98,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         }
         catch (SupernodeApiException e)
         {
-            return new RegisterOutcome.Failed(ErrorCode(e.Response, e.StatusCode), $"register to {node}: HTTP {e.StatusCode} {e.Response}");
+            return new RegisterOutcome.Failed(ErrorCode(e), $"register to {node}: HTTP {e.StatusCode} {e.Response}");
         }
     }
 
@@ -130,7 +130,8 @@ internal sealed class V1SupernodeApi(HttpClient client)
         }
         catch (SupernodeApiException e)
         {
-            return new PullOutcome.Failed(ErrorCode(e.Response, e.StatusCode), $"pull from {registration.Node}: HTTP {e.StatusCode} {e.Response}");
+            var code = AnswerCode(e);
+            return new PullOutcome.Failed(code ?? e.StatusCode, $"pull from {registration.Node}: HTTP {e.StatusCode} code {code} {e.Response}", FromHttpStatus: code is null);
         }
 
         if (pulled is null)
@@ -199,8 +200,19 @@ internal sealed class V1SupernodeApi(HttpClient client)
 
     private static bool LooksLikeJson(string? text) => text is not null && text.TrimStart().StartsWith('{');
 
-    /// <summary>The legacy code inside an <c>ErrorResponse</c> body, else the HTTP status.</summary>
-    private static int ErrorCode(string? text, int status)
+    /// <summary>The legacy code inside the answer's <c>ErrorResponse</c>, else the HTTP status.</summary>
+    private static int ErrorCode(SupernodeApiException e) => AnswerCode(e) ?? e.StatusCode;
+
+    /// <summary>
+    /// The legacy code inside the answer's <c>ErrorResponse</c>: the generated client reads a declared error body into
+    /// <see cref="SupernodeApiException{TResult}.Result"/> (its text then stays empty), an undeclared one into the text.
+    /// Null when the answer carries none (a proxy's error page, say).
+    /// </summary>
+    private static int? AnswerCode(SupernodeApiException e) =>
+        e is SupernodeApiException<ErrorResponse> { Result: { Code: not 0 } error } ? error.Code : BodyCode(e.Response);
+
+    /// <summary>The legacy code inside an <c>ErrorResponse</c> body; null when the body carries none.</summary>
+    private static int? BodyCode(string? text)
     {
         if (LooksLikeJson(text))
         {
@@ -217,6 +229,6 @@ internal sealed class V1SupernodeApi(HttpClient client)
             }
         }
 
-        return status;
+        return null;
     }
 }
