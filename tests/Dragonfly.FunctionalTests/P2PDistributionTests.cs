@@ -153,6 +153,38 @@ public class P2PDistributionTests
             .Should().Be(2, "the supernode fetched the file once more for the recreated task (the other GETs are its one-byte probes): " + string.Join("; ", swarm.Origin.Requests));
     }
 
+    [Fact]
+    public async Task SupernodeDropsTheTaskUnderASwarm_EveryPeerRegistersAgainAndTheOriginServesTheFileOnceMore()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var (file, url, taskId) = AddSlowFile(swarm, "/crowd.bin", seed: 29);
+
+        // Three peers mid-download when the supernode forgets the task: they register again at about the same moment,
+        // which must make one new task with one CDN run (the origin's second full GET), not three trips to the origin.
+        string[] peers = ["a", "b", "c"];
+        var downloads = peers.Select(peer => swarm.DfgetAsync(peer, url, ["--notbs"], cts.Token)).ToArray();
+        var supernode = await SupernodeKnowingAsync(swarm, taskId, cts.Token);
+        for (var i = 0; i < peers.Length; i++)
+        {
+            await FirstPieceOnDiskAsync(swarm.Home(peers[i]), downloads[i], cts.Token);
+        }
+
+        using (var http = new HttpClient())
+        {
+            (await http.DeleteAsync(new Uri($"http://127.0.0.1:{supernode.Port}/api/v1/tasks/{taskId}?full=true"), cts.Token))
+                .StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+        }
+
+        foreach (var run in await Task.WhenAll(downloads))
+        {
+            await FinishedThroughP2PAsync(run, file, "every peer registered again with the supernode that forgot the task");
+        }
+
+        swarm.Origin.Requests.Count(r => r.Method == "GET" && r.Path == "/crowd.bin" && r.Range.Length == 0)
+            .Should().Be(2, "one fetch for the first task and one for the task the peers recreated: " + string.Join("; ", swarm.Origin.Requests));
+    }
+
     /// <summary>
     /// Starts peer "peer" on a slow file with <c>--notbs</c> and waits until its supernode knows the task and a piece is on
     /// the peer's disk.
