@@ -6,6 +6,7 @@ using Dragonfly.Dfdaemon.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfdaemon.Proxy;
 
@@ -73,7 +74,7 @@ public sealed partial class HttpForwarder : IDisposable
         {
             return ForwardOutcome.ClientAborted;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is HttpRequestException or SocketException or OperationCanceledException or IOException)
         {
             _metrics.UpstreamError();
             Log.UpstreamUnreachable(_logger, destination.GetLeftPart(UriPartial.Path), e.Message);
@@ -165,7 +166,7 @@ public sealed partial class HttpForwarder : IDisposable
             {
                 body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpRequestException or IOException)
+            catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
             {
                 context.Abort();
                 return ForwardOutcome.ResponseBodyFailed;
@@ -184,7 +185,7 @@ public sealed partial class HttpForwarder : IDisposable
                     {
                         return ForwardOutcome.ClientAborted;
                     }
-                    catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                    catch (Exception e) when (e is HttpRequestException or SocketException or IOException or OperationCanceledException)
                     {
                         Log.BodyFailed(_logger, e.Message);
                         context.Abort();

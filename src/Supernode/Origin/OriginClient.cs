@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Dragonfly.Common.Logging;
 using Microsoft.Extensions.Logging;
+using System.Net.Sockets;
 
 namespace Dragonfly.Supernode.Origin;
 
@@ -77,7 +78,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
             Log.ProbeFailed(_logger, request.Url, "timeout");
             return new OriginProbe(OriginProbeStatus.Unreachable, -1, 0, "timeout");
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or SocketException)
         {
             Log.ProbeFailed(_logger, request.Url, e.Message);
             return new OriginProbe(OriginProbeStatus.Unreachable, -1, 0, e.Message);
@@ -101,7 +102,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         {
             return false;
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or SocketException)
         {
             return false;
         }

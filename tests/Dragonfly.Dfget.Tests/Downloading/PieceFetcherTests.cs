@@ -110,6 +110,24 @@ public sealed class PieceFetcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FetchAsync_HolderResetsEveryConnection_FailsThePieceEveryTime()
+    {
+        // A peer killed mid-accept: now and then SocketsHttpHandler surfaces the reset as a bare SocketException.
+        using var holder = new ResettingServer();
+        using var file = PieceFile.Create(_dir.Combine("reset.service"));
+        var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
+        var piece = _peer.Pieces()[0] with { PeerPort = holder.Port };
+
+        for (var i = 0; i < 1500; i++)
+        {
+            (await fetcher.FetchAsync(piece, Target(file), _cts.Token)).Should().BeOfType<PieceFetchResult.Failed>();
+        }
+
+        holder.Accepted.Should().BeGreaterThanOrEqualTo(1500);
+        file.Length.Should().Be(0);
+    }
+
+    [Fact]
     public async Task FetchAsync_CorruptedBody_ReturnsMd5Mismatch()
     {
         _peer.Behaviour = (_, _) => PieceBehaviour.Corrupt;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Dragonfly.Common.Api.Legacy;
 using Dragonfly.Common.Nodes;
 using Dragonfly.Dfget.Registration;
+using Dragonfly.TestCommon;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dragonfly.Dfget.Tests.Registration;
@@ -108,6 +109,24 @@ public sealed class SupernodeSessionTests : IDisposable
         var failed = outcome.Should().BeOfType<PullOutcome.Failed>().Subject;
         failed.Code.Should().Be(502);
         failed.FromHttpStatus.Should().BeTrue("a proxy's 502 page is not the supernode saying it forgot the task");
+    }
+
+    [Fact]
+    public async Task RegisterAsync_SupernodeResetsEveryConnection_FailsAsATransportErrorEveryTime()
+    {
+        // A supernode dying mid-accept. Most resets surface as HttpRequestException; now and then as a bare
+        // SocketException, which used to escape the session and crash dfget (exit 134).
+        using var server = new ResettingServer();
+        var session = Create([Node(server.Port)]);
+
+        for (var i = 0; i < 1500; i++)
+        {
+            var outcome = await session.RegisterAsync(_cts.Token);
+
+            outcome.Should().BeOfType<RegisterOutcome.Failed>().Which.Code.Should().Be(SupernodeHttp.TransportError);
+        }
+
+        server.Accepted.Should().BeGreaterThanOrEqualTo(1500);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Dragonfly.Dfget.App.Cli;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.App.Commands;
 
@@ -108,7 +109,7 @@ public static class ServerCommand
                         return port;
                     }
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
                 {
                 }
             }

@@ -6,6 +6,7 @@ using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.App.Commands;
 
@@ -67,7 +68,7 @@ internal static class StartupWarmup
             using var response = await client.GetAsync(new Uri(UploaderLauncher.UploaderUri(bindIp, port), "server/ping")).ConfigureAwait(false);
             _ = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or UnauthorizedAccessException or UriFormatException or ArgumentException)
+        catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or IOException or UnauthorizedAccessException or UriFormatException or ArgumentException)
         {
         }
     }

@@ -6,6 +6,7 @@ using Dragonfly.Common.Pieces;
 using Dragonfly.Common.Rates;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Downloading;
 
@@ -107,8 +108,9 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
         {
             return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: timeout after {timeout.TotalSeconds:F0}s");
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or SocketException)
         {
+            // SocketsHttpHandler lets a SocketException out unwrapped when a connection is reset right after it was made.
             return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: {e.Message}");
         }
         catch (IOException e)

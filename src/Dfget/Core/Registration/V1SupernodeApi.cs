@@ -4,6 +4,7 @@ using Dragonfly.Common.Api.Legacy;
 using Dragonfly.Common.Api.Models;
 using Dragonfly.Common.Nodes;
 using Dragonfly.Common.Pieces;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Registration;
 
@@ -190,7 +191,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         {
             await api.DeletePeerAsync(peerId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or SupernodeApiException)
+        catch (Exception e) when (e is HttpRequestException or SupernodeApiException or SocketException)
         {
             // Best effort: the original supernode forgets idle peers anyway.
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dragonfly.Common.Nodes;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Uploader;
 
@@ -44,7 +45,7 @@ public sealed class HttpServiceDownReporter : IServiceDownReporter, IDisposable
             using var response = await _client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             return response.IsSuccessStatusCode;
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or SocketException)
         {
             return false;
         }

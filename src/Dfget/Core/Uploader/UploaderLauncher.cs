@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dragonfly.Dfget.WorkHome;
 using Microsoft.Extensions.Logging;
+using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Uploader;
 
@@ -97,7 +98,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
                 Log.FinishRejected(_logger, taskFileName, (int)response.StatusCode);
             }
         }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or SocketException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Log.FinishRejected(_logger, taskFileName, 0);
         }
@@ -222,7 +223,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             return body == $"{request.TaskFileName}@{Engine.DfgetVersion.Current}";
         }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or SocketException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
         }

@@ -7,6 +7,7 @@ using Dragonfly.Common.Pieces;
 using Dragonfly.Supernode.Origin;
 using Dragonfly.Supernode.Storage;
 using Microsoft.Extensions.Options;
+using System.Net.Sockets;
 
 namespace Dragonfly.Supernode.Managers.Cdn;
 
@@ -148,7 +149,7 @@ public sealed class CacheDetector
         {
             return false;
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or SocketException)
         {
             return false;
         }
