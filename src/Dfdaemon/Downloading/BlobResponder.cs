@@ -4,7 +4,6 @@ using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Proxy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfdaemon.Downloading;
 
@@ -117,7 +116,7 @@ public sealed partial class BlobResponder
                 {
                     read = await ReadChunkAsync(started.Content, current, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or HttpRequestException or SocketException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
                     _metrics.BlobFailedMidStream();
                     Log.MidStreamFailure(_logger, upstream.AbsolutePath, total, e.Message);

@@ -2,11 +2,11 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using Dragonfly.Common.Http;
 using Dragonfly.Dfdaemon.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfdaemon.Proxy;
 
@@ -56,7 +56,7 @@ public sealed partial class HttpForwarder : IDisposable
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, chain, errors) =>
             tls.Validate(sender is HttpRequestMessage m ? m.RequestUri?.Host ?? string.Empty : TargetHost(sender), cert, chain, errors);
-        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        _invoker = new HttpMessageInvoker(new SocketErrorHandler(handler), disposeHandler: true);
     }
 
     /// <summary>Sends <paramref name="context"/>'s request to <paramref name="destination"/> and writes the upstream's answer back.</summary>
@@ -74,7 +74,7 @@ public sealed partial class HttpForwarder : IDisposable
         {
             return ForwardOutcome.ClientAborted;
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
             _metrics.UpstreamError();
             Log.UpstreamUnreachable(_logger, destination.GetLeftPart(UriPartial.Path), e.Message);
@@ -166,7 +166,7 @@ public sealed partial class HttpForwarder : IDisposable
             {
                 body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
+            catch (Exception e) when (e is HttpRequestException or IOException)
             {
                 context.Abort();
                 return ForwardOutcome.ResponseBodyFailed;
@@ -185,7 +185,7 @@ public sealed partial class HttpForwarder : IDisposable
                     {
                         return ForwardOutcome.ClientAborted;
                     }
-                    catch (Exception e) when (e is HttpRequestException or SocketException or IOException or OperationCanceledException)
+                    catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
                     {
                         Log.BodyFailed(_logger, e.Message);
                         context.Abort();

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Dragonfly.Common.Http;
 using Dragonfly.Common.Logging;
 using Microsoft.Extensions.Logging;
-using System.Net.Sockets;
 
 namespace Dragonfly.Supernode.Origin;
 
@@ -78,7 +78,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
             Log.ProbeFailed(_logger, request.Url, "timeout");
             return new OriginProbe(OriginProbeStatus.Unreachable, -1, 0, "timeout");
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException)
+        catch (HttpRequestException e)
         {
             Log.ProbeFailed(_logger, request.Url, e.Message);
             return new OriginProbe(OriginProbeStatus.Unreachable, -1, 0, e.Message);
@@ -102,7 +102,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         {
             return false;
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException)
+        catch (HttpRequestException)
         {
             return false;
         }
@@ -168,7 +168,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
             }
         }
 
-        var created = new HttpMessageInvoker(CreateHandler(request), disposeHandler: true);
+        var created = new HttpMessageInvoker(new SocketErrorHandler(CreateHandler(request)), disposeHandler: true);
         var winner = _invokers.GetOrAdd(key, created);
         if (!ReferenceEquals(winner, created))
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Dragonfly.Common.Http;
 
 namespace Dragonfly.Supernode.Preheat;
 
@@ -15,13 +16,13 @@ internal sealed class RegistryClient : IDisposable
 
     public RegistryClient()
     {
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AllowAutoRedirect = true,
             AutomaticDecompression = DecompressionMethods.All,
-        })
+        }))
         {
             Timeout = TimeSpan.FromSeconds(60),
         };

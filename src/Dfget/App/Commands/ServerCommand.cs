@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Dragonfly.Common.Http;
 using Dragonfly.Dfget.App.Cli;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.App.Commands;
 
@@ -94,7 +94,7 @@ public static class ServerCommand
             host = $"[{host}]";
         }
 
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(1) };
+        using var client = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler { UseProxy = false })) { Timeout = TimeSpan.FromSeconds(1) };
         var meta = new HostMetaFile(hostMetaPath);
         for (var attempt = 0; attempt < 30; attempt++)
         {
@@ -109,7 +109,7 @@ public static class ServerCommand
                         return port;
                     }
                 }
-                catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                 }
             }

@@ -2,11 +2,11 @@ using System.Text.Json;
 using Dragonfly.Common.Api.Client;
 using Dragonfly.Common.Api.Models;
 using Dragonfly.Common.Hashing;
+using Dragonfly.Common.Http;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.App.Commands;
 
@@ -64,11 +64,11 @@ internal static class StartupWarmup
                 return;
             }
 
-            using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = PingTimeout };
+            using var client = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })) { Timeout = PingTimeout };
             using var response = await client.GetAsync(new Uri(UploaderLauncher.UploaderUri(bindIp, port), "server/ping")).ConfigureAwait(false);
             _ = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException or IOException or UnauthorizedAccessException or UriFormatException or ArgumentException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or UnauthorizedAccessException or UriFormatException or ArgumentException)
         {
         }
     }

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
 using Microsoft.Extensions.Logging;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Downloading;
 
@@ -76,7 +75,7 @@ public sealed partial class BackSourceDownloader(DfgetHttpClients clients, ILogg
             Log.Done(logger, request.Url, length);
             return new BackSourceResult.Success(length, md5);
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or IOException or UnauthorizedAccessException
+        catch (Exception e) when (e is HttpRequestException or IOException or UnauthorizedAccessException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             TargetPublisher.TryDelete(tempPath);

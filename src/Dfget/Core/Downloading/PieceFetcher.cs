@@ -6,7 +6,6 @@ using Dragonfly.Common.Pieces;
 using Dragonfly.Common.Rates;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Downloading;
 
@@ -108,9 +107,8 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
         {
             return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: timeout after {timeout.TotalSeconds:F0}s");
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException)
+        catch (HttpRequestException e)
         {
-            // SocketsHttpHandler lets a SocketException out unwrapped when a connection is reset right after it was made.
             return new PieceFetchResult.Failed($"piece {piece.PieceNum} from {piece.PeerKey}: {e.Message}");
         }
         catch (IOException e)

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Dragonfly.Common.Http;
 
 namespace Dragonfly.Dfget.Registration;
 
@@ -13,24 +14,24 @@ public sealed class DfgetHttpClients : IDisposable
 
     public DfgetHttpClients()
     {
-        Supernode = new HttpClient(new SocketsHttpHandler
+        Supernode = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(2),
             UseProxy = false,
             AllowAutoRedirect = false,
-        })
+        }))
         {
             Timeout = SupernodeTimeout,
         };
-        Peer = new HttpClient(new SocketsHttpHandler
+        Peer = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(3),
             UseProxy = false,
             AllowAutoRedirect = false,
             MaxConnectionsPerServer = 16,
-        })
+        }))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -87,7 +88,7 @@ public sealed class DfgetHttpClients : IDisposable
             };
         }
 
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        return new HttpClient(new SocketErrorHandler(handler)) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public void Dispose()

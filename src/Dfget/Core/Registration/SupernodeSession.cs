@@ -3,7 +3,6 @@ using Dragonfly.Common.Nodes;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Registration;
 
@@ -292,7 +291,6 @@ internal sealed partial class SupernodeSession : ISupernodeSession
 
     private static bool IsTransport(Exception e, CancellationToken cancellationToken) =>
         e is HttpRequestException or Common.Api.Client.SupernodeApiException or System.Text.Json.JsonException or InvalidOperationException
-            or SocketException // SocketsHttpHandler lets it out unwrapped when a connection is reset right after it was made
         || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>
@@ -311,7 +309,7 @@ internal sealed partial class SupernodeSession : ISupernodeSession
             {
                 MaxRetryAttempts = tries - 1,
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is HttpRequestException or Common.Api.Client.SupernodeApiException or SocketException
+                    args.Outcome.Exception is HttpRequestException or Common.Api.Client.SupernodeApiException
                     || (args.Outcome.Exception is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested)),
                 DelayGenerator = _ =>
                 {

@@ -4,7 +4,6 @@ using Dragonfly.Common.Api.Legacy;
 using Dragonfly.Common.Api.Models;
 using Dragonfly.Common.Nodes;
 using Dragonfly.Common.Pieces;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Registration;
 
@@ -191,7 +190,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         {
             await api.DeletePeerAsync(peerId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or SupernodeApiException or SocketException)
+        catch (Exception e) when (e is HttpRequestException or SupernodeApiException)
         {
             // Best effort: the original supernode forgets idle peers anyway.
         }

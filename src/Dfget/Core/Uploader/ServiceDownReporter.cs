@@ -1,6 +1,6 @@
 using System.Globalization;
+using Dragonfly.Common.Http;
 using Dragonfly.Common.Nodes;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Uploader;
 
@@ -18,13 +18,13 @@ public sealed class HttpServiceDownReporter : IServiceDownReporter, IDisposable
 
     public HttpServiceDownReporter()
     {
-        _client = new HttpClient(new SocketsHttpHandler
+        _client = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
             ConnectTimeout = TimeSpan.FromSeconds(2),
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        })
+        }))
         {
             Timeout = TimeSpan.FromSeconds(5),
         };
@@ -45,7 +45,7 @@ public sealed class HttpServiceDownReporter : IServiceDownReporter, IDisposable
             using var response = await _client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException)
+        catch (HttpRequestException)
         {
             return false;
         }

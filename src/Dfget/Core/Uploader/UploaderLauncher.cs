@@ -1,7 +1,7 @@
 using System.Globalization;
+using Dragonfly.Common.Http;
 using Dragonfly.Dfget.WorkHome;
 using Microsoft.Extensions.Logging;
-using System.Net.Sockets;
 
 namespace Dragonfly.Dfget.Uploader;
 
@@ -39,13 +39,13 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
         _starter = starter;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger;
-        _client = new HttpClient(new SocketsHttpHandler
+        _client = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
             ConnectTimeout = options.RequestTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-        })
+        }))
         {
             Timeout = options.RequestTimeout,
         };
@@ -98,7 +98,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
                 Log.FinishRejected(_logger, taskFileName, (int)response.StatusCode);
             }
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Log.FinishRejected(_logger, taskFileName, 0);
         }
@@ -223,7 +223,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             return body == $"{request.TaskFileName}@{Engine.DfgetVersion.Current}";
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
         }

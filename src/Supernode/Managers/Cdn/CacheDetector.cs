@@ -7,7 +7,6 @@ using Dragonfly.Common.Pieces;
 using Dragonfly.Supernode.Origin;
 using Dragonfly.Supernode.Storage;
 using Microsoft.Extensions.Options;
-using System.Net.Sockets;
 
 namespace Dragonfly.Supernode.Managers.Cdn;
 
@@ -149,7 +148,7 @@ public sealed class CacheDetector
         {
             return false;
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException)
+        catch (HttpRequestException)
         {
             return false;
         }

@@ -8,7 +8,6 @@ using Dragonfly.Common.Pieces;
 using Dragonfly.Supernode.Origin;
 using Dragonfly.Supernode.Storage;
 using Microsoft.Extensions.Logging;
-using System.Net.Sockets;
 
 namespace Dragonfly.Supernode.Managers.Cdn;
 
@@ -161,7 +160,7 @@ internal sealed partial class CdnDownloader
             // Disk failure (a full disk included): the task fails cleanly (finish, no success, no .md5), the process goes on.
             return await FailAsync(spec, state, e.Message, cancellationToken);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or SocketException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
             // The source stream broke: the task fails, but the cache stays unfinished so the next run resumes by Range.
             Log.DownloadFailed(_logger, spec.TaskId.Value, e.Message);
