@@ -140,15 +140,26 @@ public class P2PDistributionTests
         // --notbs and one supernode: the original would have nowhere to migrate to and fail. The supernode stays up but
         // forgets the task with its files (as it does when its copy turns out bad), so the next pull answers 502.
         var (file, taskId, download, supernode) = await StartLoneDownloadAsync(swarm, "/dropped.bin", seed: 23, cts.Token);
-        using (var http = new HttpClient())
+        using var http = new HttpClient();
+        while (await SupernodeCounterAsync(http, supernode, "dragonfly_supernode_pieces_downloaded_total", cts.Token) < 1)
         {
-            var deleted = await http.DeleteAsync(new Uri($"http://127.0.0.1:{supernode.Port}/api/v1/tasks/{taskId}?full=true"), cts.Token);
-            deleted.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+            // Wait until the supernode counted a piece as served, so the recreated task meets a piece the client has.
+            await Task.Delay(20, cts.Token);
         }
+
+        var deleted = await http.DeleteAsync(new Uri($"http://127.0.0.1:{supernode.Port}/api/v1/tasks/{taskId}?full=true"), cts.Token);
+        deleted.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
 
         await FinishedThroughP2PAsync(await download, file, "the client registered again with the supernode that forgot it");
         var log = await File.ReadAllTextAsync(Path.Combine(swarm.Home("peer"), "logs", "dfclient.log"), cts.Token);
         log.Should().Contain("The supernode no longer knows this download; registering with it again (1 of 2)");
+
+        // The recreated task handed out again the pieces the client had: they count as reused, not as served twice.
+        // 16 MiB in wrapped pieces of 4 MiB (4 header bytes and 1 trailer byte each): 5 pieces.
+        const int Pieces = (int)((16L * 1024 * 1024 + (4 * 1024 * 1024 - 5) - 1) / (4 * 1024 * 1024 - 5));
+        (await SupernodeCounterAsync(http, supernode, "dragonfly_supernode_pieces_reused_total", cts.Token)).Should().BeGreaterThanOrEqualTo(1);
+        (await SupernodeCounterAsync(http, supernode, "dragonfly_supernode_pieces_downloaded_total", cts.Token))
+            .Should().BeLessThanOrEqualTo(Pieces, "each of the file's pieces was transferred once, before or after the rejoin");
         swarm.Origin.Requests.Count(r => r.Method == "GET" && r.Path == "/dropped.bin" && r.Range.Length == 0)
             .Should().Be(2, "the supernode fetched the file once more for the recreated task (the other GETs are its one-byte probes): " + string.Join("; ", swarm.Origin.Requests));
     }
@@ -225,6 +236,15 @@ public class P2PDistributionTests
         {
             await Task.Delay(20, cancellationToken);
         }
+    }
+
+    /// <summary>The sum over all label sets of a counter on the supernode's <c>/metrics</c> (0 when it has no sample yet).</summary>
+    private static async Task<double> SupernodeCounterAsync(HttpClient http, SupernodeProcess supernode, string name, CancellationToken cancellationToken)
+    {
+        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{supernode.Port}/metrics"), cancellationToken);
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>The supernode the client registered with: the first that knows the task.</summary>

@@ -18,6 +18,7 @@ public sealed class TrackerMetrics
     private readonly Counter<long> _gcPeers;
     private readonly Counter<long> _piecesDownloaded;
     private readonly Counter<long> _piecesDownloadedBytes;
+    private readonly Counter<long> _piecesReused;
     private readonly Histogram<double> _scheduleDuration;
 
     public TrackerMetrics(IMeterFactory meterFactory)
@@ -31,6 +32,9 @@ public sealed class TrackerMetrics
         _gcPeers = Meter.CreateCounter<long>("dragonfly_supernode_gc_peers_total", description: "Peers collected by GC.");
         _piecesDownloaded = Meter.CreateCounter<long>("dragonfly_supernode_pieces_downloaded_total", description: "Pieces clients got (tag source=supernode|peer).");
         _piecesDownloadedBytes = Meter.CreateCounter<long>("dragonfly_supernode_pieces_downloaded_size_bytes_total", unit: "By", description: "Wrapped piece bytes clients got (tag source=supernode|peer).");
+        _piecesReused = Meter.CreateCounter<long>(
+            "dragonfly_supernode_pieces_reused_total",
+            description: "Pieces a client already had on disk when scheduled again after registering anew; not downloaded, so not in pieces_downloaded.");
         _scheduleDuration = Meter.CreateHistogram<double>("dragonfly_supernode_schedule_duration_milliseconds", unit: "ms", description: "Time to schedule one pull.");
     }
 
@@ -68,6 +72,8 @@ public sealed class TrackerMetrics
             _piecesDownloadedBytes.Add(bytes, tag);
         }
     }
+
+    public void PieceReused() => _piecesReused.Add(1);
 
     public void ScheduleDuration(double milliseconds) => _scheduleDuration.Record(milliseconds);
 }

@@ -129,6 +129,13 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
         session.PullReports.Count(r => r == PullReport.Start).Should().Be(2);
         _peer.Attempts.Values.Should().OnlyContain(attempts => attempts == 1, "pieces already on disk are reported, not fetched again");
         (await File.ReadAllBytesAsync(file)).Take(_peer.Content.Length).Should().Equal(_peer.Content);
+
+        // The pieces fetched before the rejoin are reported to the new registration as found on disk, so the supernode
+        // does not count them as served a second time; every other report says a piece was fetched.
+        var held = session.AlreadyOnDiskReports.Select(p => p.PieceNum).ToList();
+        held.Should().NotBeEmpty().And.OnlyHaveUniqueItems();
+        session.PullReports.Where(r => r.AlreadyOnDisk).Select(r => r.Range!.Value.PieceNum).Should().BeEquivalentTo(held);
+        session.SuccessReports.Count.Should().Be(_peer.Attempts.Count + held.Count, "each piece is reported once as fetched, and once more as found on disk if it was fetched before the rejoin");
     }
 
     [Fact]

@@ -57,7 +57,11 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
 
     public ConcurrentQueue<PullReport> PullReports { get; } = new();
 
+    /// <summary>Every piece success report, fetched or found on disk.</summary>
     public ConcurrentQueue<PieceTask> SuccessReports { get; } = new();
+
+    /// <summary>The success reports of pieces found on disk rather than fetched.</summary>
+    public ConcurrentQueue<PieceTask> AlreadyOnDiskReports { get; } = new();
 
     public ConcurrentQueue<(PieceTask Piece, PieceErrorKind Kind, string? RealMd5)> ErrorReports { get; } = new();
 
@@ -193,9 +197,14 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
         }
     }
 
-    public Task ReportPieceSuccessAsync(PieceTask piece, CancellationToken cancellationToken)
+    public Task ReportPieceSuccessAsync(PieceTask piece, bool alreadyOnDisk, CancellationToken cancellationToken)
     {
         SuccessReports.Enqueue(piece);
+        if (alreadyOnDisk)
+        {
+            AlreadyOnDiskReports.Enqueue(piece);
+        }
+
         return Task.CompletedTask;
     }
 

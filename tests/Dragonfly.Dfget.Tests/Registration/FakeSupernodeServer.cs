@@ -36,6 +36,9 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
     /// <summary>When set, both pull routes answer with this HTTP status and a plain-text page, as a gateway in front would.</summary>
     public int? GatewayStatus { get; set; }
 
+    /// <summary>When set, answers each v1 piece update (204 otherwise).</summary>
+    public Func<Task<IResult>>? OnPieceUpdate { get; set; }
+
     /// <summary>Every request: method, path, raw query, body.</summary>
     public ConcurrentQueue<(string Method, string Path, string Query, string Body)> Requests { get; } = new();
 
@@ -57,7 +60,7 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
             app.MapGet("/api/v1/tasks/{id}/pieces", () => server.GatewayStatus is { } gateway
                 ? Results.Text("<html>bad gateway</html>", "text/html", statusCode: gateway)
                 : Results.Text(server.V1PullBody, "application/json", statusCode: server.V1PullStatus));
-            app.MapPut("/api/v1/tasks/{id}/pieces/{range}", () => Results.Text("{}", "application/json"));
+            app.MapPut("/api/v1/tasks/{id}/pieces/{range}", () => server.OnPieceUpdate?.Invoke() ?? Task.FromResult(Results.NoContent()));
         }
 
         app.MapPost("/peer/registry", () => Results.Text(

@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using Dragonfly.Common.Api.Legacy;
 using Dragonfly.Common.Nodes;
+using Dragonfly.Common.Pieces;
 using Dragonfly.Dfget.Registration;
 using Dragonfly.TestCommon;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dragonfly.Dfget.Tests.Registration;
@@ -51,8 +53,9 @@ public sealed class SupernodeSessionTests : IDisposable
         piece.IsSupernode.Should().BeTrue();
         piece.Md5!.Value.WrappedLength.Should().Be(105);
 
-        await session.ReportPieceSuccessAsync(piece, _cts.Token);
-        var report = new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId);
+        // Legacy keeps the scheduled uploader even for a piece found on disk: the original supernode's load accounting needs it.
+        await session.ReportPieceSuccessAsync(piece, alreadyOnDisk: true, _cts.Token);
+        var report = new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId, AlreadyOnDisk: true);
         server.PullCode = 600;
         var second = await session.PullAsync(report, _cts.Token);
 
@@ -146,6 +149,57 @@ public sealed class SupernodeSessionTests : IDisposable
         pullRequest.Path.Should().Be($"/api/v1/tasks/{FakeSupernodeServer.TaskId}/pieces");
         pullRequest.Query.Should().Contain("clientID=127.0.0.1-1-2.000").And.Contain("dfgetTaskStatus=STARTED").And.Contain("pieceResult=INVALID");
         pull.Should().BeOfType<PullOutcome.Finished>().Which.Md5.Should().Be("0123456789abcdef0123456789abcdef");
+    }
+
+    [Fact]
+    public async Task ReportPieceSuccessAsync_V1_APieceFoundOnDiskNamesThisClientAsItsSource()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+        var range = new PieceRange(4194304, 8388607);
+        var piece = new PieceTask(range, 1, 4194304, null, "127.0.0.2-9-1.000", "127.0.0.2", 15001, "/peer/file/x");
+        const string Pieces = $"/api/v1/tasks/{FakeSupernodeServer.TaskId}/pieces";
+
+        await session.ReportPieceSuccessAsync(piece, alreadyOnDisk: false, _cts.Token);
+        await session.ReportPieceSuccessAsync(piece, alreadyOnDisk: true, _cts.Token);
+        await session.PullAsync(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, range, piece.OwnerId), _cts.Token);
+        await session.PullAsync(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, range, piece.OwnerId, AlreadyOnDisk: true), _cts.Token);
+
+        var updates = server.Requests.Where(r => r.Method == "PUT" && r.Path == $"{Pieces}/4194304-8388607").Select(r => r.Body).ToList();
+        updates.Should().HaveCount(2);
+        updates[0].Should().Contain("\"dstPID\":\"127.0.0.2-9-1.000\"", "a fetched piece names the uploader that served it");
+        updates[1].Should().Contain("\"dstPID\":\"127.0.0.1-1-2.000\"", "a piece found on disk was served by nobody, so the supernode must not count it");
+        var pulls = server.Requests.Where(r => r.Path == Pieces).Select(r => r.Query).ToList();
+        pulls[^2].Should().Contain("dstPID=127.0.0.2-9-1.000");
+        pulls[^1].Should().Contain("dstPID=127.0.0.1-1-2.000").And.Contain("pieceResult=SEMISUC");
+    }
+
+    [Fact]
+    public async Task ReportPieceSuccessAsync_RegisteredAgainBeforeARetry_DoesNotRetryIntoTheNewRegistration()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(server.Port)]);
+        await session.RegisterAsync(_cts.Token);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.OnPieceUpdate = async () =>
+        {
+            arrived.TrySetResult();
+            await answer.Task;
+            return Results.Text("{\"code\":502,\"message\":\"task not found\"}", "application/json", statusCode: 404);
+        };
+        var piece = new PieceTask(new PieceRange(0, 4194303), 0, 4194304, null, "127.0.0.2-9-1.000", "127.0.0.2", 15001, "/peer/file/x");
+
+        // The first try meets the supernode that forgot the task; before its retry the client has registered again (same
+        // node, task id and cid), so a retry would be counted by the recreated task as a transfer it never scheduled.
+        var report = session.ReportPieceSuccessAsync(piece, alreadyOnDisk: false, _cts.Token);
+        await arrived.Task.WaitAsync(_cts.Token);
+        (await session.RejoinAsync(_cts.Token)).Should().BeOfType<RegisterOutcome.Registered>();
+        answer.SetResult();
+        await report;
+
+        server.Requests.Count(r => r.Method == "PUT").Should().Be(1, "the report belonged to the registration that was replaced");
     }
 
     [Fact]

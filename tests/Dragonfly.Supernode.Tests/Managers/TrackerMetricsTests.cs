@@ -80,6 +80,20 @@ public sealed class TrackerMetricsTests : IDisposable
     }
 
     [Fact]
+    public async Task PieceSuccess_FoundOnTheClientsDisk_CountsAsReusedNotDownloaded()
+    {
+        var client = await _tracker.RegisterAsync();
+        await _tracker.CdnPiecesAsync(client.TaskId, 1);
+        var piece = ((PullOutcome.Continue)await _tracker.PullAsync(client)).Pieces.Single();
+
+        _tracker.Pull.ReportPieceSuccess(client.TaskId.Value, client.Cid.Value, client.Cid.Value, piece.Range.ToString())
+            .Should().Be(PieceReportOutcome.Recorded);
+
+        _measurements.Should().NotContain(m => m.Name.StartsWith("dragonfly_supernode_pieces_downloaded", StringComparison.Ordinal));
+        _measurements.Should().ContainSingle(m => m.Name == "dragonfly_supernode_pieces_reused_total").Which.Value.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Gauges_ReportTasksByCdnStatus()
     {
         await _tracker.RegisterAsync();

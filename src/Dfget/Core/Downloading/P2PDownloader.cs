@@ -213,11 +213,11 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
     }
 
     /// <summary>Reports a piece success once reports are allowed; skips it when the registration it belonged to was replaced.</summary>
-    private static async Task ReportSuccessAsync(RunState run, PieceTask piece)
+    private static async Task ReportSuccessAsync(RunState run, PieceTask piece, bool alreadyOnDisk)
     {
         if (await run.SuccessReportsAllowed.WaitAsync(run.Token).ConfigureAwait(false))
         {
-            await run.Context.Session.ReportPieceSuccessAsync(piece, run.Token).ConfigureAwait(false);
+            await run.Context.Session.ReportPieceSuccessAsync(piece, alreadyOnDisk, run.Token).ConfigureAwait(false);
         }
     }
 
@@ -231,9 +231,10 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         if (run.Completed.ContainsKey(piece.PieceNum))
         {
-            // Already on disk (e.g. after a migration): tell the supernode instead of downloading again.
-            run.TrackReport(ReportSuccessAsync(run, piece));
-            run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
+            // Already on disk (after a migration or a rejoin): tell the supernode instead of downloading again, saying no
+            // uploader served it.
+            run.TrackReport(ReportSuccessAsync(run, piece, alreadyOnDisk: true));
+            run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId, AlreadyOnDisk: true));
             return;
         }
 
@@ -284,7 +285,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         {
             case PieceFetchResult.Success success:
                 Log.PieceDone(logger, piece.PieceNum, piece.PeerKey);
-                run.TrackReport(ReportSuccessAsync(run, piece));
+                run.TrackReport(ReportSuccessAsync(run, piece, alreadyOnDisk: false));
                 run.Running.TryRemove(piece.PieceNum, out _);
                 run.Reports.Writer.TryWrite(new PullReport(ClientTaskStatus.Running, ClientPieceResult.SemiSuccess, piece.Range, piece.OwnerId));
 

@@ -37,8 +37,11 @@ public interface ISupernodeSession
 
     Task<PullOutcome> PullAsync(PullReport report, CancellationToken cancellationToken);
 
-    /// <summary>Tells the supernode a piece was downloaded (retried; failures are logged, not thrown).</summary>
-    Task ReportPieceSuccessAsync(PieceTask piece, CancellationToken cancellationToken);
+    /// <summary>
+    /// Tells the supernode a piece is done (retried; failures are logged, not thrown). <paramref name="alreadyOnDisk"/>: it
+    /// was not fetched now but found on disk from before a new registration, so the supernode must not count it as served.
+    /// </summary>
+    Task ReportPieceSuccessAsync(PieceTask piece, bool alreadyOnDisk, CancellationToken cancellationToken);
 
     Task ReportPieceErrorAsync(PieceTask piece, PieceErrorKind kind, string? realMd5, CancellationToken cancellationToken);
 

@@ -119,7 +119,11 @@ public abstract record PullOutcome
 }
 
 /// <summary>What a pull reports about the previous piece.</summary>
-public readonly record struct PullReport(ClientTaskStatus Status, ClientPieceResult Result, PieceRange? Range, string? DstId)
+/// <param name="AlreadyOnDisk">
+/// The piece was on disk before the supernode scheduled it (it handed out again, after a new registration, a piece this
+/// client had fetched earlier): nothing was transferred, so no uploader served it.
+/// </param>
+public readonly record struct PullReport(ClientTaskStatus Status, ClientPieceResult Result, PieceRange? Range, string? DstId, bool AlreadyOnDisk = false)
 {
     public static PullReport Start { get; } = new(ClientTaskStatus.Start, ClientPieceResult.Invalid, null, null);
 

@@ -137,7 +137,7 @@ internal sealed partial class SupernodeSession : ISupernodeSession
         }
     }
 
-    public async Task ReportPieceSuccessAsync(PieceTask piece, CancellationToken cancellationToken)
+    public async Task ReportPieceSuccessAsync(PieceTask piece, bool alreadyOnDisk, CancellationToken cancellationToken)
     {
         var registration = Current;
         if (registration is null)
@@ -150,9 +150,17 @@ internal sealed partial class SupernodeSession : ISupernodeSession
             await _pieceReportPipeline.ExecuteAsync(
                 async token =>
                 {
+                    if (!ReferenceEquals(Current, registration))
+                    {
+                        // Registered anew since the first try (a rejoin keeps node, task id and cid, so a retry would land
+                        // in the new registration and count a transfer it never scheduled); it learns the piece when it
+                        // schedules it and this client reports it as already on disk.
+                        return;
+                    }
+
                     if (registration.Api == SupernodeApiKind.V1)
                     {
-                        await _v1.ReportPieceSuccessAsync(registration, _info.Cid, piece, token).ConfigureAwait(false);
+                        await _v1.ReportPieceSuccessAsync(registration, _info.Cid, piece, alreadyOnDisk, token).ConfigureAwait(false);
                     }
                     else
                     {

@@ -106,7 +106,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
     {
         var request = new PiecePullRequest
         {
-            DstPid = string.IsNullOrEmpty(report.DstId) ? null : report.DstId,
+            DstPid = report.AlreadyOnDisk ? cid : string.IsNullOrEmpty(report.DstId) ? null : report.DstId,
             DfgetTaskStatus = report.Status switch
             {
                 ClientTaskStatus.Start => PiecePullStatus.Started,
@@ -161,9 +161,14 @@ internal sealed class V1SupernodeApi(HttpClient client)
         }
     }
 
-    public async Task ReportPieceSuccessAsync(SupernodeRegistration registration, string cid, PieceTask piece, CancellationToken cancellationToken)
+    /// <summary>
+    /// A piece found on disk names this client as its <c>dstPID</c>: our supernode then counts it as reused, not as served
+    /// by the uploader it scheduled (the legacy protocol keeps the scheduled uploader, which the original supernode's load
+    /// accounting needs).
+    /// </summary>
+    public async Task ReportPieceSuccessAsync(SupernodeRegistration registration, string cid, PieceTask piece, bool alreadyOnDisk, CancellationToken cancellationToken)
     {
-        var body = new PieceUpdateRequest { ClientId = cid, DstPid = piece.OwnerId, PieceStatus = PieceResult.Success };
+        var body = new PieceUpdateRequest { ClientId = cid, DstPid = alreadyOnDisk ? cid : piece.OwnerId, PieceStatus = PieceResult.Success };
         await For(registration.Node).UpdatePieceAsync(registration.TaskId, piece.Range.ToString(), body, cancellationToken).ConfigureAwait(false);
     }
 

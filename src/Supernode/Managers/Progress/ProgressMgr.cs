@@ -162,7 +162,17 @@ public sealed partial class ProgressMgr : IProgressMgr
                             swarm.AddHolder(pieceNum, progress);
                         }
 
-                        CountServed(swarm, fromSupernode, pieceBytes);
+                        if (dst == client)
+                        {
+                            // The client had it on disk from before it registered again (dfget names itself as the source
+                            // then): nothing was transferred, so neither the supernode nor a peer served it.
+                            swarm.PiecesAlreadyHeld++;
+                            _metrics.PieceReused();
+                        }
+                        else
+                        {
+                            CountServed(swarm, fromSupernode, pieceBytes);
+                        }
                     }
 
                     progress.Peer.ResetClientErrors();

@@ -81,5 +81,8 @@ public sealed record SwarmSnapshot(
     IReadOnlyList<ClientProgressSnapshot> Clients,
     PieceSourceStats Stats);
 
-/// <summary>Who served a task's pieces: counts and wrapped bytes, supernode vs peers (Prometheus byte accounting).</summary>
-public readonly record struct PieceSourceStats(long PiecesFromSupernode, long BytesFromSupernode, long PiecesFromPeers, long BytesFromPeers);
+/// <summary>
+/// Who served a task's pieces: counts and wrapped bytes, supernode vs peers (Prometheus byte accounting), and how many
+/// pieces clients reported as already on their disk (no transfer, so counted in neither).
+/// </summary>
+public readonly record struct PieceSourceStats(long PiecesFromSupernode, long BytesFromSupernode, long PiecesFromPeers, long BytesFromPeers, long PiecesAlreadyHeld = 0);

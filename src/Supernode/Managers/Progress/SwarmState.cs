@@ -262,6 +262,9 @@ public sealed class TaskSwarm
 
     internal long BytesFromPeers { get; set; }
 
+    /// <summary>Pieces clients reported as already on their disk when scheduled again (after registering anew).</summary>
+    internal long PiecesAlreadyHeld { get; set; }
+
     internal int HolderSlots => _holders.Length;
 
     /// <summary>The holders of a piece (null when none recorded).</summary>
@@ -279,5 +282,5 @@ public sealed class TaskSwarm
         (_holders[pieceNum] ??= []).Add(client);
     }
 
-    internal PieceSourceStats Stats => new(PiecesFromSupernode, BytesFromSupernode, PiecesFromPeers, BytesFromPeers);
+    internal PieceSourceStats Stats => new(PiecesFromSupernode, BytesFromSupernode, PiecesFromPeers, BytesFromPeers, PiecesAlreadyHeld);
 }

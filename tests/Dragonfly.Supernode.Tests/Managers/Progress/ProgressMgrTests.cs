@@ -97,6 +97,32 @@ public sealed class ProgressMgrTests : IDisposable
     }
 
     [Fact]
+    public void UpdatePiece_ClientNamesItselfAsTheSource_ReleasesTheScheduledUploaderButCountsNoBytesServed()
+    {
+        Cdn(2);
+        var a = Join();
+        Progress.UpdatePiece(Task, a.Cid, 0, PieceResult.Success, default);
+        var b = Join();
+        var pieces = Progress.Schedule(Task, b.Cid).Pieces;
+        var fromPeer = pieces.Single(p => p.PieceNum == 0);
+        fromPeer.Uploader.Should().Be(a.Cid);
+        var fromSupernode = pieces.Single(p => p.PieceNum == 1);
+        fromSupernode.FromSupernode.Should().BeTrue();
+        var before = Progress.GetStats(Task)!.Value;
+
+        // b registered anew and had both pieces on disk already: it reports them with itself as the source.
+        Progress.UpdatePiece(Task, b.Cid, 0, PieceResult.SemiSuccess, b.Cid, 777).Should().Be(PieceUpdateOutcome.Recorded);
+        Progress.UpdatePiece(Task, b.Cid, 1, PieceResult.Success, b.Cid, 777).Should().Be(PieceUpdateOutcome.Recorded);
+
+        Progress.GetPeer(a.PeerId)!.ProducerLoad.Should().Be(0, "the scheduled uploader's slot is freed all the same");
+        var swarm = Progress.GetSwarm(Task)!;
+        swarm.SuperLoad.Should().Be(0);
+        swarm.Stats.Should().Be(before with { PiecesAlreadyHeld = 2 }, "nothing was transferred, so neither peers nor the supernode served it");
+        swarm.Holders[0].Should().Be(2, "b holds the piece and can serve it");
+        swarm.Clients.Single(c => c.Cid == b.Cid).SucceededPieces.Should().Equal(0, 1);
+    }
+
+    [Fact]
     public void UpdatePiece_Failed_BlacklistsAndCountsErrors()
     {
         Cdn(1);
