@@ -95,6 +95,10 @@ public sealed class SupernodeSessionTests : IDisposable
         var failed = outcome.Should().BeOfType<PullOutcome.Failed>().Subject;
         failed.Code.Should().Be(502);
         failed.FromHttpStatus.Should().BeFalse("the code is the supernode's own answer");
+        if (v1)
+        {
+            failed.Message.Should().EndWith(": HTTP 404 code 502: task not found", "the log line names the code and the supernode's message");
+        }
     }
 
     [Theory]
@@ -112,6 +116,10 @@ public sealed class SupernodeSessionTests : IDisposable
         var failed = outcome.Should().BeOfType<PullOutcome.Failed>().Subject;
         failed.Code.Should().Be(502);
         failed.FromHttpStatus.Should().BeTrue("a proxy's 502 page is not the supernode saying it forgot the task");
+        if (v1)
+        {
+            failed.Message.Should().EndWith(": HTTP 502: <html>bad gateway</html>", "an answer without a code says so rather than printing an empty one");
+        }
     }
 
     [Fact]

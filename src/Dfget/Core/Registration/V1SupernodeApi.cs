@@ -44,7 +44,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         }
         catch (SupernodeApiException e)
         {
-            return new RegisterOutcome.Failed(ErrorCode(e), $"create peer on {node}: HTTP {e.StatusCode} {e.Response}");
+            return new RegisterOutcome.Failed(ErrorCode(e), $"create peer on {node}: {Describe(e)}");
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -98,7 +98,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         }
         catch (SupernodeApiException e)
         {
-            return new RegisterOutcome.Failed(ErrorCode(e), $"register to {node}: HTTP {e.StatusCode} {e.Response}");
+            return new RegisterOutcome.Failed(ErrorCode(e), $"register to {node}: {Describe(e)}");
         }
     }
 
@@ -131,7 +131,7 @@ internal sealed class V1SupernodeApi(HttpClient client)
         catch (SupernodeApiException e)
         {
             var code = AnswerCode(e);
-            return new PullOutcome.Failed(code ?? e.StatusCode, $"pull from {registration.Node}: HTTP {e.StatusCode} code {code} {e.Response}", FromHttpStatus: code is null);
+            return new PullOutcome.Failed(code ?? e.StatusCode, $"pull from {registration.Node}: {Describe(e)}", FromHttpStatus: code is null);
         }
 
         if (pulled is null)
@@ -207,6 +207,14 @@ internal sealed class V1SupernodeApi(HttpClient client)
 
     /// <summary>The legacy code inside the answer's <c>ErrorResponse</c>, else the HTTP status.</summary>
     private static int ErrorCode(SupernodeApiException e) => AnswerCode(e) ?? e.StatusCode;
+
+    /// <summary><c>HTTP 404 code 502: message</c>: the status, the code in the answer when it has one, and its message or text.</summary>
+    private static string Describe(SupernodeApiException e)
+    {
+        var message = e is SupernodeApiException<ErrorResponse> { Result.Message: { Length: > 0 } typed } ? typed : e.Response?.Trim();
+        var code = AnswerCode(e) is { } c ? $" code {c}" : string.Empty;
+        return string.IsNullOrEmpty(message) ? $"HTTP {e.StatusCode}{code}" : $"HTTP {e.StatusCode}{code}: {message}";
+    }
 
     /// <summary>
     /// The legacy code inside the answer's <c>ErrorResponse</c>: the generated client reads a declared error body into
