@@ -43,6 +43,44 @@ public class P2PDistributionTests
         {
             (run.FromPeers + run.FromSupernode).Should().Be(FileLength, run.ToString());
         }
+
+        await SwarmViewAgreesWithTheClientsAsync(swarm, url, [first, .. later], cts.Token);
+    }
+
+    /// <summary>
+    /// The supernode's swarm view (<c>GET /api/v1/tasks/{id}/swarm</c>, what the live page at <c>/swarm</c> draws) after
+    /// every run finished: the CDN and each client hold every piece, and the bytes it says peers and the supernode served
+    /// are the ones the clients say they received (its counts are of wrapped pieces, 5 bytes more per piece).
+    /// </summary>
+    private static async Task SwarmViewAgreesWithTheClientsAsync(Swarm swarm, Uri url, IReadOnlyList<DfgetRun> runs, CancellationToken cancellationToken)
+    {
+        var taskId = Dragonfly.Common.Identity.TaskIdentity.ComputeTaskId(url.ToString(), null, null);
+        using var http = new HttpClient();
+        var supernode = $"http://127.0.0.1:{swarm.Supernodes[0].Port}";
+        var text = await http.GetStringAsync(new Uri($"{supernode}/api/v1/tasks/{taskId}/swarm"), cancellationToken);
+        var view = System.Text.Json.JsonSerializer.Deserialize(text, Dragonfly.Common.Api.DragonflyJsonContext.Default.SwarmView)!;
+
+        var pieces = view.PieceTotal!.Value;
+        pieces.Should().BeGreaterThan(0, text);
+        var all = Enumerable.Range(0, pieces).ToList();
+        Dragonfly.Common.Pieces.PieceBitfield.TryDecode(view.CdnPieces, out var cdn).Should().BeTrue();
+        cdn.Should().Equal(all, text);
+        view.Peers.Should().HaveCount(runs.Count, text);
+        foreach (var peer in view.Peers!)
+        {
+            Dragonfly.Common.Pieces.PieceBitfield.TryDecode(peer.Pieces, out var held).Should().BeTrue();
+            held.Should().Equal(all, "{0} finished", peer.Cid);
+            peer.Running.Should().BeEmpty();
+        }
+
+        (view.PiecesFromPeers + view.PiecesFromSupernode).Should().Be(runs.Count * pieces, text);
+        view.PiecesReused.Should().Be(0);
+        (view.BytesFromPeers - (5 * view.PiecesFromPeers)).Should().Be(runs.Sum(r => r.FromPeers), text);
+        (view.BytesFromSupernode - (5 * view.PiecesFromSupernode)).Should().Be(runs.Sum(r => r.FromSupernode), text);
+
+        using var page = await http.GetAsync(new Uri($"{supernode}/swarm?task={taskId}"), cancellationToken);
+        page.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+        (await page.Content.ReadAsStringAsync(cancellationToken)).Should().Contain("/swarm");
     }
 
     [Fact]

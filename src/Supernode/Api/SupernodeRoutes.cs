@@ -45,6 +45,7 @@ public static class SupernodeRoutes
         new("GET", "/peer/piece/error", ApiCategory.Legacy, LegacyEndpoints.PieceErrorAsync),
         new("POST", "/peer/heartbeat", ApiCategory.Legacy, LegacyEndpoints.EmptyObjectAsync),
         new("POST", "/peer/network", ApiCategory.Legacy, LegacyEndpoints.EmptyObjectAsync),
+        new("GET", "/swarm", ApiCategory.Legacy, SwarmEndpoints.PageAsync),
 
         // v1 category (prefix /api/v1, also served at the root)
         new("GET", "/", ApiCategory.V1, SystemEndpoints.Listing(ApiCategory.V1)),
@@ -56,6 +57,7 @@ public static class SupernodeRoutes
         new("GET", "/tasks/{id}", ApiCategory.V1, TaskEndpoints.GetAsync),
         new("PUT", "/tasks/{id}", ApiCategory.V1, TaskEndpoints.UpdateAsync),
         new("DELETE", "/tasks/{id}", ApiCategory.V1, TaskEndpoints.DeleteAsync),
+        new("GET", "/tasks/{id}/swarm", ApiCategory.V1, SwarmEndpoints.GetAsync),
         new("GET", "/tasks/{id}/pieces", ApiCategory.V1, PieceEndpoints.PullAsync),
         new("PUT", "/tasks/{id}/pieces/{pieceRange}", ApiCategory.V1, PieceEndpoints.UpdateAsync),
         new("POST", "/tasks/{id}/pieces/{pieceRange}/error", ApiCategory.V1, PieceEndpoints.ReportErrorAsync),

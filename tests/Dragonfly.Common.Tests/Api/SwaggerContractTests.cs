@@ -47,6 +47,8 @@ public sealed class SwaggerContractTests
     [InlineData("/api/v1/tasks/{id}", "GET", "GetTask")]
     [InlineData("/api/v1/tasks/{id}", "PUT", "UpdateTask")]
     [InlineData("/api/v1/tasks/{id}", "DELETE", "DeleteTask")]
+    [InlineData("/api/v1/tasks/{id}/swarm", "GET", "GetTaskSwarm")]
+    [InlineData("/swarm", "GET", "GetSwarmPage")]
     [InlineData("/api/v1/tasks/{id}/pieces", "GET", "PullPieceTasks")]
     [InlineData("/api/v1/tasks/{id}/pieces/{pieceRange}", "PUT", "UpdatePiece")]
     [InlineData("/api/v1/tasks/{id}/pieces/{pieceRange}/error", "POST", "ReportPieceError")]
@@ -84,7 +86,7 @@ public sealed class SwaggerContractTests
             .ToList();
 
         ids.Should().OnlyHaveUniqueItems().And.NotContainNulls();
-        ids.Should().HaveCount(31);
+        ids.Should().HaveCount(33);
     }
 
     [Theory]
@@ -96,6 +98,7 @@ public sealed class SwaggerContractTests
     [InlineData("/api/v1/preheats/{id}", "DELETE", "204")]
     [InlineData("/api/v1/peers/{id}", "GET", "404")]
     [InlineData("/api/v1/tasks/{id}", "GET", "404")]
+    [InlineData("/api/v1/tasks/{id}/swarm", "GET", "404")]
     [InlineData("/api/v1/preheats/{id}", "GET", "404")]
     [InlineData("/api/v1/tasks/{id}/pieces", "GET", "200")]
     [InlineData("/peer/registry", "POST", "500")]

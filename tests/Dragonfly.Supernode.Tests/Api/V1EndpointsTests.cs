@@ -74,6 +74,9 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
     [InlineData("/api/v1/tasks/nonexistent")]
     [InlineData("/api/v1/tasks/..%2F..%2Fetc%2Fpasswd")]
     [InlineData("/tasks/0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("/api/v1/tasks/nonexistent/swarm")]
+    [InlineData("/api/v1/tasks/..%2F..%2Fetc%2Fpasswd/swarm")]
+    [InlineData("/tasks/0000000000000000000000000000000000000000000000000000000000000000/swarm")]
     public async Task GetTask_UnknownOrMalformed_404ErrorBody(string path)
     {
         var (status, body, _) = await _client.GetAsync(path).ReadJsonAsync();
@@ -144,6 +147,23 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         done.GetProperty("md5").GetString().Should().Be(_origin.File("/v1.bin").Md5());
         done.GetProperty("fileLength").GetInt64().Should().Be(5005);
 
+        // The swarm view: the CDN and the client each have the one piece, which the supernode served.
+        var (swarmStatus, swarm, swarmText) = await _client.GetAsync($"/api/v1/tasks/{taskId}/swarm").ReadJsonAsync();
+        swarmStatus.Should().Be(HttpStatusCode.OK, swarmText);
+        swarm.GetProperty("taskID").GetString().Should().Be(taskId);
+        swarm.GetProperty("cdnStatus").GetString().Should().Be("SUCCESS");
+        swarm.GetProperty("pieceTotal").GetInt32().Should().Be(1);
+        swarm.GetProperty("width").GetInt32().Should().Be(1);
+        swarm.GetProperty("cdnPieces").GetString().Should().Be("gA==", "piece 0 is the high bit of the first byte");
+        swarm.GetProperty("piecesFromSupernode").GetInt64().Should().Be(1, swarmText);
+        swarm.GetProperty("bytesFromSupernode").GetInt64().Should().Be(5005);
+        swarm.GetProperty("bytesFromPeers").GetInt64().Should().Be(0);
+        var client = swarm.GetProperty("peers").EnumerateArray().Should().ContainSingle().Subject;
+        client.GetProperty("cID").GetString().Should().Be("127.0.0.1-77-7.000");
+        client.GetProperty("peerID").GetString().Should().Be(peerId);
+        client.GetProperty("pieces").GetString().Should().Be("gA==");
+        client.GetProperty("running").GetArrayLength().Should().Be(0);
+
         (await _client.PutAsync($"/api/v1/tasks/{taskId}", JsonBody($$"""{"peerID":"{{peerId}}"}"""))).StatusCode.Should().Be(HttpStatusCode.NoContent);
         (await _client.PutAsync($"/api/v1/tasks/{taskId}", JsonBody("""{"peerID":"ghost-127.0.0.1-1"}"""))).StatusCode.Should().Be(HttpStatusCode.NotFound);
 
@@ -169,6 +189,19 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         (await _client.DeleteAsync($"/api/v1/tasks/{taskId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
         (await _client.GetAsync($"/api/v1/tasks/{taskId}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await _client.DeleteAsync($"/api/v1/tasks/{taskId}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task SwarmPage_IsHtmlThatOnlyTalksToThisSupernode()
+    {
+        using var response = await _client.GetAsync("/swarm");
+        var html = await response.Content.ReadAsStringAsync();
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
+        response.Headers.GetValues("Content-Security-Policy").Single().Should().Contain("connect-src 'self'").And.Contain("default-src 'none'");
+        html.Should().Contain("\"api/v1/tasks/\" + id + \"/swarm\"", "the page draws the swarm endpoint");
+        html.Should().NotContain("innerHTML", "peer data is written as text, never as markup");
     }
 
     [Theory]
