@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns eng/bench-hosts.sh's JSON lines into the B1 and B3 markdown tables (stdout) and, given a folder, PNG plots.
+"""Turns eng/bench-hosts.sh's JSON lines into the B1, B3 and B2 markdown tables (stdout) and, given a folder, PNG plots.
 
 usage: bench-hosts-report.py RUNS.json ORIGIN_UP_MBIT PEER_MBIT [PLOT_DIR]
 
@@ -26,8 +26,9 @@ def main():
     every = [json.loads(line) for line in open(path) if line.strip()]
     runs = [r for r in every if r.get("scenario", "B1") == "B1"]
     staggered = [r for r in every if r.get("scenario") == "B3"]
+    kraken = [r for r in every if r.get("scenario") == "B2"]
     ns = sorted({r["n"] for r in runs})
-    size = every[0]["size"] if every else 0
+    size = (runs or staggered or every or [{"size": 0}])[0]["size"]
 
     def pick(kind, n):
         return [r for r in runs if r["kind"] == kind and r["n"] == n]
@@ -61,6 +62,8 @@ def main():
     print()
     if staggered:
         b3_table(staggered, size, d)
+    if kraken:
+        b2_table(kraken, c_o)
 
     if not plot_dir:
         return
@@ -129,6 +132,47 @@ def b3_table(runs, size, d):
         print(f"P2P makespan {makespan:.2f} s" + (f" (direct {dmk:.2f} s)" if dmk else "")
               + f"; origin egress ÷ S {egress:.3f}; bytes from peers {100 * peers:.0f} %.")
     print()
+
+
+def nearest_rank(values, q):
+    """The q-quantile by nearest rank (with 8 peers, p99 is the slowest)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, -(-int(q * 100) * len(ordered) // 100) - 1))]
+
+
+def b2_table(runs, c_o):
+    """B2: every peer pulls several files at once; each peer's time against what its link allows (Kraken's measure)."""
+    first = runs[0]
+    n, total, files = first["n"], first["size"], first.get("files", [first["size"]])
+    link = first.get("link_mbit", 0) * 1e6 / 8
+    ideal = total / link if link else None
+    bound = lower_bound(n, total, c_o, link, link) if link else None
+    names = " + ".join(f"{f / 1048576:.0f}" for f in files)
+    print(f"## B2: {n} peers each pull {len(files)} files ({names} MiB) at once")
+    print()
+    print(f"Every peer's link at {first.get('link_mbit', 0):.0f} Mbit/s up and down, the origin's uplink and the supernode "
+          f"as in B1. A peer's time runs until its last file is done; S/d = {fmt2(ideal)} s is the fastest its link "
+          f"allows and {fmt2(bound)} s the P2P lower bound for the swarm. Target (BENCHMARKS.md): p99 ÷ (S/d) ≤ 1.5; "
+          "Kraken published 1.8. Medians over repetitions.")
+    print()
+    print("| run | per-peer p50 | p99 (slowest of N) | p99 ÷ (S/d) | makespan | origin egress ÷ S | bytes from peers |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for kind, label in (("p2p", "P2P (dfget)"), ("direct", "direct (curl)")):
+        rs = [r for r in runs if r["kind"] == kind]
+        if not rs:
+            continue
+        p50 = statistics.median(statistics.median(r["peer_times"]) for r in rs)
+        p99 = statistics.median(nearest_rank(r["peer_times"], 0.99) for r in rs)
+        makespan = statistics.median(r["makespan"] for r in rs)
+        egress = statistics.median(r["origin_bytes"] / total for r in rs)
+        peers = f"{100 * statistics.median(r.get('from_peers', 0) / (n * total) for r in rs):.0f} %" if kind == "p2p" else ""
+        print(f"| {label} | {p50:.2f} | {p99:.2f} | {fmt2(p99 / ideal if ideal else None)} | {makespan:.2f} "
+              f"| {egress:.3f} | {peers} |")
+    print()
+
+
+def fmt2(v):
+    return "" if v is None else f"{v:.2f}"
 
 
 if __name__ == "__main__":

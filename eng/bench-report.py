@@ -25,7 +25,7 @@ lines = [
     "",
     f"Loopback scenarios of BENCHMARKS.md, written by `./build.sh bench` on {datetime.date.today()} at commit `{commit}`,",
     f"{os.cpu_count()} cores, {platform.machine()}, load average at the end {' '.join(load)}. Medians of the repetitions, (min–max).",
-    "B1 and B3 on emulated hosts (network namespaces, tc) follow the loopback scenarios, B1 with its plots; B2 is not built yet.",
+    "B1, B3 and B2 on emulated hosts (network namespaces, tc) follow the loopback scenarios, B1 with its plots.",
     "",
     f"## L1: one peer, {size_mib} MiB",
     "",
