@@ -78,6 +78,7 @@ public class P2PDistributionTests
         (view.BytesFromPeers - (5 * view.PiecesFromPeers)).Should().Be(runs.Sum(r => r.FromPeers), text);
         (view.BytesFromSupernode - (5 * view.PiecesFromSupernode)).Should().Be(runs.Sum(r => r.FromSupernode), text);
 
+        (await http.GetStringAsync(new Uri($"{supernode}/api/v1/tasks"), cancellationToken)).Should().Contain($"\"ID\":\"{taskId}\"", "the page offers the task to pick");
         using var page = await http.GetAsync(new Uri($"{supernode}/swarm?task={taskId}"), cancellationToken);
         page.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
         (await page.Content.ReadAsStringAsync(cancellationToken)).Should().Contain("/swarm");

@@ -30,6 +30,8 @@ namespace Dragonfly.Common.Api;
 [JsonSerializable(typeof(TaskCreateRequest))]
 [JsonSerializable(typeof(TaskCreateResponse))]
 [JsonSerializable(typeof(TaskInfo))]
+[JsonSerializable(typeof(IReadOnlyList<TaskInfo>))]
+[JsonSerializable(typeof(ICollection<TaskInfo>))]
 [JsonSerializable(typeof(TaskUpdateRequest))]
 [JsonSerializable(typeof(SwarmView))]
 [JsonSerializable(typeof(SwarmPeer))]

@@ -54,6 +54,7 @@ public static class SupernodeRoutes
         new("GET", "/peers/{id}", ApiCategory.V1, PeerEndpoints.GetAsync),
         new("DELETE", "/peers/{id}", ApiCategory.V1, PeerEndpoints.DeleteAsync),
         new("POST", "/tasks", ApiCategory.V1, TaskEndpoints.CreateAsync),
+        new("GET", "/tasks", ApiCategory.V1, TaskEndpoints.ListAsync),
         new("GET", "/tasks/{id}", ApiCategory.V1, TaskEndpoints.GetAsync),
         new("PUT", "/tasks/{id}", ApiCategory.V1, TaskEndpoints.UpdateAsync),
         new("DELETE", "/tasks/{id}", ApiCategory.V1, TaskEndpoints.DeleteAsync),

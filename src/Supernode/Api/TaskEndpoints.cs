@@ -60,6 +60,22 @@ internal static class TaskEndpoints
             }, StatusCodes.Status201Created);
     }
 
+    /// <summary>Every task, most recently used first; <c>pageNum</c>/<c>pageSize</c> as for peers (size 0: all).</summary>
+    public static Task<IResult> ListAsync(HttpContext context)
+    {
+        var q = context.Request.Query;
+        var pageNum = PeerEndpoints.QueryInt(q["pageNum"], "pageNum");
+        var pageSize = PeerEndpoints.QueryInt(q["pageSize"], "pageSize");
+        var tasks = context.RequestServices.GetRequiredService<ITaskMgr>().List()
+            .OrderByDescending(t => t.LastAccess)
+            .ThenBy(t => t.Id.Value, StringComparer.Ordinal);
+        var skip = (long)pageNum * pageSize;
+        IReadOnlyList<TaskInfo> page = (pageSize == 0 ? tasks : skip >= int.MaxValue ? [] : tasks.Skip((int)skip).Take(pageSize))
+            .Select(t => t.ToTaskInfo())
+            .ToList();
+        return Task.FromResult<IResult>(ApiJson.Json(page));
+    }
+
     public static Task<IResult> GetAsync(HttpContext context)
     {
         var task = Find(context);

@@ -48,6 +48,7 @@ public sealed class SwaggerContractTests
     [InlineData("/api/v1/tasks/{id}", "PUT", "UpdateTask")]
     [InlineData("/api/v1/tasks/{id}", "DELETE", "DeleteTask")]
     [InlineData("/api/v1/tasks/{id}/swarm", "GET", "GetTaskSwarm")]
+    [InlineData("/api/v1/tasks", "GET", "ListTasks")]
     [InlineData("/swarm", "GET", "GetSwarmPage")]
     [InlineData("/api/v1/tasks/{id}/pieces", "GET", "PullPieceTasks")]
     [InlineData("/api/v1/tasks/{id}/pieces/{pieceRange}", "PUT", "UpdatePiece")]
@@ -86,7 +87,7 @@ public sealed class SwaggerContractTests
             .ToList();
 
         ids.Should().OnlyHaveUniqueItems().And.NotContainNulls();
-        ids.Should().HaveCount(33);
+        ids.Should().HaveCount(34);
     }
 
     [Theory]

@@ -104,6 +104,17 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         info.GetProperty("httpFileLength").GetInt64().Should().Be(5000);
         info.GetProperty("rawURL").GetString().Should().Be(url);
 
+        // The listing (what the swarm page offers to pick from) has it, the most recently used first.
+        var (listStatus, list, listText) = await _client.GetAsync("/api/v1/tasks").ReadJsonAsync();
+        listStatus.Should().Be(HttpStatusCode.OK, listText);
+        list.EnumerateArray().Select(t => t.GetProperty("ID").GetString()).Should().Contain(taskId);
+        var (_, firstPage, _) = await _client.GetAsync("/api/v1/tasks?pageNum=0&pageSize=1").ReadJsonAsync();
+        firstPage.EnumerateArray().Should().ContainSingle().Which.GetProperty("ID").GetString().Should().Be(taskId, "it was used last");
+        var (_, beyond, _) = await _client.GetAsync("/api/v1/tasks?pageNum=1000000&pageSize=1000000").ReadJsonAsync();
+        beyond.GetArrayLength().Should().Be(0);
+        (await _client.GetAsync("/api/v1/tasks?pageSize=-1")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await _client.GetAsync("/api/v1/tasks?pageNum=x")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
         // Pull until continue or finished: a v1 pull carries the legacy outcomes as "state".
         string? state = null;
         for (var i = 0; i < 200 && state is not "continue"; i++)
@@ -201,6 +212,7 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
         response.Headers.GetValues("Content-Security-Policy").Single().Should().Contain("connect-src 'self'").And.Contain("default-src 'none'");
         html.Should().Contain("\"api/v1/tasks/\" + id + \"/swarm\"", "the page draws the swarm endpoint");
+        html.Should().Contain("\"api/v1/tasks?pageSize=200\"", "the page offers the tasks to pick from");
         html.Should().NotContain("innerHTML", "peer data is written as text, never as markup");
     }
 
