@@ -1,4 +1,5 @@
 using System.Text;
+using Dragonfly.Common.Security;
 using Dragonfly.Dfdaemon.Config;
 using Dragonfly.Dfdaemon.Downloading;
 using Dragonfly.Dfdaemon.Hosting;

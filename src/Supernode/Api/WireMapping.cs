@@ -1,4 +1,5 @@
 using Dragonfly.Common.Api.Models;
+using Dragonfly.Common.Security;
 using Dragonfly.Supernode.Managers.Peers;
 using Dragonfly.Supernode.Managers.Registration;
 using Dragonfly.Supernode.Managers.Tasks;
@@ -20,6 +21,10 @@ internal static class WireMapping
         Created = peer.Created,
     };
 
+    /// <summary>
+    /// A task as the API shows it: credentials hidden (a header such as <c>Authorization</c> or a cookie, a user and
+    /// password in the URL), since anyone who reaches the API can list every task.
+    /// </summary>
     public static TaskInfo ToTaskInfo(this TaskSnapshot task) => new()
     {
         Id = task.Id.Value,
@@ -28,12 +33,12 @@ internal static class WireMapping
         HttpFileLength = task.HttpFileLength,
         PieceSize = task.PieceSize,
         PieceTotal = task.PieceTotal,
-        RawUrl = task.RawUrl,
-        TaskUrl = task.TaskUrl,
+        RawUrl = Redact.Argument(task.RawUrl),
+        TaskUrl = Redact.Argument(task.TaskUrl),
         Md5 = NullIfEmpty(task.Md5),
         RealMd5 = NullIfEmpty(task.RealMd5),
         Identifier = NullIfEmpty(task.Identifier),
-        Headers = task.Headers.Count == 0 ? null : task.Headers,
+        Headers = task.Headers.Count == 0 ? null : Redact.Headers(task.Headers),
         AsSeed = false,
     };
 

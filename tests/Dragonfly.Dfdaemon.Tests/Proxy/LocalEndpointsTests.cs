@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Dragonfly.Common.Security;
 using Dragonfly.Dfdaemon.Proxy;
 using Dragonfly.Dfdaemon.Tests.Support;
 

@@ -216,6 +216,28 @@ public sealed class V1EndpointsTests : IClassFixture<SupernodeApiFactory>, IAsyn
         html.Should().NotContain("innerHTML", "peer data is written as text, never as markup");
     }
 
+    [Fact]
+    public async Task Tasks_GetAndList_HideTheCredentialsInATasksHeaders()
+    {
+        var (_, peer, _) = await _client.PostAsync("/api/v1/peers", JsonBody("""{"IP":"127.0.0.1","hostName":"secret-client","port":15201}""")).ReadJsonAsync();
+        var url = _origin.Url("/v1.bin") + "?secret-test";
+        var (status, created, text) = await _client.PostAsync("/api/v1/tasks", JsonBody(
+            $$$"""{"cID":"127.0.0.1-78-8.000","rawURL":"{{{url}}}","path":"/peer/file/v1.bin-78","peerID":"{{{peer.GetProperty("ID").GetString()}}}","headers":{"Authorization":"Bearer s3cret-token","Cookie":"session=s3cret-cookie","Accept":"application/octet-stream"}}""")).ReadJsonAsync();
+        status.Should().Be(HttpStatusCode.Created, text);
+        var taskId = created.GetProperty("ID").GetString()!;
+
+        var one = await _client.GetStringAsync($"/api/v1/tasks/{taskId}");
+        var all = await _client.GetStringAsync("/api/v1/tasks");
+
+        foreach (var body in new[] { one, all })
+        {
+            body.Should().NotContain("s3cret").And.Contain("\"Authorization\":\"<redacted>\"").And.Contain("\"Cookie\":\"<redacted>\"");
+            body.Should().Contain("\"Accept\":\"application/octet-stream\"", "ordinary headers stay visible");
+        }
+
+        (await _client.DeleteAsync($"/api/v1/tasks/{taskId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+    }
+
     [Theory]
     [InlineData("""{"cID":"c","rawURL":"ftp://x/y","path":"/p","peerID":"p"}""")]
     [InlineData("""{"cID":"c","rawURL":"http://127.0.0.1:1/y","path":"/p"}""")]
