@@ -45,6 +45,6 @@ public static partial class Redact
 
     private static bool IsSecretName(string name) => SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
 
-    [GeneratedRegex("(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\\s]+@", RegexOptions.CultureInvariant, 100)]
+    [GeneratedRegex("(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\\s]+@", RegexOptions.CultureInvariant, 100)]
     private static partial Regex UserInfo();
 }

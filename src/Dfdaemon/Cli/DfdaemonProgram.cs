@@ -49,6 +49,7 @@ public static class DfdaemonProgram
         var logger = new LoggerConfiguration()
             .MinimumLevel.Is(options.Verbose ? LogEventLevel.Debug : LogEventLevel.Information)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Enrich.With<Dragonfly.Common.Logging.RedactingEnricher>()
             .WriteTo.File(Path.Combine(options.LogsDir, "dfdaemon.log"), fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 5)
             .WriteTo.Console(restrictedToMinimumLevel: options.Verbose ? LogEventLevel.Debug : LogEventLevel.Warning, standardErrorFromLevel: LogEventLevel.Verbose)
             .CreateLogger();

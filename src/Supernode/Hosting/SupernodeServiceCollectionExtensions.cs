@@ -110,6 +110,7 @@ public static class SupernodeServiceCollectionExtensions
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .Enrich.WithProperty("Pid", Environment.ProcessId)
+            .Enrich.With<Dragonfly.Common.Logging.RedactingEnricher>()
             .WriteTo.Console(outputTemplate: Template, formatProvider: System.Globalization.CultureInfo.InvariantCulture)
             .WriteTo.File(
                 Path.Combine(options.HomeDir, "logs", "app.log"),

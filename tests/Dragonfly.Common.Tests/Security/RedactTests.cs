@@ -35,6 +35,9 @@ public class RedactTests
     [InlineData("http://user:pw@origin/a.bin?x=1", "http://<redacted>@origin/a.bin?x=1")]
     [InlineData("https://token@registry/v2/", "https://<redacted>@registry/v2/")]
     [InlineData("http://origin/a@b.bin", "http://origin/a@b.bin")]
+    [InlineData("http://u:p@ss@origin/a.bin", "http://<redacted>@origin/a.bin")]
+    [InlineData("http://origin?mail=a@b", "http://origin?mail=a@b")]
+    [InlineData("--registry https://u:pw@r1 https://u:pw@r2/x", "--registry https://<redacted>@r1 https://<redacted>@r2/x")]
     [InlineData("http://origin/a.bin", "http://origin/a.bin")]
     public void Argument_UserInfoInAUrl_IsHidden(string url, string expected) =>
         Redact.Argument(url).Should().Be(expected);

@@ -63,4 +63,18 @@ public sealed class DfgetLoggingTests
         new FileInfo(log + ".1").Length.Should().Be(DfgetLogging.LimitBytes);
         File.ReadAllText(log).Should().Contain("after the roll");
     }
+
+    [Fact]
+    public void Create_AUrlWithAPassword_IsLoggedWithoutIt()
+    {
+        using var temp = new TempDirectory();
+        var log = Path.Combine(temp.Path, "logs", "dfclient.log");
+
+        using (var factory = DfgetLogging.Create(log, verbose: false, console: false))
+        {
+            factory.CreateLogger("test").LogInformation("Downloading {Url}", new Uri("http://alice:s3cret@origin/a.bin"));
+        }
+
+        File.ReadAllText(log).Should().Contain("Downloading http://<redacted>@origin/a.bin").And.NotContain("s3cret");
+    }
 }

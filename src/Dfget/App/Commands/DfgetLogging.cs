@@ -51,7 +51,7 @@ public static class DfgetLogging
                 configuration = configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u4} {Message:lj}{NewLine}{Exception}", standardErrorFromLevel: LogEventLevel.Verbose);
             }
 
-            var logger = configuration.Enrich.WithProperty("ProcessId", Environment.ProcessId).CreateLogger();
+            var logger = configuration.Enrich.WithProperty("ProcessId", Environment.ProcessId).Enrich.With<Dragonfly.Common.Logging.RedactingEnricher>().CreateLogger();
 
             // Serilog's own factory rather than LoggerFactory.Create(b => b.AddSerilog(...)): that one builds a service
             // provider plus the options and filter machinery just to hold one provider (~8 ms of a small download's start-up).

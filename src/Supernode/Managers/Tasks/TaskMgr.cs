@@ -119,7 +119,7 @@ public sealed partial class TaskMgr : ITaskMgr
         }
 
         _metrics.TaskRegistered();
-        Log.TaskCreated(_logger, taskId, Common.Security.Redact.Argument(spec.TaskUrl), length, pieceSize);
+        Log.TaskCreated(_logger, taskId, spec.TaskUrl, length, pieceSize);
         var trigger = state.TryStartCdn();
         return new TaskRegistrationResult(state.Snapshot(), Created: true, ShouldTriggerCdn: trigger);
     }
