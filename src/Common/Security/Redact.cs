@@ -40,7 +40,8 @@ public static partial class Redact
     public static IReadOnlyDictionary<string, string> Headers(IReadOnlyDictionary<string, string> headers)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        return headers.ToDictionary(h => h.Key, h => HeaderValue(h.Key, h.Value), StringComparer.OrdinalIgnoreCase);
+        // Ordinal: the names are kept as given, and two that differ only in case stay two entries.
+        return headers.ToDictionary(h => h.Key, h => HeaderValue(h.Key, h.Value), StringComparer.Ordinal);
     }
 
     private static bool IsSecretName(string name) => SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));

@@ -1,4 +1,5 @@
 using Dragonfly.Common.Api.Models;
+using Dragonfly.Common.Security;
 
 namespace Dragonfly.Supernode.Preheat;
 
@@ -96,6 +97,8 @@ internal sealed class PreheatRecord
         }
     }
 
+    /// <summary>The wire form for <c>GET /api/v1/preheats</c>: credentials hidden (a layer child carries the registry's
+    /// bearer token the supernode obtained), as in the task views.</summary>
     public PreheatTask ToTask()
     {
         lock (_lock)
@@ -103,11 +106,11 @@ internal sealed class PreheatRecord
             return new PreheatTask
             {
                 Id = Id,
-                Url = Url,
+                Url = Redact.Argument(Url),
                 Type = Type,
                 Filter = Filter,
                 Identifier = Identifier,
-                Headers = Headers.Count == 0 ? null : Headers,
+                Headers = Headers.Count == 0 ? null : Redact.Headers(Headers),
                 ParentId = ParentId,
                 Children = _children.Count == 0 ? null : _children,
                 Status = _status,

@@ -31,6 +31,16 @@ public class RedactTests
         shown.Should().BeEquivalentTo(new Dictionary<string, string> { ["Authorization"] = Redact.Hidden, ["Accept"] = "*/*" });
     }
 
+    [Fact]
+    public void Headers_NamesThatDifferOnlyInCase_StayTwoEntries()
+    {
+        var shown = Redact.Headers(new Dictionary<string, string>(StringComparer.Ordinal) { ["Accept"] = "a", ["accept"] = "b", ["authorization"] = "x" });
+
+        shown.Should().HaveCount(3);
+        shown["accept"].Should().Be("b");
+        shown["authorization"].Should().Be(Redact.Hidden);
+    }
+
     [Theory]
     [InlineData("http://user:pw@origin/a.bin?x=1", "http://<redacted>@origin/a.bin?x=1")]
     [InlineData("https://token@registry/v2/", "https://<redacted>@registry/v2/")]

@@ -109,8 +109,11 @@ public sealed class ImagePreheatAuthTests(SupernodeApiFactory factory) : IClassF
         info.GetProperty("status").GetString().Should().Be("SUCCESS", info.ToString());
         tokenRequests.Should().Be(1);
         unauthorizedBlobRequests.Should().Be(0, "the token obtained for the manifest is passed on to the layer downloads");
-        var (_, list, _) = await client.GetAsync("/api/v1/preheats", cts.Token).ReadJsonAsync();
+        var (_, list, listText) = await client.GetAsync("/api/v1/preheats", cts.Token).ReadJsonAsync();
         list.EnumerateArray().Single(p => p.GetProperty("ID").GetString() == id).GetProperty("Children").GetArrayLength().Should().Be(2);
+
+        // The layer children carry the token the supernode obtained; the listing must not hand it out.
+        listText.Should().NotContain(Token).And.Contain("\"Authorization\":\"<redacted>\"", listText);
         await registry.StopAsync(cts.Token);
     }
 }
