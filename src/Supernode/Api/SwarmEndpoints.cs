@@ -52,7 +52,7 @@ internal static class SwarmEndpoints
             PieceTotal = swarm.PieceTotal,
             Width = width,
             CdnPieces = PieceBitfield.Encode(swarm.CdnPieces, width),
-            Holders = swarm.Holders.Count > width ? swarm.Holders.Take(width).ToArray() : swarm.Holders,
+            Holders = HoldersFor(swarm.Holders, width),
             SupernodeLoad = swarm.SuperLoad,
             PiecesFromSupernode = swarm.Stats.PiecesFromSupernode,
             BytesFromSupernode = swarm.Stats.BytesFromSupernode,
@@ -76,21 +76,36 @@ internal static class SwarmEndpoints
         };
     }
 
-    /// <summary>The piece total once known; before that, the highest piece anyone has, holds or is fetching, + 1.</summary>
-    private static int Width(SwarmSnapshot swarm)
+    /// <summary>
+    /// The piece total once known; before that, the highest piece anyone has, holds or is fetching, + 1. At most
+    /// <see cref="PieceBitfield.MaxPieces"/> (the tracker accepts no piece beyond it while the total is unknown).
+    /// </summary>
+    internal static int Width(SwarmSnapshot swarm)
     {
         if (swarm.PieceTotal >= 0)
         {
             return Math.Min(swarm.PieceTotal, PieceBitfield.MaxPieces);
         }
 
-        var highest = Math.Max(swarm.Holders.Count - 1, swarm.CdnPieces.Count == 0 ? -1 : swarm.CdnPieces.Max());
+        long highest = Math.Max(swarm.Holders.Count - 1, swarm.CdnPieces.Count == 0 ? -1 : swarm.CdnPieces.Max());
         foreach (var client in swarm.Clients)
         {
             highest = Math.Max(highest, client.SucceededPieces.Count == 0 ? -1 : client.SucceededPieces.Max());
             highest = Math.Max(highest, client.RunningPieces.Count == 0 ? -1 : client.RunningPieces.Keys.Max());
         }
 
-        return Math.Min(highest + 1, PieceBitfield.MaxPieces);
+        return (int)Math.Min(highest + 1, PieceBitfield.MaxPieces);
+    }
+
+    /// <summary>One holder count per piece of the view: the tracker's list ends at the last held piece.</summary>
+    private static int[] HoldersFor(IReadOnlyList<int> holders, int width)
+    {
+        var counts = new int[width];
+        for (var i = 0; i < Math.Min(width, holders.Count); i++)
+        {
+            counts[i] = holders[i];
+        }
+
+        return counts;
     }
 }

@@ -133,7 +133,7 @@ public sealed partial class PiecePullService : IPiecePullService
             case PullStatus.Running:
                 if (result != PieceResult.Invalid)
                 {
-                    if (!TryParsePiece(request.Range, task.PieceSize, out var pieceNum))
+                    if (!TryParsePiece(request.Range, task, out var pieceNum))
                     {
                         return Param($"range: {request.Range}");
                     }
@@ -219,7 +219,7 @@ public sealed partial class PiecePullService : IPiecePullService
             return PieceReportOutcome.NotFound;
         }
 
-        if (!TryParsePiece(pieceRange, task.PieceSize, out var pieceNum))
+        if (!TryParsePiece(pieceRange, task, out var pieceNum))
         {
             return PieceReportOutcome.InvalidInput;
         }
@@ -249,11 +249,17 @@ public sealed partial class PiecePullService : IPiecePullService
         _cdn.TryGetPieceMd5(taskId, pieceNum, out var md5) && md5.WrappedLength > 0 ? md5.WrappedLength : pieceSize;
 
     /// <summary>A piece range must be exactly one piece of the task: <c>k·size-(k+1)·size−1</c>.</summary>
-    private static bool TryParsePiece(string? range, int pieceSize, out int pieceNum)
+    /// <summary>
+    /// The piece a reported range names, when it is one of the task's: a whole piece, and below the task's piece count.
+    /// The count is the CDN's once known, else the one the source length gives, else (a source of unknown length)
+    /// <see cref="PieceBitfield.MaxPieces"/>: a client reporting piece 2³⁰ must not make the tracker grow its bitmaps to it.
+    /// </summary>
+    private static bool TryParsePiece(string? range, TaskSnapshot task, out int pieceNum)
     {
         pieceNum = -1;
+        var pieceSize = task.PieceSize;
         if (!PieceRange.TryParse(range, out var parsed) || parsed.Length != pieceSize || parsed.Start % pieceSize != 0
-            || parsed.Start / pieceSize > int.MaxValue)
+            || parsed.Start / pieceSize >= MaxPieces(task))
         {
             return false;
         }
@@ -261,6 +267,12 @@ public sealed partial class PiecePullService : IPiecePullService
         pieceNum = parsed.PieceNum;
         return true;
     }
+
+    // Until the CDN succeeds, TaskSnapshot.PieceTotal is the register-time estimate, which does not count the wrapping.
+    private static long MaxPieces(TaskSnapshot task) =>
+        task.CdnStatus == CdnStatus.Success && task.PieceTotal >= 0 ? task.PieceTotal
+        : task.HttpFileLength >= 0 && task.PieceSize > PieceFrame.Overhead ? PieceLayout.PieceCount(task.HttpFileLength, task.PieceSize)
+        : PieceBitfield.MaxPieces;
 
     internal static bool TryParseStatus(string? text, out PullStatus status)
     {

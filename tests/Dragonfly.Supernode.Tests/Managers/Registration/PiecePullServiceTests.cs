@@ -1,3 +1,5 @@
+using Dragonfly.Supernode.Origin;
+using Dragonfly.Common.Pieces;
 using Dragonfly.Common.Ids;
 using Dragonfly.Supernode.Managers.Cdn;
 using Dragonfly.Supernode.Managers.DfgetTasks;
@@ -168,6 +170,7 @@ public sealed class PiecePullServiceTests : IDisposable
     [Fact]
     public async Task Pull_OtherClient_StaysRarestFirstBesideADfdaemon()
     {
+        _tracker.Origin.Probe = _ => new OriginProbe(OriginProbeStatus.Ok, 64L * 1024 * 1024, 200); // 17 pieces
         var holder = await _tracker.RegisterAsync(_tracker.Request() with { Dfdaemon = true });
         await _tracker.CdnPiecesAsync(holder.TaskId, 4);
         var held = ((PullOutcome.Continue)await _tracker.PullAsync(holder)).Pieces;
@@ -355,6 +358,33 @@ public sealed class PiecePullServiceTests : IDisposable
             .Should().Be(PieceReportOutcome.InvalidInput);
         _tracker.Pull.ReportPieceSuccess(client.TaskId.Value, client.Cid.Value, SupernodeCid(client.TaskId).Value, "0-1")
             .Should().Be(PieceReportOutcome.InvalidInput);
+    }
+
+    [Fact]
+    public async Task ReportPiece_BeyondTheFile_InvalidBeforeItsBitmapsGrow()
+    {
+        // 10 MiB from the probe in wrapped 4 MiB pieces: pieces 0-2, before the CDN has said anything.
+        var client = await _tracker.RegisterAsync();
+        var supernode = SupernodeCid(client.TaskId).Value;
+
+        _tracker.Pull.ReportPieceSuccess(client.TaskId.Value, client.Cid.Value, supernode, Tracker.RangeOf(2)).Should().Be(PieceReportOutcome.Recorded);
+        _tracker.Pull.ReportPieceSuccess(client.TaskId.Value, client.Cid.Value, supernode, Tracker.RangeOf(3)).Should().Be(PieceReportOutcome.InvalidInput);
+        (await _tracker.PullAsync(client, "701", "501", Tracker.RangeOf(1 << 30), supernode)).Should().BeOfType<PullOutcome.Failed>()
+            .Which.Reason.Should().Be(PullFailure.ParamError);
+        _tracker.Progress.GetSwarm(client.TaskId)!.Clients.Single().SucceededPieces.Should().Equal(2);
+    }
+
+    [Fact]
+    public async Task ReportPiece_SourceOfUnknownLength_BoundedByTheBitfieldLimit()
+    {
+        _tracker.Origin.Probe = _ => new OriginProbe(OriginProbeStatus.Ok, -1, 200);
+        var client = await _tracker.RegisterAsync();
+        var supernode = SupernodeCid(client.TaskId).Value;
+
+        _tracker.Pull.ReportPieceSuccess(client.TaskId.Value, client.Cid.Value, supernode, Tracker.RangeOf(PieceBitfield.MaxPieces - 1))
+            .Should().Be(PieceReportOutcome.Recorded);
+        _tracker.Pull.ReportPieceSuccess(client.TaskId.Value, client.Cid.Value, supernode, Tracker.RangeOf(PieceBitfield.MaxPieces))
+            .Should().Be(PieceReportOutcome.InvalidInput, "a client must not make the tracker grow its bitmaps without bound");
     }
 
     [Fact]
