@@ -39,6 +39,13 @@ def main():
     def fmt(v, digits=2):
         return "" if v is None else f"{v:.{digits}f}"
 
+    if not runs:
+        if staggered:
+            b3_table(staggered, size, d)
+        if kraken:
+            b2_table(kraken, c_o)
+        return
+
     print(f"## B1: {size / 1048576:.0f} MiB to N peers on emulated hosts")
     print()
     print(f"Origin uplink {origin_mbit:.0f} Mbit/s, each peer {peer_mbit:.0f} Mbit/s up and down, supernode 1 Gbit/s "

@@ -14,13 +14,14 @@
 #                               origin served at most 1.05·S and that every peer's byte accounting adds up to S; asserts
 #                               no timing. Exits non-zero when a check fails.
 #
-# Knobs: BENCH_HOSTS_NS (peer counts), BENCH_HOSTS_MIB (file size), BENCH_HOSTS_DIRECT (1: also run the curl baseline),
+# Knobs: BENCH_HOSTS_NS (peer counts; "none" skips B1), BENCH_HOSTS_MIB (file size), BENCH_HOSTS_DIRECT (1: also run the curl baseline),
 # BENCH_HOSTS_OUT (JSON lines of every run; default docs/benchmarks/hosts.json, or $WORK's copy under --ci),
 # BENCH_HOSTS_REPS (1), BENCH_HOSTS_PLOTS (folder for the PNGs; default docs/benchmarks, none under --ci),
 # BENCH_HOSTS_KEEP (keep the work folder with every log), BENCH_HOSTS_B3 (1, 0 under --ci), BENCH_HOSTS_B3_N (8),
 # BENCH_HOSTS_B3_STAGGER (5 s), BENCH_HOSTS_B2 (1, 0 under --ci), BENCH_HOSTS_B2_N (8), BENCH_HOSTS_B2_MIB ("64 256"),
 # BENCH_HOSTS_B2_MBIT (200, each B2 peer's link both ways), BENCH_HOSTS_SUPERNODE_ARGS (extra supernode flags, e.g. "--cdn-load-limit 16"),
-# DRAGONFLY_BIN (bin/).
+# DRAGONFLY_BIN (bin/). A partial run (one scenario, say) should set BENCH_HOSTS_OUT and BENCH_HOSTS_PLOTS elsewhere:
+# by default it replaces docs/benchmarks/hosts.json and, when it ran B1, the B1 plots.
 # Needs root (ip netns), iproute2's tc, nginx and curl.
 set -euo pipefail
 
@@ -32,6 +33,7 @@ if [ "$CI" = 1 ]; then
 else
   read -r -a NS_LIST <<< "${BENCH_HOSTS_NS:-1 2 4 8 16}"; SIZE_MIB="${BENCH_HOSTS_MIB:-200}"; DIRECT="${BENCH_HOSTS_DIRECT:-1}"
 fi
+[ "${NS_LIST[*]}" = none ] && NS_LIST=()
 read -r -a SUPERNODE_ARGS <<< "${BENCH_HOSTS_SUPERNODE_ARGS:-}"
 B3="${BENCH_HOSTS_B3:-$((1 - CI))}"; B3_N="${BENCH_HOSTS_B3_N:-8}"; B3_STAGGER="${BENCH_HOSTS_B3_STAGGER:-5}"
 B2="${BENCH_HOSTS_B2:-$((1 - CI))}"; B2_N="${BENCH_HOSTS_B2_N:-8}"; B2_MBIT="${BENCH_HOSTS_B2_MBIT:-200}"
@@ -103,7 +105,7 @@ URL="http://$ORIGIN_IP/f.bin"
 # origin_bytes [PATH...]: body bytes the origin served for these paths (/f.bin by default).
 origin_bytes() {
   awk -v paths="${*:-/f.bin}" 'BEGIN { n = split(paths, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
-    ($4 in want) { s += $2 } END { print s + 0 }' "$WORK/origin/access.log"
+    ($4 in want) { s += $2 } END { printf "%.0f\n", s }' "$WORK/origin/access.log"
 }
 B2_FILES=(); B2_SIZES=(); B2_MD5S=(); B2_TOTAL=0
 if [ "$B2" = 1 ]; then
