@@ -59,4 +59,13 @@ done
 echo
 echo "source: $SIZE_MIB MiB, md5 $SRC_MD5; the origin served $origin_bytes bytes in all ($(awk -v b="$origin_bytes" -v s="$((SIZE_MIB*1024*1024))" 'BEGIN{printf "%.2f", b/s}')x the file)"
 [ $status -eq 0 ] && echo "every copy is identical to the source" || echo "SOME COPIES DIFFER"
+
+# The supernode's own accounting of the same swarm, from its live view (what the page at /swarm draws).
+task=$(curl -fsS "http://127.0.0.1:$API_PORT/api/v1/tasks" | sed -n 's/.*"ID":"\([0-9a-f]\{64\}\)".*/\1/p')
+if [ -n "$task" ] && swarm=$(curl -fsS "http://127.0.0.1:$API_PORT/api/v1/tasks/$task/swarm"); then
+  field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$swarm"; }
+  echo "the supernode's own count: $(field piecesFromPeers) pieces ($(field bytesFromPeers) bytes) served by peers," \
+    "$(field piecesFromSupernode) ($(field bytesFromSupernode) bytes) by itself, with 5 bytes of framing per piece"
+  echo "(from GET /api/v1/tasks/${task:0:12}…/swarm, which a running supernode draws live at /swarm)"
+fi
 exit $status
