@@ -153,6 +153,21 @@ stop_p2p() {
 # accounting LOG: dfget's "from peers: X B, from supernode: Y B, from origin: Z B" as "X Y Z" (nothing when absent).
 accounting() { sed -n 's/^from peers: \([0-9]*\) B, from supernode: \([0-9]*\) B, from origin: \([0-9]*\) B$/\1 \2 \3/p' "$1"; }
 
+# check_copy LABEL OUT MD5 [LOG SIZE]: the copy's md5 and, given its dfget log, that the byte accounting adds up to
+# SIZE; adds that accounting to the caller's peers/sn_bytes/origin_direct and clears the caller's ok on a failure.
+check_copy() {
+  local label=$1 out=$2 md5=$3 log=${4:-} size=${5:-} fp= fs= fo=
+  [ "$(md5sum "$out" | cut -d' ' -f1)" = "$md5" ] || { fail "$label: wrong md5"; ok=0; }
+  [ -n "$log" ] || return 0
+  read -r fp fs fo < <(accounting "$log") || true
+  [ -n "$fp" ] || { fail "$label: no byte-accounting line"; ok=0; return 0; }
+  [ $((fp + fs + fo)) = "$size" ] || { fail "$label: accounting $fp+$fs+$fo != $size"; ok=0; }
+  peers=$((peers + fp)); sn_bytes=$((sn_bytes + fs)); origin_direct=$((origin_direct + fo))
+}
+
+# check_egress LABEL BYTES SIZE: the origin served at most 1.05 · SIZE.
+check_egress() { awk -v e="$2" -v s="$3" 'BEGIN { exit !(e <= 1.05 * s) }' || fail "$1: origin served $2 bytes (> 1.05·S)"; }
+
 # p2p N REP [STAGGER]: a fresh supernode, N dfgets one per peer host, started together (B1) or STAGGER s apart (B3).
 p2p() {
   local n=$1 rep=$2 stagger=${3:-0} scenario=B1 run="$WORK/p2p-$1-$2-${3:-0}"
@@ -168,15 +183,10 @@ p2p() {
   for i in $(seq 1 "$n"); do
     read -r code secs < "$run/done-$i"; times+=("$secs")
     [ "$code" = 0 ] || { fail "p2p N=$n peer $i exited $code: $(tail -3 "$run/dfget-$i.log" | tr '\n' ' ')"; ok=0; continue; }
-    [ "$(md5sum "$run/out-$i" | cut -d' ' -f1)" = "$MD5" ] || { fail "p2p N=$n peer $i: wrong md5"; ok=0; }
-    fp=; fs=; fo=
-    read -r fp fs fo < <(accounting "$run/dfget-$i.log") || true
-    [ -n "${fp:-}" ] || { fail "p2p N=$n peer $i: no byte-accounting line"; ok=0; continue; }
-    [ $((fp + fs + fo)) = "$S" ] || { fail "p2p N=$n peer $i: accounting $fp+$fs+$fo != $S"; ok=0; }
-    peers=$((peers + fp)); sn_bytes=$((sn_bytes + fs)); origin_direct=$((origin_direct + fo))
+    check_copy "p2p N=$n peer $i" "$run/out-$i" "$MD5" "$run/dfget-$i.log" "$S"
   done
   local egress; egress=$(origin_bytes)
-  awk -v e="$egress" -v s="$S" 'BEGIN { exit !(e <= 1.05 * s) }' || fail "p2p N=$n: origin served $egress bytes (> 1.05·S)"
+  check_egress "p2p N=$n" "$egress" "$S"
   stop_p2p "$n"
   echo "{\"scenario\":\"$scenario\",\"kind\":\"p2p\",\"n\":$n,\"rep\":$rep,\"stagger\":$stagger,\"size\":$S,\"makespan\":$makespan,\"peer_times\":[$(IFS=,; echo "${times[*]}")],\"origin_bytes\":$egress,\"from_peers\":$peers,\"from_supernode\":$sn_bytes,\"from_origin\":$origin_direct,\"ok\":$ok}" >> "$WORK/runs.jsonl"
   log "$scenario p2p N=$n rep $rep: makespan ${makespan}s, origin $egress B, from peers $peers B, from supernode $sn_bytes B"
@@ -237,17 +247,16 @@ b2() {
     read -r code secs < "$run/done-$i"; times+=("$secs")
     [ "$code" = 0 ] || { fail "B2 $kind peer $i: a download failed"; ok=0; continue; }
     for j in "${!B2_FILES[@]}"; do
-      [ "$(md5sum "$run/out-$i-$j" | cut -d' ' -f1)" = "${B2_MD5S[$j]}" ] || { fail "B2 $kind peer $i ${B2_FILES[$j]}: wrong md5"; ok=0; }
-      [ "$kind" = direct ] && continue
-      fp=; fs=; fo=
-      read -r fp fs fo < <(accounting "$run/dfget-$i-$j.log") || true
-      [ -n "${fp:-}" ] && [ $((fp + fs + fo)) = "${B2_SIZES[$j]}" ] || { fail "B2 peer $i ${B2_FILES[$j]}: accounting '${fp:-}+${fs:-}+${fo:-}'"; ok=0; continue; }
-      peers=$((peers + fp)); sn_bytes=$((sn_bytes + fs)); origin_direct=$((origin_direct + fo))
+      if [ "$kind" = direct ]; then
+        check_copy "B2 direct peer $i ${B2_FILES[$j]}" "$run/out-$i-$j" "${B2_MD5S[$j]}"
+      else
+        check_copy "B2 p2p peer $i ${B2_FILES[$j]}" "$run/out-$i-$j" "${B2_MD5S[$j]}" "$run/dfget-$i-$j.log" "${B2_SIZES[$j]}"
+      fi
     done
   done
   local egress; egress=$(origin_bytes "${B2_FILES[@]}")
   if [ "$kind" = p2p ]; then
-    awk -v e="$egress" -v s="$B2_TOTAL" 'BEGIN { exit !(e <= 1.05 * s) }' || fail "B2 p2p: origin served $egress bytes (> 1.05·S)"
+    check_egress "B2 p2p" "$egress" "$B2_TOTAL"
     stop_p2p "$n"
   fi
   rm -f "$run"/out-*
