@@ -1,6 +1,7 @@
 using Dragonfly.Common.Api;
 using Dragonfly.Common.Api.Models;
 using Dragonfly.Common.Ids;
+using Dragonfly.Supernode.Managers;
 using Dragonfly.Supernode.Managers.Gc;
 using Dragonfly.Supernode.Managers.Peers;
 using Dragonfly.Supernode.Managers.Registration;
@@ -68,11 +69,9 @@ internal static class TaskEndpoints
         var pageSize = PeerEndpoints.QueryInt(q["pageSize"], "pageSize");
         var tasks = context.RequestServices.GetRequiredService<ITaskMgr>().List()
             .OrderByDescending(t => t.LastAccess)
-            .ThenBy(t => t.Id.Value, StringComparer.Ordinal);
-        var skip = (long)pageNum * pageSize;
-        IReadOnlyList<TaskInfo> page = (pageSize == 0 ? tasks : skip >= int.MaxValue ? [] : tasks.Skip((int)skip).Take(pageSize))
-            .Select(t => t.ToTaskInfo())
-            .ToList();
+            .ThenBy(t => t.Id.Value, StringComparer.Ordinal)
+            .ToArray();
+        IReadOnlyList<TaskInfo> page = Paging.Page(tasks, pageNum, pageSize).Select(t => t.ToTaskInfo()).ToList();
         return Task.FromResult<IResult>(ApiJson.Json(page));
     }
 

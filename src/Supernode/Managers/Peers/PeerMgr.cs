@@ -83,13 +83,7 @@ public sealed class PeerMgr : IPeerMgr
             Array.Reverse(all);
         }
 
-        if (query.PageSize == 0)
-        {
-            return all;
-        }
-
-        var skip = (long)query.PageNum * query.PageSize;
-        return skip >= all.Length ? [] : all.Skip((int)skip).Take(query.PageSize).ToArray();
+        return Paging.Page(all, query.PageNum, query.PageSize);
     }
 
     /// <inheritdoc />

@@ -248,9 +248,9 @@ public sealed partial class PiecePullService : IPiecePullService
     private long PieceBytes(TaskId taskId, int pieceNum, int pieceSize) =>
         _cdn.TryGetPieceMd5(taskId, pieceNum, out var md5) && md5.WrappedLength > 0 ? md5.WrappedLength : pieceSize;
 
-    /// <summary>A piece range must be exactly one piece of the task: <c>k·size-(k+1)·size−1</c>.</summary>
     /// <summary>
-    /// The piece a reported range names, when it is one of the task's: a whole piece, and below the task's piece count.
+    /// The piece a reported range names, when it is one of the task's: exactly one piece (<c>k·size-(k+1)·size−1</c>), and
+    /// below the task's piece count.
     /// The count is the CDN's once known, else the one the source length gives, else (a source of unknown length)
     /// <see cref="PieceBitfield.MaxPieces"/>: a client reporting piece 2³⁰ must not make the tracker grow its bitmaps to it.
     /// </summary>
