@@ -111,6 +111,43 @@ public class DfgetScenarioTests
         File.Exists(run.OutputPath).Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData("TERM", "p2p")]
+    [InlineData("HUP", "p2p")]
+    [InlineData("TERM", "source")]
+    public async Task Signal_MidDownload_LeavesNoPartialFile(string signal, string pattern)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/slow.bin", 8 * 1024 * 1024, seed: 23);
+        file.ChunkDelay = TimeSpan.FromMilliseconds(50);
+        var outDir = Path.GetDirectoryName(swarm.Output("p"))!;
+        Directory.CreateDirectory(outDir);
+        await using var dfget = ProcessHost.Start(
+            DragonflyBinaries.PathOf("dfget"),
+            ["-u", swarm.Origin.Url("/slow.bin").ToString(), "-o", swarm.Output("p"), "--home", swarm.Home("p"), "--ip", "127.0.0.1",
+             "--alivetime", "60s", "-n", $"127.0.0.1:{swarm.Supernodes[0].Port}", "-p", pattern]);
+
+        // Under way: bytes on disk beside the output (the back-source temp file) or in the work home (the .service file).
+        var dataDir = Path.Combine(swarm.Home("p"), "data");
+        while (!PartialFiles(outDir, dataDir).Any(f => new FileInfo(f).Length > 0))
+        {
+            dfget.HasExited.Should().BeFalse(dfget.Output);
+            await Task.Delay(50, cts.Token);
+        }
+
+        var (killExit, killOutput) = await ProcessHost.RunAsync("kill", [$"-{signal}", dfget.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], cts.Token);
+        killExit.Should().Be(0, killOutput);
+        await dfget.WaitForExitAsync(cts.Token);
+
+        dfget.ExitCode.Should().Be(130, "the download stops itself as after Ctrl-C; a process ended by the signal exits 128 + its number: " + dfget.Output);
+        File.Exists(swarm.Output("p")).Should().BeFalse();
+        PartialFiles(outDir, dataDir).Should().BeEmpty("a stopped download removes its temporary and .service files");
+    }
+
+    private static IEnumerable<string> PartialFiles(string outDir, string dataDir) =>
+        Directory.GetFiles(outDir).Concat(Directory.Exists(dataDir) ? Directory.GetFiles(dataDir) : []);
+
     [Fact]
     public async Task FilterFlag_DropsQueryKeyFromTaskIdentity()
     {

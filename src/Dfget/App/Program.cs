@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Dragonfly.Dfget.App.Cli;
 using Dragonfly.Dfget.App.Commands;
 
@@ -8,7 +9,15 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
-return DfgetCommandLine.Parse(args, CliContext.FromEnvironment()) switch
+var command = DfgetCommandLine.Parse(args, CliContext.FromEnvironment());
+
+// A download told to stop by SIGTERM (kill, systemd, a container stop) or SIGHUP (its terminal went away) cleans up as
+// after Ctrl-C: its temporary and .service files are removed, so nothing half-written is left for a user or a peer to
+// take for complete. A second signal ends the process at once.
+using var terminated = command is ParsedCommand.Download ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop) : null;
+using var hungUp = command is ParsedCommand.Download ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop) : null;
+
+return command switch
 {
     ParsedCommand.Download d => await DownloadCommand.RunAsync(d.Invocation, Console.Out, TimeProvider.System, cancel.Token),
     ParsedCommand.Server s => await ServerCommand.RunAsync(s.Invocation, Console.Out, Console.Error),
@@ -17,6 +26,12 @@ return DfgetCommandLine.Parse(args, CliContext.FromEnvironment()) switch
     ParsedCommand.Invalid i => Print(Console.Error, "dfget: " + i.Message, ParsedCommand.Invalid.ExitCode),
     _ => 2,
 };
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = !cancel.IsCancellationRequested;
+    cancel.Cancel();
+}
 
 static int Print(TextWriter writer, string text, int exitCode)
 {

@@ -209,6 +209,42 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_SupernodeRegistersButNeverAnswersAPull_GivesUpAfterFruitlessRecoveries()
+    {
+        var session = Session();
+        for (var i = 0; i < 20; i++)
+        {
+            session.Script.Enqueue(_ => new PullOutcome.Failed(-100, "the request timed out"));
+        }
+
+        session.RecoverResult = new RegisterOutcome.Registered(session.DefaultRegistration());
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Failed>().Which.Reason.Should().Be(BackSourceReason.DownloadError, "P2P ends so that the download can go back to the origin");
+        session.RecoverWindows.Should().HaveCount(P2PDownloader.MaxFruitlessRecoveries + 1, "the first recovery, then the fruitless ones allowed");
+    }
+
+    [Fact]
+    public async Task RunAsync_RecoveriesWithPiecesCompletedBetweenThem_KeepGoing()
+    {
+        var session = Session();
+        session.Script.Enqueue(_ => new PullOutcome.Failed(-100, "the request timed out"));
+        session.Script.Enqueue(_ => null);
+        for (var i = 0; i < P2PDownloader.MaxFruitlessRecoveries + 1; i++)
+        {
+            session.Script.Enqueue(_ => new PullOutcome.Failed(-100, "the request timed out"));
+        }
+
+        session.RecoverResult = new RegisterOutcome.Registered(session.DefaultRegistration());
+
+        var (outcome, _) = await RunAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>("a piece completed after the first recovery, so the count starts again");
+        session.RecoverWindows.Should().HaveCount(P2PDownloader.MaxFruitlessRecoveries + 2);
+    }
+
+    [Fact]
     public async Task RunAsync_PiecesCompleteOutOfOrder_HashesTheWholeFile()
     {
         _peer.Delay = num => num == 0 ? TimeSpan.FromMilliseconds(300) : TimeSpan.Zero;

@@ -193,6 +193,71 @@ public sealed class DownloadOrchestratorTests() : OrchestratorTestBase(seed: 3, 
         (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DownloadAsync_FinishGivesTheSourceLength_AsASourcePatternSupernodeDoes(bool callerVerifies)
+    {
+        Session.FinishedFileLength = Peer.Content.Length;
+
+        var result = await Engine().DownloadAsync(Request() with { NotBackSource = true, CallerVerifiesContent = callerVerifies }, null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+        (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content, "the file is neither cut by 5 bytes a piece nor failed");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DownloadAsync_FinishLengthFitsNeitherWay_FailsP2PAndBacksToSourceWithReason3(bool callerVerifies)
+    {
+        Session.FinishedFileLength = Peer.Content.Length - 7;
+
+        var result = await Engine().DownloadAsync(Request() with { CallerVerifiesContent = callerVerifies }, null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+        result.BackSourceReason.Should().Be(3);
+        (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+    }
+
+    [Theory]
+    [InlineData(100L, -1L, 100L)]
+    [InlineData(100L, 105L, 100L)]
+    [InlineData(100L, 100L, 100L)]
+    [InlineData(100L, 99L, null)]
+    [InlineData(100L, 110L, null)]
+    [InlineData(0L, 5L, 0L)]
+    [InlineData(0L, 0L, 0L)]
+    [InlineData(-1L, 105L, 100L)]
+    [InlineData(-1L, -1L, null)]
+    [InlineData(-1L, 3L, null)]
+    public void FinishedLength_TrustsTheRegisteredLengthAndChecksTheFinishAgainstIt(long registered, long finished, long? expected)
+    {
+        var registration = new SupernodeRegistration(new Dragonfly.Common.Nodes.SupernodeAddress("127.0.0.1", 8002, 1), SupernodeApiKind.V1, new string('a', 64), registered, 4 * 1024 * 1024, false, null);
+
+        DownloadOrchestrator.FinishedLength(registration, finished).Should().Be(expected);
+    }
+
+    [Fact]
+    public void EffectiveTimeout_BeyondWhatATimerTakes_IsClampedNotAnException()
+    {
+        var huge = Request() with { Timeout = TimeSpan.FromHours(2000) };
+        var derived = Request() with { MinRate = new Dragonfly.Common.Rates.Rate(1024) };
+
+        huge.EffectiveTimeout(-1).Should().Be(TimerLimits.MaxDelay);
+        derived.EffectiveTimeout(5L << 40).Should().Be(TimerLimits.MaxDelay);
+        using var cts = new CancellationTokenSource(huge.EffectiveTimeout(-1));
+        cts.CancelAfter(derived.EffectiveTimeout(5L << 40));
+    }
+
+    [Fact]
+    public async Task DownloadAsync_TimeoutBeyondWhatATimerTakes_Downloads()
+    {
+        var result = await Engine().DownloadAsync(Request() with { Timeout = TimeSpan.FromHours(2000) }, null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+    }
+
     [Fact]
     public async Task DownloadAsync_CallerVerifiesContent_SkipsTheWholeFileMd5()
     {

@@ -34,6 +34,9 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
 
     public RegisterOutcome? RegisterResult { get; set; }
 
+    /// <summary>The file length the finish (600) gives; null = the wrapped length, as a caching supernode gives it.</summary>
+    public long? FinishedFileLength { get; set; }
+
     public RegisterOutcome? MigrateResult { get; set; }
 
     public RegisterOutcome? ReRegisterResult { get; set; }
@@ -179,7 +182,7 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
         {
             if (_done.Count >= Pieces.Count)
             {
-                return Task.FromResult<PullOutcome>(new PullOutcome.Finished(Md5, PieceLayout.WrappedLength(SourceLength, PieceSize)));
+                return Task.FromResult<PullOutcome>(new PullOutcome.Finished(Md5, FinishedFileLength ?? PieceLayout.WrappedLength(SourceLength, PieceSize)));
             }
 
             var free = Pieces.Where(p => !_done.Contains(p.PieceNum) && !_running.Contains(p.PieceNum)).Take(4 - _running.Count).ToList();

@@ -31,6 +31,9 @@ public sealed class DownloadRateLimiter : IDisposable
 
     public static DownloadRateLimiter Unlimited => new(Rate.Zero);
 
+    /// <summary>Whether there is a limit at all (zero = unlimited).</summary>
+    public bool Limits => _limiter is not null;
+
     /// <summary>Waits until <paramref name="bytes"/> may pass.</summary>
     public async ValueTask AcquireAsync(int bytes, CancellationToken cancellationToken)
     {

@@ -54,6 +54,9 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
     /// <summary>How many times one download registers again with a supernode that forgot it (<see cref="ForgotTheDownload"/>).</summary>
     internal const int MaxRejoins = 2;
+
+    /// <summary>How many recoveries in a row (<see cref="ISupernodeSession.RecoverAsync"/>) may pass without a piece completed.</summary>
+    internal const int MaxFruitlessRecoveries = 2;
     private const int MaxWaitLevel = 4;
 
     public async Task<P2POutcome> RunAsync(P2PContext context, CancellationToken cancellationToken)
@@ -166,6 +169,21 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     if ((rejoin || failed.Code == SupernodeHttp.TransportError) && migrated is RegisterOutcome.Failed { Code: SupernodeHttp.TransportError })
                     {
                         // Nothing answers: the supernode may be restarting. Pieces on disk stay; the same cid registers again.
+                        // A supernode that takes registrations but never answers a pull would bring the loop back here for
+                        // ever: after MaxFruitlessRecoveries in a row without a piece completed between them, P2P gives up.
+                        if (run.Completed.Count == run.CompletedAtLastRecovery && ++run.FruitlessRecoveries > MaxFruitlessRecoveries)
+                        {
+                            return new P2POutcome.Failed(
+                                BackSourceReason.DownloadError,
+                                $"the supernode was recovered {MaxFruitlessRecoveries} times without a piece completed in between: {failed.Message}");
+                        }
+
+                        if (run.Completed.Count != run.CompletedAtLastRecovery)
+                        {
+                            run.FruitlessRecoveries = 0;
+                        }
+
+                        run.CompletedAtLastRecovery = run.Completed.Count;
                         Log.Recovering(logger, run.Context.SupernodeRecovery.TotalSeconds);
                         migrated = await session.RecoverAsync(run.Context.SupernodeRecovery, token).ConfigureAwait(false);
                     }
@@ -416,6 +434,12 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         /// <summary>Registrations again with a supernode that forgot this download (read and written by the loop only).</summary>
         public int Rejoins { get; set; }
+
+        /// <summary>Recoveries in a row with no piece completed since the one before (read and written by the loop only).</summary>
+        public int FruitlessRecoveries { get; set; }
+
+        /// <summary>How many pieces were complete at the last recovery (read and written by the loop only).</summary>
+        public int CompletedAtLastRecovery { get; set; } = -1;
 
         /// <summary>The uploader still to wait for before the first success report (read and cleared by the loop only).</summary>
         public AdvertisedUploader? Pending { get; set; } = context.PendingUploader;

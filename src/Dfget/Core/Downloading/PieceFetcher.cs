@@ -51,10 +51,11 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
         }
 
         var contentOffset = PieceLayout.SourceOffset(piece.PieceNum, piece.PieceSize);
-        var timeout = TimeSpan.FromSeconds(((double)piece.PieceSize / Math.Max(1, target.MinRate.BytesPerSecond)) + 10);
+        var timeout = Engine.TimerLimits.FromSeconds(((double)piece.PieceSize / Math.Max(1, target.MinRate.BytesPerSecond)) + 10);
         using var timeoutCts = new CancellationTokenSource(timeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         var token = linked.Token;
+        var clock = new PieceClock(timeoutCts, timeout, target.Limiter, timeProvider);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, fromOrigin ? originUri : peerUri);
         request.Headers.TryAddWithoutValidation("User-Agent", DfgetVersion.UserAgent);
@@ -99,8 +100,8 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
             await using (body.ConfigureAwait(false))
             {
                 return fromOrigin
-                    ? await ReadRawAsync(body, piece, target, contentOffset, rawLength, token).ConfigureAwait(false)
-                    : await ReadWrappedAsync(body, piece, target, contentOffset, md5Batcher.CreateStream(), token).ConfigureAwait(false);
+                    ? await ReadRawAsync(body, piece, target, clock, contentOffset, rawLength, token).ConfigureAwait(false)
+                    : await ReadWrappedAsync(body, piece, target, clock, contentOffset, md5Batcher.CreateStream(), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -118,7 +119,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
     }
 
     private static async Task<PieceFetchResult> ReadWrappedAsync(
-        Stream body, PieceTask piece, PieceFetchTarget target, long contentOffset, BatchedMd5 md5, CancellationToken cancellationToken)
+        Stream body, PieceTask piece, PieceFetchTarget target, PieceClock clock, long contentOffset, BatchedMd5 md5, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
@@ -138,7 +139,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                 return new PieceFetchResult.Failed($"piece {piece.PieceNum}: bad head (content {contentLength})");
             }
 
-            await target.Limiter.AcquireAsync(PieceFrame.HeadLength, cancellationToken).ConfigureAwait(false);
+            await clock.ThrottleAsync(PieceFrame.HeadLength, cancellationToken).ConfigureAwait(false);
 
             // Content: read in large chunks (fewer hash calls, limiter waits and file writes per piece) and written to its
             // offset; then exactly one tail byte and the end of the body.
@@ -152,7 +153,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                     break;
                 }
 
-                await target.Limiter.AcquireAsync(read, cancellationToken).ConfigureAwait(false);
+                await clock.ThrottleAsync(read, cancellationToken).ConfigureAwait(false);
 
                 // Hashed and written at once; the buffer is reused (or returned) only after both are done with it.
                 var hashing = md5.AppendAsync(buffer.AsMemory(0, read));
@@ -191,7 +192,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                 return new PieceFetchResult.Failed($"piece {piece.PieceNum}: bad tail or trailing bytes");
             }
 
-            await target.Limiter.AcquireAsync(PieceFrame.TailLength, cancellationToken).ConfigureAwait(false);
+            await clock.ThrottleAsync(PieceFrame.TailLength, cancellationToken).ConfigureAwait(false);
             await md5.AppendAsync(buffer.AsMemory(0, PieceFrame.TailLength)).ConfigureAwait(false);
 
             var real = md5.GetHashHex();
@@ -209,7 +210,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
     }
 
     private static async Task<PieceFetchResult> ReadRawAsync(
-        Stream body, PieceTask piece, PieceFetchTarget target, long contentOffset, int rawLength, CancellationToken cancellationToken)
+        Stream body, PieceTask piece, PieceFetchTarget target, PieceClock clock, long contentOffset, int rawLength, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
@@ -228,7 +229,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                     return new PieceFetchResult.Failed($"piece {piece.PieceNum}: origin sent more than {rawLength} bytes");
                 }
 
-                await target.Limiter.AcquireAsync(read, cancellationToken).ConfigureAwait(false);
+                await clock.ThrottleAsync(read, cancellationToken).ConfigureAwait(false);
                 var writeResult = await WriteAsync(target.File, contentOffset + written, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 if (writeResult is not null)
                 {
@@ -267,4 +268,37 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
 
     private static async ValueTask<int> ReadAtLeastAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) =>
         await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>
+/// A piece's timeout (<c>pieceSize / minrate + 10 s</c>) that does not count the time the download's own rate limit
+/// (<c>-s</c>) held the piece back: the pieces in flight share that limit, so under a modest one each gets a fraction of
+/// it, and a timeout that counted the waits would cut every piece off and start it again from nothing.
+/// </summary>
+internal sealed class PieceClock(CancellationTokenSource timeout, TimeSpan limit, DownloadRateLimiter limiter, TimeProvider time)
+{
+    private readonly long _started = time.GetTimestamp();
+    private TimeSpan _allowed = limit;
+
+    /// <summary>Waits until the download's limit lets <paramref name="bytes"/> pass; the timeout stands still meanwhile.</summary>
+    public async ValueTask ThrottleAsync(int bytes, CancellationToken cancellationToken)
+    {
+        if (!limiter.Limits)
+        {
+            return;
+        }
+
+        var left = _allowed - time.GetElapsedTime(_started);
+        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        var before = time.GetTimestamp();
+        try
+        {
+            await limiter.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _allowed += time.GetElapsedTime(before);
+            timeout.CancelAfter(TimerLimits.Clamp(left > TimeSpan.Zero ? left : TimeSpan.Zero));
+        }
+    }
 }

@@ -250,13 +250,15 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             }
 
             var finished = (P2POutcome.Finished)outcome;
-            length = finished.WrappedLength >= 0
-                ? PieceLayout.SourceLengthFromWrapped(finished.WrappedLength, registration.PieceSize)
-                : registration.FileLength;
-            if (length < 0)
+            if (FinishedLength(session.Current ?? registration, finished.WrappedLength) is not { } known)
             {
-                return P2PRunResult.Failed(BackSourceReason.DownloadError, "supernode finished without a file length", -1);
+                return P2PRunResult.Failed(
+                    BackSourceReason.DownloadError,
+                    string.Create(CultureInfo.InvariantCulture, $"supernode finished with file length {finished.WrappedLength}, which does not fit the registered length {(session.Current ?? registration).FileLength}"),
+                    -1);
             }
+
+            length = known;
 
             try
             {
@@ -274,6 +276,11 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             catch (IOException e)
             {
                 return P2PRunResult.Failed(DiskErrors.IsNoSpace(e) ? BackSourceReason.NoSpace : BackSourceReason.WriteError, e.Message, length);
+            }
+            catch (InvalidOperationException e)
+            {
+                // The file md5 ran past the length the finish gave: the pieces and the finish disagree.
+                return P2PRunResult.Failed(BackSourceReason.DownloadError, e.Message, length);
             }
         }
 
@@ -308,6 +315,24 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     private readonly record struct P2PRunResult(bool Success, BackSourceReason Reason, string Message, long Length, bool Served)
     {
         public static P2PRunResult Failed(BackSourceReason reason, string message, long length) => new(false, reason, message, length, false);
+    }
+
+    /// <summary>
+    /// The source length of a finished download: the registered length when the supernode knew it (the finish must then
+    /// agree: its wrapped length, or the source length itself as a "source"-pattern supernode gives it), else the source
+    /// length the finish's wrapped length stands for. Null when the two disagree or neither is known.
+    /// </summary>
+    internal static long? FinishedLength(SupernodeRegistration registration, long finishedLength)
+    {
+        var registered = registration.FileLength;
+        if (registered >= 0)
+        {
+            return finishedLength < 0 || finishedLength == registered || finishedLength == PieceLayout.WrappedLength(registered, registration.PieceSize)
+                ? registered
+                : null;
+        }
+
+        return PieceLayout.SourceLengthFromWrapped(finishedLength, registration.PieceSize) is var source and >= 0 ? source : null;
     }
 
     private async Task<DownloadResult> FallBackOrFailAsync(RunState run, BackSourceReason reason, string message, CancellationToken token)

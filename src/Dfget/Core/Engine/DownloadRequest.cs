@@ -161,12 +161,12 @@ public sealed record DownloadRequest
     {
         if (Timeout > TimeSpan.Zero)
         {
-            return Timeout;
+            return TimerLimits.Clamp(Timeout);
         }
 
         return sourceLength < 0
             ? TimeSpan.FromMinutes(5)
-            : TimeSpan.FromSeconds(((double)sourceLength / MinRate.BytesPerSecond) + 10);
+            : TimerLimits.FromSeconds(((double)sourceLength / MinRate.BytesPerSecond) + 10);
     }
 
     /// <summary>The headers split into pairs; values trimmed, empty values dropped.</summary>
