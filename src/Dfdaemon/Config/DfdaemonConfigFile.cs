@@ -91,4 +91,6 @@ public sealed class HijackHostSection
     [YamlMember(Alias = "insecure")] public bool Insecure { get; set; }
 
     [YamlMember(Alias = "certs")] public List<string>? Certs { get; set; }
+
+    [YamlMember(Alias = "port")] public int? Port { get; set; }
 }

@@ -76,7 +76,8 @@ public static class DfdaemonConfigLoader
           certs: []
           insecure: false
           direct: false
-        # proxies: first matching rule wins; regx is matched against the full URL
+        # proxies: first matching rule wins; regx is matched against the full URL. A rule only chooses P2P or direct
+        # (and may rewrite); which hosts may be reached at all is open_proxy's business
         proxies: []
         #  - regx: blobs/sha256.*
         #  - regx: some-registry\.example\.com
@@ -88,8 +89,9 @@ public static class DfdaemonConfigLoader
         #   key: /etc/dragonfly/ca.key
         #   hosts:
         #     - regx: mirror\.example\.com
+        #       port: 443
         #       insecure: false
-        # false: absolute-URI and CONNECT requests only for hosts the rules name; true: forward everything
+        # false: absolute-URI and CONNECT requests only to the mirror's host:port and the hijack hosts; true: forward everything
         open_proxy: false
         workHome: ~/.small-dragonfly
         # localrepo: /root/.small-dragonfly/dfdaemon/data/
@@ -230,7 +232,9 @@ public static class DfdaemonConfigLoader
             var hosts = (h.Hosts ?? []).Select((x, i) => new HijackHost(
                 CompileRegex(x.Regx ?? throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"hijack_https.hosts[{i}]: regx is required"), $"hijack_https.hosts[{i}].regx"),
                 x.Insecure,
-                CheckFiles(x.Certs, $"hijack_https.hosts[{i}].certs"))).ToList();
+                CheckFiles(x.Certs, $"hijack_https.hosts[{i}].certs"),
+                x.Port is null or (>= 1 and <= 65535) ? x.Port ?? HijackHost.DefaultPort
+                    : throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"hijack_https.hosts[{i}]: port {x.Port} is not 1-65535"))).ToList();
             hijack = new HijackHttpsOptions(h.Cert, h.Key, hosts);
         }
 

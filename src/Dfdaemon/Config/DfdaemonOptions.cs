@@ -38,8 +38,9 @@ public sealed record DfdaemonOptions
     public HijackHttpsOptions? HijackHttps { get; init; }
 
     /// <summary>
-    /// False (default): absolute-URI and CONNECT requests are served only for hosts a rule names (a proxy rule matching the URL,
-    /// a hijack host, or the mirror host); everything else gets 403. True: behave like the original (forward everything).
+    /// False (default): absolute-URI and CONNECT requests are served only for the mirror's host and port and the hijack hosts
+    /// (on their port); everything else gets 403. A <c>proxies</c> rule never lets a host in: it only chooses P2P or direct.
+    /// True: behave like the original (forward everything).
     /// </summary>
     public bool OpenProxy { get; init; }
 
@@ -137,7 +138,14 @@ public sealed record ProxyRule(Regex Pattern, bool UseHttps, bool Direct, string
 /// <summary><c>hijack_https</c>: the CA (or plain cert) used to intercept CONNECT to matching hosts.</summary>
 public sealed record HijackHttpsOptions(string CertPath, string KeyPath, IReadOnlyList<HijackHost> Hosts);
 
-public sealed record HijackHost(Regex Pattern, bool Insecure, IReadOnlyList<string> Certs)
+/// <summary>One <c>hijack_https.hosts</c> entry: host names matching <see cref="Pattern"/>, on <see cref="Port"/> (443 unless configured).</summary>
+public sealed record HijackHost(Regex Pattern, bool Insecure, IReadOnlyList<string> Certs, int Port = HijackHost.DefaultPort)
 {
+    public const int DefaultPort = 443;
+
+    /// <summary>True when the host name matches (TLS trust towards the host, whatever the port).</summary>
     public bool Matches(string host) => Pattern.IsMatch(host);
+
+    /// <summary>True when <c>host:port</c> is this entry's: the name matches and the port is the configured one.</summary>
+    public bool Matches(string host, int port) => port == Port && Matches(host);
 }

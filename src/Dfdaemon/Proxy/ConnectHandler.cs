@@ -16,7 +16,7 @@ namespace Dragonfly.Dfdaemon.Proxy;
 /// goes on to HTTP untouched. A CONNECT to a hijacked host is answered <c>200</c>, TLS is terminated with a per-host
 /// leaf certificate, and the decrypted stream is handed back to Kestrel so inner requests take the normal rule/P2P path
 /// (marked with <see cref="HijackedConnectionFeature"/>). Other allowed hosts get a blind TCP tunnel (10 s dial).
-/// Hosts outside the policy get 403. The CONNECT head goes through the strict parser the raw-connection servers share
+/// A <c>host:port</c> outside the policy (the port counts: the mirror's own, a hijack host's configured one) gets 403. The CONNECT head goes through the strict parser the raw-connection servers share
 /// (<see cref="RequestHeadParser"/>): a target that is not <c>host:port</c>, a malformed field or a body gets 400, a head
 /// over 16 KiB 431, a version other than 1.0 and 1.1 505; bytes the client sent behind the head (a TLS hello that did
 /// not wait for the 200) stay on the connection for the tunnel or the handshake.
@@ -106,7 +106,7 @@ public sealed partial class ConnectHandler
         }
 
         var (host, port) = authority;
-        if (!_router.AllowConnect(host))
+        if (!_router.AllowConnect(host, port))
         {
             _metrics.RequestDenied();
             Log.ConnectDenied(_logger, host, port);
@@ -114,7 +114,7 @@ public sealed partial class ConnectHandler
             return;
         }
 
-        if (_certificates is not null && _router.ShouldHijack(host))
+        if (_certificates is not null && _router.ShouldHijack(host, port))
         {
             await HijackAsync(connection, next, host, port).ConfigureAwait(false);
         }

@@ -11,9 +11,10 @@ using Microsoft.Extensions.Logging;
 namespace Dragonfly.Dfdaemon.Proxy;
 
 /// <summary>
-/// The terminal request handler: requests inside a hijacked tunnel and absolute-URI requests go through the proxy rules;
-/// relative requests are local endpoints (<c>/_ping</c>, <c>/args</c>, <c>/env</c>, <c>/debug/version</c>, <c>/metrics</c>) or
-/// the registry mirror.
+/// The terminal request handler: requests inside a hijacked tunnel (always for the tunnel's own host and port) and absolute-URI
+/// requests go through the proxy rules and policy; relative requests are local endpoints (<c>/_ping</c>, <c>/args</c>,
+/// <c>/env</c>, <c>/debug/version</c>, <c>/metrics</c>) or the registry mirror, built from the target as the client sent it.
+/// A <c>CONNECT</c> that gets here (not the first request of its connection) is refused: see <see cref="ConnectHandler"/>.
 /// </summary>
 public sealed partial class DfdaemonRequestHandler
 {
@@ -41,8 +42,29 @@ public sealed partial class DfdaemonRequestHandler
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
         var hijacked = context.Features.Get<HijackedConnectionFeature>();
 
+        // Tunnels are opened by the connection middleware, which sees only a connection's first request. A later CONNECT
+        // (after a keep-alive GET) must not become an ordinary request to the mirror: refuse it, and close the connection.
+        if (HttpMethods.IsConnect(context.Request.Method))
+        {
+            Log.LateConnect(_logger, rawTarget);
+            context.Response.Headers.Connection = "close";
+            await PlainAsync(context, StatusCodes.Status400BadRequest, "dfdaemon: CONNECT must be the first request on a connection\n").ConfigureAwait(false);
+            return;
+        }
+
         RouteDecision decision;
-        if (IsAbsolute(rawTarget) && !IsSelf(rawTarget, context))
+        if (hijacked is not null)
+        {
+            if (hijacked.UrlFor(rawTarget) is not { } url)
+            {
+                Log.OffTunnelTarget(_logger, rawTarget, hijacked.Authority);
+                await PlainAsync(context, StatusCodes.Status400BadRequest, "dfdaemon: a request inside a tunnel to " + hijacked.Authority + " can only be for that host\n").ConfigureAwait(false);
+                return;
+            }
+
+            decision = _router.DecideProxy(context.Request.Method, url);
+        }
+        else if (IsAbsolute(rawTarget) && !IsSelf(rawTarget, context))
         {
             if (!Uri.TryCreate(rawTarget, UriKind.Absolute, out var url))
             {
@@ -50,12 +72,7 @@ public sealed partial class DfdaemonRequestHandler
                 return;
             }
 
-            decision = _router.DecideProxy(context.Request.Method, url, preAuthorized: hijacked is not null);
-        }
-        else if (hijacked is not null)
-        {
-            var url = new Uri("https://" + hijacked.Authority + (rawTarget.StartsWith('/') ? rawTarget : "/" + rawTarget));
-            decision = _router.DecideProxy(context.Request.Method, url, preAuthorized: true);
+            decision = _router.DecideProxy(context.Request.Method, url);
         }
         else
         {
@@ -64,7 +81,7 @@ public sealed partial class DfdaemonRequestHandler
                 return;
             }
 
-            decision = _router.DecideMirror(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value ?? string.Empty);
+            decision = _router.DecideMirror(context.Request.Method, MirrorTarget(rawTarget, context.Request));
         }
 
         switch (decision.Kind)
@@ -98,6 +115,28 @@ public sealed partial class DfdaemonRequestHandler
 
         return System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip)
             && (System.Net.IPAddress.IsLoopback(ip) || ip.Equals(context.Connection.LocalIpAddress));
+    }
+
+    /// <summary>
+    /// The origin-form target for the mirror, still percent-encoded as the client sent it (Kestrel's <c>Path</c> is decoded:
+    /// <c>%3F</c> would become a query and <c>%25</c> be decoded twice). An absolute URI naming dfdaemon itself gives its path and
+    /// query; another form (<c>*</c>) the re-encoded path.
+    /// </summary>
+    private static string MirrorTarget(string rawTarget, HttpRequest request)
+    {
+        if (rawTarget.StartsWith('/'))
+        {
+            return rawTarget;
+        }
+
+        if (IsAbsolute(rawTarget))
+        {
+            var afterScheme = rawTarget.IndexOf("//", StringComparison.Ordinal) + 2;
+            var slash = rawTarget.IndexOfAny(['/', '?'], afterScheme);
+            return slash < 0 ? "/" : rawTarget[slash] == '/' ? rawTarget[slash..] : "/" + rawTarget[slash..];
+        }
+
+        return request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
     }
 
     private static bool IsAbsolute(string rawTarget) =>
@@ -163,5 +202,11 @@ public sealed partial class DfdaemonRequestHandler
     {
         [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 30, Level = LogLevel.Information, Message = "Refused {Method} {Target}: {Reason}")]
         public static partial void Denied(ILogger logger, string method, string target, string reason);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 31, Level = LogLevel.Information, Message = "Refused {Target} inside the tunnel to {Authority}: a tunnel reaches only its own host")]
+        public static partial void OffTunnelTarget(ILogger logger, string target, string authority);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 32, Level = LogLevel.Information, Message = "Refused CONNECT {Target}: not the first request on its connection")]
+        public static partial void LateConnect(ILogger logger, string target);
     }
 }

@@ -12,6 +12,9 @@ public static class HeaderFilter
         "Transfer-Encoding", "Upgrade",
     };
 
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     /// <summary>True when <paramref name="name"/> is hop-by-hop, or listed in this message's <c>Connection</c> header.</summary>
     public static bool IsHopByHop(string name, StringValues connectionHeader)
     {
@@ -37,6 +40,29 @@ public static class HeaderFilter
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// True when Kestrel can send the field as is: a name of token characters (RFC 9110 §5.6.2) and a value of visible ASCII, spaces
+    /// and tabs. Kestrel throws for anything else (control or non-ASCII characters), so an upstream's header that fails this is dropped.
+    /// </summary>
+    public static bool IsSendable(string name, string? value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(TokenChars))
+        {
+            return false;
+        }
+
+        foreach (var c in value ?? string.Empty)
+        {
+            if (c != '\t' && c is < ' ' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Request headers forwarded upstream: everything but Host and hop-by-hop headers (all values of repeated headers kept, in order).</summary>

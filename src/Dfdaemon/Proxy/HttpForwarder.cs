@@ -23,12 +23,17 @@ public enum ForwardOutcome
 
     /// <summary>The upstream body broke after the response started; the client connection was aborted.</summary>
     ResponseBodyFailed,
+
+    /// <summary>The upstream's head cannot be passed on (Content-Length values that disagree or do not parse); 502 was sent.</summary>
+    InvalidResponse,
 }
 
 /// <summary>
 /// Forwards one request to an absolute upstream URL over a single long-lived <see cref="HttpMessageInvoker"/> (YARP-style):
 /// request/response headers copied minus hop-by-hop ones (repeated headers such as <c>Accept</c> keep every value, in order),
 /// bodies streamed both ways, no redirects followed, no decompression, status and headers (e.g. 401 + WWW-Authenticate) passed unchanged.
+/// A response header Kestrel cannot send (control or non-ASCII characters) is dropped with a warning; a response whose
+/// Content-Length values disagree (or do not parse) has no trustworthy framing and becomes 502.
 /// </summary>
 public sealed partial class HttpForwarder : IDisposable
 {
@@ -92,7 +97,16 @@ public sealed partial class HttpForwarder : IDisposable
         {
             _metrics.RequestForwarded();
             Log.Forwarded(_logger, context.Request.Method, destination.GetLeftPart(UriPartial.Path), (int)response.StatusCode);
-            CopyResponseHeaders(response, context.Response);
+            if (!TryCopyResponseHead(response, context.Response, destination))
+            {
+                _metrics.UpstreamError();
+                Log.InvalidContentLength(_logger, destination.GetLeftPart(UriPartial.Path));
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync($"dfdaemon: upstream {destination.Authority} sent conflicting Content-Length values\n", cancellationToken).ConfigureAwait(false);
+                return ForwardOutcome.InvalidResponse;
+            }
+
             if (HttpMethods.IsHead(context.Request.Method) || response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotModified)
             {
                 await context.Response.CompleteAsync().ConfigureAwait(false);
@@ -133,23 +147,61 @@ public sealed partial class HttpForwarder : IDisposable
         return request;
     }
 
-    internal static void CopyResponseHeaders(HttpResponseMessage from, HttpResponse to)
+    /// <summary>
+    /// Sets the upstream's status and headers on <paramref name="to"/>, minus hop-by-hop fields and values Kestrel cannot send.
+    /// False, with nothing set, when the Content-Length values disagree or do not parse: the body's length is then unknown.
+    /// </summary>
+    private bool TryCopyResponseHead(HttpResponseMessage from, HttpResponse to, Uri destination)
     {
-        to.StatusCode = (int)from.StatusCode;
-        var connection = from.Headers.Connection.Count > 0 ? new Microsoft.Extensions.Primitives.StringValues(from.Headers.Connection.ToArray()) : default;
-        Copy(from.Headers);
-        Copy(from.Content.Headers);
-
-        void Copy(HttpHeaders headers)
+        string? contentLength = null;
+        if (from.Content.Headers.NonValidated.TryGetValues("Content-Length", out var lengths))
         {
-            foreach (var header in headers)
+            var distinct = lengths.Distinct(StringComparer.Ordinal).ToList();
+            if (distinct.Count != 1 || !long.TryParse(distinct[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
             {
-                if (HeaderFilter.IsHopByHop(header.Key, connection))
+                return false;
+            }
+
+            contentLength = distinct[0];
+        }
+
+        var connection = from.Headers.Connection.Count > 0 ? new Microsoft.Extensions.Primitives.StringValues(from.Headers.Connection.ToArray()) : default;
+        var copied = new List<KeyValuePair<string, string[]>>();
+        Collect(from.Headers.NonValidated);
+        Collect(from.Content.Headers.NonValidated);
+
+        to.StatusCode = (int)from.StatusCode;
+        foreach (var (name, values) in copied)
+        {
+            to.Headers[name] = values;
+        }
+
+        if (contentLength is not null)
+        {
+            to.Headers.ContentLength = long.Parse(contentLength, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return true;
+
+        void Collect(HttpHeadersNonValidated headers)
+        {
+            foreach (var (name, values) in headers)
+            {
+                if (HeaderFilter.IsHopByHop(name, connection) || string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
                 {
                     continue;
                 }
 
-                to.Headers[header.Key] = header.Value.ToArray();
+                var sendable = values.Where(v => HeaderFilter.IsSendable(name, v)).ToArray();
+                if (sendable.Length < values.Count)
+                {
+                    Log.HeaderDropped(_logger, name, destination.GetLeftPart(UriPartial.Path));
+                }
+
+                if (sendable.Length > 0)
+                {
+                    copied.Add(new(name, sendable));
+                }
             }
         }
     }
@@ -205,6 +257,13 @@ public sealed partial class HttpForwarder : IDisposable
                     {
                         return ForwardOutcome.ClientAborted;
                     }
+                    catch (InvalidOperationException e)
+                    {
+                        // Kestrel refused the write: the upstream sent more than its Content-Length. Never complete the response.
+                        Log.BodyFailed(_logger, e.Message);
+                        context.Abort();
+                        return ForwardOutcome.ResponseBodyFailed;
+                    }
 
                     _metrics.AddDirectBytes(read);
                 }
@@ -228,5 +287,11 @@ public sealed partial class HttpForwarder : IDisposable
 
         [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 12, Level = LogLevel.Warning, Message = "Upstream body failed mid-response: {Error}")]
         public static partial void BodyFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 13, Level = LogLevel.Warning, Message = "Dropped response header {Header} from {Url}: a value Kestrel cannot send (control or non-ASCII characters)")]
+        public static partial void HeaderDropped(ILogger logger, string header, string url);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 14, Level = LogLevel.Warning, Message = "Upstream {Url} sent conflicting or invalid Content-Length values; answered 502")]
+        public static partial void InvalidContentLength(ILogger logger, string url);
     }
 }

@@ -25,7 +25,9 @@ public sealed record RouteDecision(RouteKind Kind, Uri? Target, string? Sha256 =
 /// <summary>
 /// The routing rules, pure (no IO): registry-mirror mode for relative requests, <c>proxies</c> rules for absolute-URI requests
 /// (first match wins; <c>use_https</c> rewrites the scheme, <c>redirect</c> the host, <c>direct</c> means no P2P, only GETs use P2P),
-/// and the proxy policy (not an open proxy unless <c>open_proxy: true</c>).
+/// and the host policy. The policy is separate from the rules: a rule only chooses P2P or direct for a URL (its regex sees the whole
+/// URL, query included, so it proves nothing about the host). A host may be reached when <c>open_proxy: true</c>, or when its
+/// host <em>and port</em> are the mirror's or a hijack host's; a <c>redirect</c> target is the rule's own, named by the config.
 /// </summary>
 public sealed class ProxyRouter
 {
@@ -38,10 +40,20 @@ public sealed class ProxyRouter
         _remote = options.RegistryMirror.Remote;
     }
 
-    /// <summary>Registry-mirror mode: a relative request to the mirror.</summary>
-    public RouteDecision DecideMirror(string method, string path, string query)
+    /// <summary>
+    /// Registry-mirror mode: a relative request to the mirror. <paramref name="rawTarget"/> is the origin-form target as the client
+    /// sent it (path and query still percent-encoded): it reaches the upstream unchanged, never decoded on the way.
+    /// </summary>
+    public RouteDecision DecideMirror(string method, string rawTarget)
     {
-        var target = MirrorUrl(path, query);
+        ArgumentNullException.ThrowIfNull(rawTarget);
+        var q = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = q < 0 ? rawTarget : rawTarget[..q];
+        var query = q < 0 ? string.Empty : rawTarget[(q + 1)..];
+        var target = MirrorUrl(rawPath, query);
+
+        // Which blob, and whether it is one, as the registry reads the path: decoded.
+        var path = Uri.UnescapeDataString(rawPath);
         if (HttpMethodIsGet(method) && BlobPath.IsBlob(path) && !_options.RegistryMirror.Direct)
         {
             return new RouteDecision(RouteKind.P2p, target, BlobPath.Sha256Of(path));
@@ -50,8 +62,8 @@ public sealed class ProxyRouter
         return new RouteDecision(RouteKind.Forward, target);
     }
 
-    /// <summary>HTTP-proxy mode: an absolute URL (or a request inside a hijacked tunnel, <paramref name="preAuthorized"/>).</summary>
-    public RouteDecision DecideProxy(string method, Uri url, bool preAuthorized)
+    /// <summary>HTTP-proxy mode: an absolute URL, or a request inside a hijacked tunnel (whose URL names the hijacked host:port).</summary>
+    public RouteDecision DecideProxy(string method, Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
@@ -60,13 +72,36 @@ public sealed class ProxyRouter
         }
 
         var rule = FirstMatch(url.AbsoluteUri);
-        if (rule is null)
+        var target = rule is null ? url : Rewrite(url, rule);
+        if (rule?.Redirect is null && !MayReach(target.Host, target.Port))
         {
-            return preAuthorized || _options.OpenProxy || IsMirrorHost(url.Host)
-                ? new RouteDecision(RouteKind.Forward, url)
-                : RouteDecision.Deny($"no proxy rule matches {url.Host}; set open_proxy: true to forward everything");
+            return RouteDecision.Deny($"{target.Authority} is neither the mirror nor a hijack host; set open_proxy: true to forward everything");
         }
 
+        if (rule is null || rule.Direct || !HttpMethodIsGet(method))
+        {
+            return new RouteDecision(RouteKind.Forward, target);
+        }
+
+        return new RouteDecision(RouteKind.P2p, target, BlobPath.Sha256Of(target.AbsolutePath));
+    }
+
+    /// <summary>True when a CONNECT to <paramref name="host"/>:<paramref name="port"/> is served (tunnel or hijack) under the policy.</summary>
+    public bool AllowConnect(string host, int port) => MayReach(host, port);
+
+    /// <summary>True when CONNECT to <paramref name="host"/>:<paramref name="port"/> is intercepted (hijack configured, a host regex matches, its port is this one).</summary>
+    public bool ShouldHijack(string host, int port) => _options.HijackHttps is { } h && h.Hosts.Any(x => x.Matches(host, port));
+
+    /// <summary>The host policy: open proxy, or the mirror's host and port, or a hijack host on its port.</summary>
+    private bool MayReach(string host, int port) => _options.OpenProxy || IsMirror(host, port) || ShouldHijack(host, port);
+
+    private bool IsMirror(string host, int port) =>
+        port == _remote.Port && string.Equals(WithoutBrackets(host), WithoutBrackets(_remote.Host), StringComparison.OrdinalIgnoreCase);
+
+    private static string WithoutBrackets(string host) => host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+
+    private static Uri Rewrite(Uri url, ProxyRule rule)
+    {
         var builder = new UriBuilder(url);
         if (rule.UseHttps && builder.Scheme == Uri.UriSchemeHttp)
         {
@@ -92,36 +127,18 @@ public sealed class ProxyRouter
             }
         }
 
-        var target = builder.Uri;
-        if (rule.Direct || !HttpMethodIsGet(method))
-        {
-            return new RouteDecision(RouteKind.Forward, target);
-        }
-
-        return new RouteDecision(RouteKind.P2p, target, BlobPath.Sha256Of(target.AbsolutePath));
+        return builder.Uri;
     }
-
-    /// <summary>True when a CONNECT to <paramref name="host"/> is served (tunnel or hijack) under the policy.</summary>
-    public bool AllowConnect(string host) =>
-        _options.OpenProxy
-        || IsMirrorHost(host)
-        || ShouldHijack(host)
-        || FirstMatch("https://" + host + "/") is not null;
-
-    /// <summary>True when CONNECT to <paramref name="host"/> is intercepted (hijack configured and a host regex matches).</summary>
-    public bool ShouldHijack(string host) => _options.HijackHttps is { } h && h.Hosts.Any(x => x.Matches(host));
 
     private ProxyRule? FirstMatch(string url) => _options.Proxies.FirstOrDefault(r => r.Matches(url));
 
-    private bool IsMirrorHost(string host) => string.Equals(host, _remote.Host, StringComparison.OrdinalIgnoreCase);
-
     private static bool HttpMethodIsGet(string method) => string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase);
 
-    private Uri MirrorUrl(string path, string query)
+    private Uri MirrorUrl(string rawPath, string query)
     {
         var basePath = _remote.AbsolutePath.TrimEnd('/');
         var sb = new StringBuilder();
-        sb.Append(_remote.GetLeftPart(UriPartial.Authority)).Append(basePath).Append(path);
+        sb.Append(_remote.GetLeftPart(UriPartial.Authority)).Append(basePath).Append(rawPath);
         var q = StripNamespace(query);
         if (q.Length > 0)
         {

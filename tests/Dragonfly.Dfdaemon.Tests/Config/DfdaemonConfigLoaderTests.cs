@@ -95,6 +95,36 @@ public class DfdaemonConfigLoaderTests
         o.LocalRepo.Should().Be($"{dir.Path}/wh/dfdaemon/data/");
     }
 
+    [Theory]
+    [InlineData("", 443)]
+    [InlineData("      port: 5000\n", 5000)]
+    public void Load_HijackHostPort_BoundDefault443(string portLine, int expected)
+    {
+        using var dir = new TempDirectory();
+        var ca = Path.Combine(dir.Path, "ca.pem");
+        File.WriteAllText(ca, "x");
+        var yaml = $"hijack_https:\n  cert: {ca}\n  key: {ca}\n  hosts:\n    - regx: mirror\\.example\n{portLine}";
+
+        var host = Load(["--config", WriteYaml(dir, yaml)]).HijackHttps!.Hosts.Should().ContainSingle().Subject;
+
+        host.Port.Should().Be(expected);
+        host.Matches("mirror.example", expected).Should().BeTrue();
+        host.Matches("mirror.example", expected + 1).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65536)]
+    public void Load_HijackHostPortOutOfRange_ExitCode10(int port)
+    {
+        using var dir = new TempDirectory();
+        var ca = Path.Combine(dir.Path, "ca.pem");
+        File.WriteAllText(ca, "x");
+        var yaml = $"hijack_https:\n  cert: {ca}\n  key: {ca}\n  hosts:\n    - regx: mirror\\.example\n      port: {port}\n";
+
+        FailureOf(() => Load(["--config", WriteYaml(dir, yaml)])).Should().Be(DfdaemonExitCode.ConfigError);
+    }
+
     [Fact]
     public void Load_FlagsOverEnvOverYaml_LaterWins()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -75,7 +76,7 @@ public class ConnectHandlerTests
                 await stream.WriteAsync(buffer.AsMemory(0, n), Timeout());
             }
         });
-        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [new ProxyRule(new Regex("127\\.0\\.0\\.1"), false, true, null)] });
+        await using var daemon = await TestDfdaemon.StartAsync(remote: new Uri($"http://127.0.0.1:{port}"));
 
         using var client = new TcpClient();
         await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
@@ -169,7 +170,7 @@ public class ConnectHandlerTests
         await using var daemon = await TestDfdaemon.StartAsync(
             o => o with
             {
-                HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), Insecure: true, [])]),
+                HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), Insecure: true, [], upstream.Port)]),
                 Proxies = [new ProxyRule(new Regex("/blobs/"), false, false, null)],
             },
             s => s.AddSingleton<IBlobFetcher>(fetcher));
@@ -195,12 +196,157 @@ public class ConnectHandlerTests
         using var _ = ca;
         await using var daemon = await TestDfdaemon.StartAsync(o => o with
         {
-            HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [])]),
+            HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [], Port: 9)]),
         });
         using var client = daemon.ProxyClient();
 
         var act = () => client.GetStringAsync("https://127.0.0.1:9/", Timeout());
         await act.Should().ThrowAsync<HttpRequestException>();
+    }
+
+    [Fact]
+    public async Task Connect_HijackedTunnel_AbsoluteTargetNamingAnotherHost_BadRequestNotForwarded()
+    {
+        using var dir = new TempDirectory();
+        var (caCert, caKey, ca) = TestCertificates.WriteCa(dir.Path);
+        using var _ = ca;
+        var hits = new List<string>();
+        await using var other = await TestUpstream.StartAsync(ctx =>
+        {
+            lock (hits)
+            {
+                hits.Add(ctx.Request.Path);
+            }
+
+            return ctx.Response.WriteAsync("relayed");
+        });
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with
+        {
+            HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [])]),
+        });
+        await using var tls = await HijackedTunnelAsync(daemon, "127.0.0.1:443", ca);
+
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET http://127.0.0.1:{other.Port}/echo HTTP/1.1\r\nHost: 127.0.0.1:{other.Port}\r\n\r\n"), Timeout());
+
+        (await ReadHeadAsync(tls)).Should().StartWith("HTTP/1.1 400 ");
+        hits.Should().BeEmpty("a request inside a tunnel to 127.0.0.1:443 reaches nothing else, open_proxy being false");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Forwarded.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Connect_HijackedTunnel_AbsoluteTargetNamingTheTunnelHost_Served()
+    {
+        using var dir = new TempDirectory();
+        var (caCert, caKey, ca) = TestCertificates.WriteCa(dir.Path);
+        using var _ = ca;
+        using var upstreamCert = TestCertificates.SelfSignedLoopback();
+        await using var upstream = await TestUpstream.StartAsync(ctx => ctx.Response.WriteAsync("inner:" + ctx.Request.Path), upstreamCert);
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with
+        {
+            HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [], upstream.Port)]),
+        });
+        await using var tls = await HijackedTunnelAsync(daemon, $"127.0.0.1:{upstream.Port}", ca);
+
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET https://127.0.0.1:{upstream.Port}/abs HTTP/1.1\r\nHost: 127.0.0.1:{upstream.Port}\r\nConnection: close\r\n\r\n"), Timeout());
+
+        var response = await ReadToEndAsync(tls);
+        response.Should().StartWith("HTTP/1.1 200 ").And.Contain("inner:/abs");
+    }
+
+    [Fact]
+    public async Task Connect_MirrorHostOnAnotherPort_ForbiddenNoTunnel()
+    {
+        using var echo = new TcpListener(IPAddress.Loopback, 0);
+        echo.Start();
+        var echoPort = ((IPEndPoint)echo.LocalEndpoint).Port;
+        await using var mirror = await TestUpstream.StartAsync(ctx => ctx.Response.WriteAsync("mirror"));
+        await using var daemon = await TestDfdaemon.StartAsync(remote: mirror.Address);
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{echoPort} HTTP/1.1\r\nHost: 127.0.0.1:{echoPort}\r\n\r\n"), Timeout());
+
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 403 ", "the mirror is 127.0.0.1:{0}, not every port of 127.0.0.1", mirror.Port);
+        echo.Pending().Should().BeFalse("no tunnel was dialled");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Tunnels.Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData(22)]
+    [InlineData(8443)]
+    public async Task Connect_HijackHostOnAnotherPort_Forbidden(int port)
+    {
+        using var dir = new TempDirectory();
+        var (caCert, caKey, ca) = TestCertificates.WriteCa(dir.Path);
+        using var _ = ca;
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with
+        {
+            HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [])]),
+        });
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n"), Timeout());
+
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 403 ", "the hijack host is 127.0.0.1 on 443 only");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().Hijacked.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Connect_AfterAnotherRequestOnTheConnection_BadRequestAndClosed()
+    {
+        var seen = new List<string>();
+        await using var mirror = await TestUpstream.StartAsync(ctx =>
+        {
+            lock (seen)
+            {
+                seen.Add(ctx.Request.Method);
+            }
+
+            return ctx.Response.WriteAsync("mirror");
+        });
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { OpenProxy = true }, remote: mirror.Address);
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+
+        await s.WriteAsync(Encoding.ASCII.GetBytes(
+            $"GET /_ping HTTP/1.1\r\nHost: {daemon.Address.Authority}\r\n\r\n"
+            + $"CONNECT 127.0.0.1:{mirror.Port} HTTP/1.1\r\nHost: 127.0.0.1:{mirror.Port}\r\n\r\n"), Timeout());
+
+        var responses = await ReadToEndAsync(s);
+        responses.Should().StartWith("HTTP/1.1 200 ");
+        responses.Should().Contain("HTTP/1.1 400 ").And.Contain("CONNECT must be the first request on a connection");
+        responses[responses.IndexOf("HTTP/1.1 400 ", StringComparison.Ordinal)..].Should().ContainEquivalentOf("Connection: close");
+        seen.Should().BeEmpty("the late CONNECT never reaches the mirror");
+    }
+
+    /// <summary>CONNECTs to <paramref name="authority"/> (a hijack host) and returns the TLS stream, trusting only <paramref name="ca"/>.</summary>
+    private static async Task<SslStream> HijackedTunnelAsync(TestDfdaemon daemon, string authority, X509Certificate2 ca)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n"), Timeout());
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 200");
+        var tls = new SslStream(s, leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(
+            new SslClientAuthenticationOptions
+            {
+                TargetHost = authority[..authority.LastIndexOf(':')],
+                RemoteCertificateValidationCallback = TestCertificates.TrustOnly(ca),
+            },
+            Timeout());
+        return tls;
+    }
+
+    private static async Task<string> ReadToEndAsync(Stream s)
+    {
+        using var all = new MemoryStream();
+        await s.CopyToAsync(all, Timeout());
+        return Encoding.Latin1.GetString(all.ToArray());
     }
 
     private static async Task<string> ReadHeadAsync(Stream s)

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Dragonfly.Dfdaemon.Tests.Support;
+using Dragonfly.Dfdaemon.Downloading;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dragonfly.Dfdaemon.Tests.Proxy;
 
@@ -136,5 +139,84 @@ public class HttpForwarderTests
         using var client = daemon.MirrorClient();
         using var response = await client.GetAsync("/v2/", Timeout());
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+    }
+
+    [Theory]
+    [InlineData("/v2/x/manifests/latest", "X-Bad: caf\u00e9")]
+    [InlineData("/v2/x/manifests/latest", "X-Bad: a\u0001b")]
+    [InlineData("/v2/x/manifests/latest", "X-Bad: a\u007fb")]
+    [InlineData("/v2/x/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "X-Bad: caf\u00e9")]
+    public async Task Forward_UpstreamHeaderKestrelCannotSend_DroppedRestPassesThrough(string path, string badHeader)
+    {
+        await using var upstream = RawUpstream.Answering($"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{badHeader}\r\nX-Good: yes\r\n\r\nok");
+        await using var daemon = await TestDfdaemon.StartAsync(services: s => s.AddSingleton<IBlobFetcher>(RecordingBlobFetcher.Failing()), remote: upstream.Address);
+        using var client = daemon.MirrorClient();
+
+        using var response = await client.GetAsync(path, Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, daemon.Logs.Lines.LastOrDefault());
+        (await response.Content.ReadAsStringAsync()).Should().Be("ok");
+        response.Headers.GetValues("X-Good").Should().Equal("yes");
+        response.Headers.Contains("X-Bad").Should().BeFalse();
+        daemon.Logs.Lines.Should().Contain(l => l.Contains("Dropped response header X-Bad", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/v2/x/manifests/latest")]
+    [InlineData("/v2/x/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    public async Task Forward_UpstreamConflictingContentLength_Answers502(string path)
+    {
+        await using var upstream = RawUpstream.Answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!");
+        await using var daemon = await TestDfdaemon.StartAsync(services: s => s.AddSingleton<IBlobFetcher>(RecordingBlobFetcher.Failing()), remote: upstream.Address);
+        using var client = daemon.MirrorClient();
+
+        using var response = await client.GetAsync(path, Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("Content-Length");
+        daemon.Logs.Lines.Should().NotContain(l => l.StartsWith("Error", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Forward_UpstreamRepeatsTheSameContentLength_PassedOnOnce()
+    {
+        await using var upstream = RawUpstream.Answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok");
+        await using var daemon = await TestDfdaemon.StartAsync(remote: upstream.Address);
+        using var client = daemon.MirrorClient();
+
+        using var response = await client.GetAsync("/v2/x/manifests/latest", Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentLength.Should().Be(2);
+        (await response.Content.ReadAsStringAsync()).Should().Be("ok");
+    }
+
+    [Theory]
+    [InlineData("/v2/x/manifests/echo%3Fa=b", "/v2/x/manifests/echo%3Fa=b")]
+    [InlineData("/v2/x/manifests/a%2541", "/v2/x/manifests/a%2541")]
+    [InlineData("/v2/x/manifests/a%2Fb?c=%25&ns=docker.io", "/v2/x/manifests/a%2Fb?c=%25")]
+    public async Task Forward_PercentEncodedTarget_ReachesTheUpstreamAsSent(string sent, string expected)
+    {
+        var seen = new List<string>();
+        await using var upstream = await TestUpstream.StartAsync(ctx =>
+        {
+            lock (seen)
+            {
+                seen.Add(ctx.Features.Get<IHttpRequestFeature>()!.RawTarget);
+            }
+
+            return ctx.Response.WriteAsync("manifest");
+        });
+        await using var daemon = await TestDfdaemon.StartAsync(remote: upstream.Address);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var stream = client.GetStream();
+
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET {sent} HTTP/1.1\r\nHost: {daemon.Address.Authority}\r\nConnection: close\r\n\r\n"), Timeout());
+        using var all = new MemoryStream();
+        await stream.CopyToAsync(all, Timeout());
+
+        System.Text.Encoding.ASCII.GetString(all.ToArray()).Should().StartWith("HTTP/1.1 200 ");
+        seen.Should().Equal(expected);
     }
 }

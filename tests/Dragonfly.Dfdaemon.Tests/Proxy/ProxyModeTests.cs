@@ -32,7 +32,7 @@ public class ProxyModeTests
         var log = new List<string>();
         await using var upstream = await Echo(log);
         var fetcher = RecordingBlobFetcher.Failing();
-        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("/direct/", direct: true), Rule(".*")] }, s => s.AddSingleton<IBlobFetcher>(fetcher));
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("/direct/", direct: true), Rule(".*")] }, s => s.AddSingleton<IBlobFetcher>(fetcher), upstream.Address);
         using var client = daemon.ProxyClient();
 
         (await client.GetStringAsync($"{upstream.Address}direct/a", Timeout())).Should().Be("origin:/direct/a");
@@ -46,7 +46,7 @@ public class ProxyModeTests
         await using var upstream = await Echo(log);
         var content = "p2p bytes"u8.ToArray();
         var fetcher = RecordingBlobFetcher.Serving(content);
-        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("/files/")] }, s => s.AddSingleton<IBlobFetcher>(fetcher));
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("/files/")] }, s => s.AddSingleton<IBlobFetcher>(fetcher), upstream.Address);
         using var client = daemon.ProxyClient();
 
         (await client.GetByteArrayAsync($"{upstream.Address}files/f.bin", Timeout())).Should().Equal(content);
@@ -60,7 +60,7 @@ public class ProxyModeTests
         var log = new List<string>();
         await using var upstream = await Echo(log);
         var fetcher = RecordingBlobFetcher.Failing();
-        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("/files/")] }, s => s.AddSingleton<IBlobFetcher>(fetcher));
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("/files/")] }, s => s.AddSingleton<IBlobFetcher>(fetcher), upstream.Address);
         using var client = daemon.ProxyClient();
 
         using var response = await client.PostAsync($"{upstream.Address}files/f.bin", new StringContent("x"), Timeout());
@@ -112,6 +112,38 @@ public class ProxyModeTests
         using var response = await client.GetAsync($"{upstream.Address}a", Timeout());
         response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         log.Should().BeEmpty("dfdaemon is not an open proxy by default");
+    }
+
+    [Theory]
+    [InlineData("echo?x=blobs/sha256")]
+    [InlineData("v2/x/blobs/sha256:0123")]
+    public async Task Proxy_RuleMatchesButHostOutsidePolicy_ForbiddenNeitherFetchedNorForwarded(string pathAndQuery)
+    {
+        var log = new List<string>();
+        await using var upstream = await Echo(log);
+        var fetcher = RecordingBlobFetcher.Failing();
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { Proxies = [Rule("blobs/sha256.*")] }, s => s.AddSingleton<IBlobFetcher>(fetcher));
+        using var client = daemon.ProxyClient();
+
+        using var response = await client.GetAsync($"{upstream.Address}{pathAndQuery}", Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden, "a proxies rule chooses P2P or direct; it never lets a host in");
+        fetcher.Requests.Should().BeEmpty();
+        log.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Proxy_MirrorHostOnAnotherPort_Forbidden()
+    {
+        var log = new List<string>();
+        await using var upstream = await Echo(log);
+        await using var daemon = await TestDfdaemon.StartAsync(remote: new Uri("http://127.0.0.1:1"));
+        using var client = daemon.ProxyClient();
+
+        using var response = await client.GetAsync($"{upstream.Address}a", Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden, "the mirror is 127.0.0.1:1, not every port of 127.0.0.1");
+        log.Should().BeEmpty();
     }
 
     [Fact]
