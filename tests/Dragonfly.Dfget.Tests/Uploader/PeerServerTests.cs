@@ -5,6 +5,7 @@ using Dragonfly.Common.Pieces;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dragonfly.Dfget.Tests.Uploader;
@@ -332,6 +333,110 @@ public sealed class PeerServerTests
     }
 
     [Fact]
+    public async Task Finish_FromRemotePeer_Returns403AndLeavesTheTaskDownloading()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 10);
+
+        var (status, _) = await DispatchAsync(host, "/client/finish", $"?taskFileName={Name}&taskID={new string('b', 64)}&cid=127.0.0.1-7-1.500&superNode=203.0.113.9:17799", Remote, OwnAddress);
+
+        status.Should().Be(StatusCodes.Status403Forbidden);
+        host.Server.Tasks.TryGet(Name, out var task).Should().BeTrue();
+        task.Finished.Should().BeFalse("a peer must not make the uploader treat a running download as finished");
+        task.SuperNode.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Check_FromRemotePeer_Returns403AndRegistersNothing()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        var (status, _) = await DispatchAsync(host, "/check/" + Name, string.Empty, Remote, OwnAddress, ("dataDir", host.DataDir), ("totalLimit", "1"));
+
+        status.Should().Be(StatusCodes.Status403Forbidden);
+        host.Server.Tasks.Count.Should().Be(0);
+        host.Server.RateLimiter.BytesPerSecond.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task CheckAndFinish_FromTheUploadersOwnAddress_AreAccepted()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        var (check, _) = await DispatchAsync(host, "/check/" + Name, string.Empty, OwnAddress, OwnAddress, ("dataDir", host.DataDir));
+        var (finish, _) = await DispatchAsync(host, "/client/finish", $"?taskFileName={Name}&taskID={new string('b', 64)}&cid=127.0.0.1-7-1.500", OwnAddress, OwnAddress);
+
+        check.Should().Be(StatusCodes.Status200OK, "our dfget calls the uploader on the IP it is bound to");
+        finish.Should().Be(StatusCodes.Status200OK);
+        host.Server.Tasks.TryGet(Name, out var task).Should().BeTrue();
+        task.Finished.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Finish_UnknownTask_Returns500AndRegistersNothing()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.Client.GetAsync($"client/finish?taskFileName=victim-1&taskID={new string('b', 64)}&cid=127.0.0.1-7-1.500&superNode=127.0.0.1:17799");
+
+        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        host.Server.Tasks.Count.Should().Be(0, "only /check/ registers a task; its file is never ours to delete otherwise");
+    }
+
+    [Fact]
+    public async Task Check_RegistryFull_RefusesNewNamesWith503()
+    {
+        await using var host = await UploaderTestHost.StartAsync(o => o with { MaxTasks = 2 });
+        await host.AddTaskAsync("a", 10);
+        await host.AddTaskAsync("b", 10);
+
+        using var refused = await host.CheckAsync("c", host.DataDir);
+        using var again = await host.CheckAsync("a", host.DataDir);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await refused.Content.ReadAsStringAsync()).Should().Be("too many tasks registered");
+        again.StatusCode.Should().Be(HttpStatusCode.OK, "a registered task may check again");
+        host.Server.Tasks.Count.Should().Be(2);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData(null)]
+    public async Task Check_ZeroOrMissingTotalLimit_KeepsTheHostLimit(string? totalLimit)
+    {
+        await using var host = await UploaderTestHost.StartAsync(o => o with { TotalLimit = new Common.Rates.Rate(2_000_000) });
+        await host.AddTaskAsync("a", 10, totalLimit: 1_000_000);
+
+        using var response = await host.CheckAsync(Name, host.DataDir, totalLimit);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        host.Server.RateLimiter.BytesPerSecond.Should().Be(1_000_000, "as the original, only a positive totalLimit changes the host limit");
+    }
+
+    [Fact]
+    public async Task Rate_HugeRequest_LaterRatesStillAnswer()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync("a", 10, totalLimit: 1000);
+        await host.AddTaskAsync("b", 10, totalLimit: 1000);
+
+        (await RateAsync(host, "a", long.MaxValue)).Should().Be(1000);
+        (await RateAsync(host, "b", long.MaxValue)).Should().Be(1000, "the sum saturates instead of overflowing");
+        (await RateAsync(host, "c", 100)).Should().Be(1, "an unregistered task's share of a saturated sum");
+    }
+
+    [Fact]
+    public async Task Upload_CdnSourceRangeToLongMax_Returns400()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 1000);
+
+        using var response = await host.GetPieceAsync(Name, "bytes=0-9223372036854775807", "0", "4194304", source: true);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task Ping_ReturnsSuccessAsOctetStream()
     {
         await using var host = await UploaderTestHost.StartAsync();
@@ -465,6 +570,29 @@ public sealed class PeerServerTests
         var expectedBase = 15000 + (int)(1_795_238_008L / 300 % 50000);
 
         UploaderOptions.CandidatePorts(now).Should().Equal(Enumerable.Range(expectedBase, 10));
+    }
+
+    private static readonly IPAddress Remote = IPAddress.Parse("203.0.113.7");
+    private static readonly IPAddress OwnAddress = IPAddress.Parse("10.20.30.40");
+
+    /// <summary>A request handed to the uploader's dispatcher as if it came from <paramref name="remote"/> to <paramref name="local"/>.</summary>
+    private static async Task<(int Status, string Body)> DispatchAsync(UploaderTestHost host, string path, string query, IPAddress remote, IPAddress local, params (string Name, string Value)[] headers)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Get;
+        context.Request.Path = path;
+        context.Request.QueryString = new QueryString(query);
+        context.Connection.RemoteIpAddress = remote;
+        context.Connection.LocalIpAddress = local;
+        foreach (var (name, value) in headers)
+        {
+            context.Request.Headers[name] = value;
+        }
+
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        await host.Server.Dispatcher.HandleAsync(context);
+        return (context.Response.StatusCode, Encoding.UTF8.GetString(body.ToArray()));
     }
 
     private static async Task<long> RateAsync(UploaderTestHost host, string name, long rate)

@@ -42,6 +42,16 @@ public sealed class UploadRateLimiterTests
     }
 
     [Fact]
+    public async Task Acquire_HugeLimit_DoesNotOverflowIntoATinyOne()
+    {
+        using var limiter = new UploadRateLimiter(18_446_744_073_710);
+
+        await limiter.AcquireAsync(10 * 1024 * 1024, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        limiter.BytesPerSecond.Should().Be(18_446_744_073_710);
+    }
+
+    [Fact]
     public void ChunkSize_SmallLimit_StaysSmall()
     {
         using var limiter = new UploadRateLimiter(20 * 1024);

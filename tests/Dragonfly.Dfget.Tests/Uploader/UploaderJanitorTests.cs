@@ -141,6 +141,93 @@ public sealed class UploaderJanitorTests
         await host.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Stop_WhileReportingServiceDown_CheckAndPingAnswer503()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var reporter = new HangingReporter();
+        await using var host = await UploaderTestHost.StartAsync(time: new UploaderManualClock(), reporter: reporter);
+        await host.AddTaskAsync("done", 100);
+        await FinishAsync(host, "done", "127.0.0.1:1");
+
+        host.Server.RequestShutdown();
+        await WaitUntilAsync(() => !reporter.Calls.IsEmpty, timeout.Token);
+        using var check = await host.CheckAsync("new-download", host.DataDir);
+        using var ping = await host.Client.GetAsync("server/ping", timeout.Token);
+        reporter.Release();
+        await host.Server.Completion.WaitAsync(timeout.Token);
+
+        check.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "a new download must not take a port about to close");
+        ping.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        host.Server.Tasks.TryGet("new-download", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Alive_DownloadWritingItsFile_KeepsTheUploaderUntilItStopsWriting()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var clock = new UploaderManualClock(DateTimeOffset.UtcNow);
+        await using var host = await UploaderTestHost.StartAsync(time: clock);
+        await host.AddTaskAsync("downloading", 10);
+        var file = Path.Combine(host.DataDir, "downloading.service");
+
+        for (var minute = 0; minute < 8; minute++)
+        {
+            await clock.AdvanceInStepsAsync(TimeSpan.FromMinutes(1), Scan);
+            File.SetLastWriteTimeUtc(file, clock.GetUtcNow().UtcDateTime);
+        }
+
+        host.Server.Completion.IsCompleted.Should().BeFalse("a download writing its file for 8 minutes keeps its uploader, with no request at all");
+        File.Exists(file).Should().BeTrue();
+
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMinutes(5) + Scan, Scan);
+        await host.Server.Completion.WaitAsync(timeout.Token);
+        File.Exists(file).Should().BeFalse("not written for the alive time, it is abandoned by the same rule");
+    }
+
+    [Fact]
+    public async Task Shutdown_ReportsHangUntilCancelled_AllFilesAreDeletedAndEveryReportWasSent()
+    {
+        var reporter = new HangingReporter();
+        await using var host = await UploaderTestHost.StartAsync(time: new UploaderManualClock(), reporter: reporter);
+        string[] names = ["a", "b", "c"];
+        foreach (var name in names)
+        {
+            await host.AddTaskAsync(name, 10);
+            await FinishAsync(host, name, "127.0.0.1:1");
+        }
+
+        using var cleanup = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var act = () => host.Server.Janitor.ShutdownAsync(cleanup.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        names.Should().AllSatisfy(n => File.Exists(Path.Combine(host.DataDir, n + ".service")).Should().BeFalse("deleting comes before any report"));
+        reporter.Calls.Should().HaveCount(3, "the reports go out in parallel");
+    }
+
+    [Fact]
+    public async Task Expire_HangingReports_TimeOutTogetherWithoutStallingTheJanitor()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var reporter = new HangingReporter();
+        var clock = new UploaderManualClock();
+        await using var host = await UploaderTestHost.StartAsync(o => o with { ExpireTime = TimeSpan.FromMinutes(1), ScanInterval = TimeSpan.FromHours(1) }, time: clock, reporter: reporter);
+        foreach (var name in new[] { "a", "b" })
+        {
+            await host.AddTaskAsync(name, 10);
+            await FinishAsync(host, name, "127.0.0.1:1");
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var expiring = host.Server.Janitor.ExpireAsync(timeout.Token);
+        await WaitUntilAsync(() => reporter.Calls.Count == 2, timeout.Token);
+        clock.Advance(UploaderJanitor.ReportTimeout);
+
+        (await expiring.WaitAsync(timeout.Token)).Should().Be(2);
+        File.Exists(Path.Combine(host.DataDir, "a.service")).Should().BeFalse();
+        File.Exists(Path.Combine(host.DataDir, "b.service")).Should().BeFalse();
+    }
+
     private static async Task KeepAliveAsync(UploaderTestHost host, string name = "keepalive")
     {
         using var response = await host.CheckAsync(name, host.DataDir);
@@ -159,5 +246,22 @@ public sealed class UploaderJanitorTests
         {
             await Task.Delay(20, cancellationToken);
         }
+    }
+
+    /// <summary>Records each service-down report and holds it until <see cref="Release"/> or its cancellation.</summary>
+    private sealed class HangingReporter : IServiceDownReporter
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Calls { get; } = new();
+
+        public async Task<bool> ReportAsync(string superNode, string taskId, string cid, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(taskId);
+            await _release.Task.WaitAsync(cancellationToken);
+            return true;
+        }
+
+        public void Release() => _release.TrySetResult();
     }
 }

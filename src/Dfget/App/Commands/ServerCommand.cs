@@ -4,13 +4,15 @@ using Dragonfly.Common.Http;
 using Dragonfly.Dfget.App.Cli;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
+using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfget.App.Commands;
 
 /// <summary>
 /// <c>dfget server</c>: hosts the uploader until it is idle for the alive time or gets SIGINT/SIGTERM/SIGHUP. Prints exactly
 /// <c>dfget uploader server port is &lt;port&gt;</c> once listening, then never writes to stdout/stderr again (the
-/// parent stops reading). When another uploader already owns the work home and answers, its port is printed instead.
+/// parent stops reading). When another uploader already owns the work home and answers, its port is printed instead;
+/// one that is stopping (503) is waited out and replaced.
 /// </summary>
 public static class ServerCommand
 {
@@ -33,7 +35,7 @@ public static class ServerCommand
         Environment.SetEnvironmentVariable(UploaderPortReservation.ListenDescriptorVariable, null);
 
         using var loggerFactory = DfgetLogging.Create(invocation.Home.ServerLogPath, invocation.Verbose, console: false, rollWhileRunning: true);
-        await using var server = new PeerServer(options, loggerFactory);
+        PeerServer? started;
         int port;
         try
         {
@@ -42,20 +44,7 @@ public static class ServerCommand
                 Directory.CreateDirectory(dir);
             }
 
-            port = await server.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (UploaderStartException e) when (e.Failure == UploaderStartFailure.WorkHomeLocked)
-        {
-            var existing = await FindRunningAsync(options.HostMetaPath!, options.BindAddress).ConfigureAwait(false);
-            if (existing > 0)
-            {
-                await stdout.WriteLineAsync(PortLine(existing)).ConfigureAwait(false);
-                await stdout.FlushAsync().ConfigureAwait(false);
-                return 0;
-            }
-
-            await stderr.WriteLineAsync($"dfget server: {e.Message}").ConfigureAwait(false);
-            return 1;
+            (started, port) = await StartOrFindRunningAsync(options, loggerFactory).ConfigureAwait(false);
         }
         catch (Exception e) when (e is UploaderStartException or IOException or UnauthorizedAccessException)
         {
@@ -63,6 +52,14 @@ public static class ServerCommand
             return 1;
         }
 
+        if (started is null)
+        {
+            await stdout.WriteLineAsync(PortLine(port)).ConfigureAwait(false);
+            await stdout.FlushAsync().ConfigureAwait(false);
+            return 0;
+        }
+
+        await using var server = started;
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
@@ -85,8 +82,45 @@ public static class ServerCommand
     public static string PortLine(int port) =>
         DfgetProcessStarter.PortLinePrefix + port.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The port of the uploader that owns the work home, once it answers <c>/server/ping</c> (waits up to 3 s for it to record its port).</summary>
-    private static async Task<int> FindRunningAsync(string hostMetaPath, System.Net.IPAddress bindAddress)
+    /// <summary>
+    /// Starts the uploader, or finds the one that owns the work home: that one's port once it answers
+    /// <c>/server/ping</c> (returned with a null server). One that is stopping answers 503 and lets go of the work home
+    /// within seconds, so the start is tried again meanwhile; after about 3 s the lock's owner wins
+    /// (<see cref="UploaderStartException"/>).
+    /// </summary>
+    private static async Task<(PeerServer? Server, int Port)> StartOrFindRunningAsync(UploaderOptions options, ILoggerFactory loggerFactory)
+    {
+        using var client = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler { UseProxy = false })) { Timeout = TimeSpan.FromSeconds(1) };
+        var meta = new HostMetaFile(options.HostMetaPath!);
+        for (var attempt = 0; ; attempt++)
+        {
+            var server = new PeerServer(options, loggerFactory);
+            try
+            {
+                return (server, await server.StartAsync(CancellationToken.None).ConfigureAwait(false));
+            }
+            catch (UploaderStartException e) when (e.Failure == UploaderStartFailure.WorkHomeLocked && attempt < 30)
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var port = await meta.ReadPortAsync(CancellationToken.None).ConfigureAwait(false);
+            if (port > 0 && await AnswersPingAsync(client, options.BindAddress, port).ConfigureAwait(false))
+            {
+                return (null, port);
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether the uploader on <paramref name="port"/> answers <c>/server/ping</c> with 2xx (503 while it stops).</summary>
+    private static async Task<bool> AnswersPingAsync(HttpClient client, System.Net.IPAddress bindAddress, int port)
     {
         var host = bindAddress.Equals(System.Net.IPAddress.Any) || bindAddress.Equals(System.Net.IPAddress.IPv6Any) ? "127.0.0.1" : bindAddress.ToString();
         if (host.Contains(':', StringComparison.Ordinal))
@@ -94,29 +128,14 @@ public static class ServerCommand
             host = $"[{host}]";
         }
 
-        using var client = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler { UseProxy = false })) { Timeout = TimeSpan.FromSeconds(1) };
-        var meta = new HostMetaFile(hostMetaPath);
-        for (var attempt = 0; attempt < 30; attempt++)
+        try
         {
-            var port = await meta.ReadPortAsync(CancellationToken.None).ConfigureAwait(false);
-            if (port > 0)
-            {
-                try
-                {
-                    using var response = await client.GetAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}/server/ping"))).ConfigureAwait(false);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return port;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
+            using var response = await client.GetAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}/server/ping"))).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
         }
-
-        return 0;
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 }

@@ -44,7 +44,7 @@ public sealed partial class PeerServer : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _reporter = reporter ?? (_ownedReporter = new HttpServiceDownReporter());
         _logger = loggerFactory.CreateLogger<PeerServer>();
-        Tasks = new UploadTaskRegistry(_time);
+        Tasks = new UploadTaskRegistry(_time, options.MaxTasks);
         Activity = new UploaderActivity(_time);
         _limiter = new UploadRateLimiter(options.TotalLimit.BytesPerSecond);
         _metrics = new UploaderMetrics(meterFactory);
@@ -120,6 +120,7 @@ public sealed partial class PeerServer : IAsyncDisposable
     /// <summary>Asks the uploader to stop (idempotent); await <see cref="Completion"/> for the cleanup.</summary>
     public void RequestShutdown()
     {
+        Activity.BeginStopping();
         try
         {
             _stop.Cancel();
@@ -162,7 +163,11 @@ public sealed partial class PeerServer : IAsyncDisposable
 
         try
         {
+            // From here /check/ and /server/ping answer 503: no new download takes this port while it closes.
+            Activity.BeginStopping();
             Log.Stopping(_logger, Port);
+
+            // Files are deleted before any report goes out; the timeout only cuts the (parallel) service-down reports short.
             using var cleanupTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             try
             {

@@ -42,7 +42,8 @@ public readonly record struct PieceRequest(PieceRange Range, int PieceNum, int P
         }
 
         var source = string.Equals(cdnSourceHeader, "source", StringComparison.OrdinalIgnoreCase);
-        if (range.Length > pieceSize
+        // End − Start, not Length: End − Start + 1 overflows for an end of long.MaxValue.
+        if (range.End - range.Start >= pieceSize
             || (!source && (range.Length <= PieceFrame.Overhead || range.Start < (long)pieceNum * PieceFrame.Overhead)))
         {
             error = "range does not describe a piece of this pieceSize/pieceNum";

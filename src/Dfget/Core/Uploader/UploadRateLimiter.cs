@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace Dragonfly.Dfget.Uploader;
 
 /// <summary>
-/// The host-wide upload limit (<c>--totallimit</c>, updated by every <c>/check/</c>). One token bucket (1 token = 1 byte)
+/// The host-wide upload limit (<c>--totallimit</c>, updated by every <c>/check/</c> with a positive <c>totalLimit</c>). One token bucket (1 token = 1 byte)
 /// with a first-in-first-out queue: every upload acquires one bounded chunk at a time, so concurrent uploads of different
 /// tasks take turns and share the limit evenly instead of the first stream starving the others.
 /// </summary>
@@ -110,7 +110,8 @@ public sealed class UploadRateLimiter : IDisposable
 
     private static TokenBucketRateLimiter Create(long bytesPerSecond)
     {
-        var perPeriod = (int)Math.Clamp(bytesPerSecond * Period.Ticks / TimeSpan.TicksPerSecond, 1, int.MaxValue / 2);
+        // In 128 bits: bytesPerSecond × Period.Ticks overflows a long from ~18 TB/s on.
+        var perPeriod = (int)Int128.Clamp((Int128)bytesPerSecond * Period.Ticks / TimeSpan.TicksPerSecond, 1, int.MaxValue / 2);
         var chunk = (int)Math.Clamp(bytesPerSecond / 20, 1024, MaxChunk);
         return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {

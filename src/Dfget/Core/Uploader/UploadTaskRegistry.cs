@@ -45,7 +45,8 @@ public sealed class UploadTask
 }
 
 /// <summary>
-/// The tasks this uploader manages, keyed by task file name. Only files of registered tasks are ever served or deleted.
+/// The tasks this uploader manages, keyed by task file name, at most <see cref="Capacity"/> of them. Only files of
+/// registered tasks are ever served or deleted.
 /// </summary>
 public sealed class UploadTaskRegistry
 {
@@ -53,20 +54,28 @@ public sealed class UploadTaskRegistry
     private readonly TimeProvider _time;
     private readonly object _gate = new();
 
-    public UploadTaskRegistry(TimeProvider time)
+    public UploadTaskRegistry(TimeProvider time, int capacity = UploaderOptions.DefaultMaxTasks)
     {
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         _time = time;
+        Capacity = capacity;
     }
 
     public int Count => _tasks.Count;
+
+    /// <summary>How many tasks may be registered at once; a new name beyond it is refused.</summary>
+    public int Capacity { get; }
 
     public bool TryGet(string taskFileName, out UploadTask task) => _tasks.TryGetValue(taskFileName, out task!);
 
     public IReadOnlyList<UploadTask> Snapshot() => _tasks.Values.ToArray();
 
-    /// <summary>Registers (or re-registers, with a possibly new data dir) a task; the caller validated both paths.</summary>
-    public UploadTask Register(string taskFileName, string dataDir, string servicePath)
+    /// <summary>
+    /// Registers (or re-registers, with a possibly new data dir) a task; the caller validated both paths. Null when the
+    /// name is new and <see cref="Capacity"/> tasks are registered already.
+    /// </summary>
+    public UploadTask? TryRegister(string taskFileName, string dataDir, string servicePath)
     {
         lock (_gate)
         {
@@ -75,6 +84,11 @@ public sealed class UploadTaskRegistry
             {
                 existing.Touch(now);
                 return existing;
+            }
+
+            if (existing is null && _tasks.Count >= Capacity)
+            {
+                return null;
             }
 
             var task = new UploadTask(taskFileName, dataDir, servicePath, now);
@@ -88,7 +102,7 @@ public sealed class UploadTaskRegistry
         }
     }
 
-    /// <summary>Records the client's requested rate and returns the sum over unfinished tasks.</summary>
+    /// <summary>Records the client's requested rate and returns the sum over unfinished tasks (saturating at <see cref="long.MaxValue"/>).</summary>
     public long SetRequestedRate(UploadTask? task, long rate)
     {
         lock (_gate)
@@ -98,9 +112,21 @@ public sealed class UploadTaskRegistry
                 task.RequestedRate = rate;
             }
 
-            return _tasks.Values.Where(t => !t.Finished).Sum(t => t.RequestedRate);
+            var sum = 0L;
+            foreach (var t in _tasks.Values)
+            {
+                if (!t.Finished)
+                {
+                    sum = SaturatingAdd(sum, t.RequestedRate);
+                }
+            }
+
+            return sum;
         }
     }
+
+    /// <summary><paramref name="a"/> + <paramref name="b"/> for non-negative rates, <see cref="long.MaxValue"/> when it overflows.</summary>
+    public static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 
     public void MarkFinished(UploadTask task, string taskId, string cid, string? superNode)
     {

@@ -4,11 +4,18 @@ namespace Dragonfly.Dfget.Uploader;
 
 /// <summary>
 /// The uploader's housekeeping: every scan interval (15 s) finished tasks not accessed for the expire time are deleted and
-/// reported service-down; when no upload/check/rate request arrived for the alive time the uploader is told to stop.
+/// reported service-down; when no upload/check/rate request arrived for the alive time, and no registered download wrote
+/// its file within it, the uploader is told to stop.
 /// Only files of tasks registered with this uploader are touched (never "every file in the data dir", #1378).
 /// </summary>
 public sealed partial class UploaderJanitor
 {
+    /// <summary>Service-down reports in flight at once.</summary>
+    public const int ReportConcurrency = 8;
+
+    /// <summary>The longest one service-down report may take (the original's supernode client timeout).</summary>
+    public static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(5);
+
     private readonly UploaderOptions _options;
     private readonly UploadTaskRegistry _tasks;
     private readonly UploaderActivity _activity;
@@ -38,7 +45,10 @@ public sealed partial class UploaderJanitor
         _logger = logger;
     }
 
-    /// <summary>Runs until cancelled or until the uploader has been idle for the alive time (then returns normally).</summary>
+    /// <summary>
+    /// Runs until cancelled or until the uploader has decided to stop (then returns normally): no request for the alive
+    /// time, and no registered download wrote its file within it either (a long download keeps its uploader).
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.ScanInterval, _time);
@@ -47,7 +57,7 @@ public sealed partial class UploaderJanitor
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 await ExpireAsync(cancellationToken).ConfigureAwait(false);
-                if (_activity.Idle >= _options.AliveTime)
+                if (_activity.TryBeginStopping(_options.AliveTime, SinceLastDownloadWrite()))
                 {
                     Log.Idle(_logger, _activity.Idle);
                     return;
@@ -59,10 +69,10 @@ public sealed partial class UploaderJanitor
         }
     }
 
-    /// <summary>Deletes finished tasks idle for the expire time; returns how many were removed.</summary>
+    /// <summary>Deletes finished tasks idle for the expire time, then reports them service-down; returns how many were removed.</summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)
     {
-        var removed = 0;
+        var expired = new List<UploadTask>();
         foreach (var task in _tasks.Snapshot())
         {
             if (_time.GetElapsedTime(task.LastAccess) < _options.ExpireTime)
@@ -86,21 +96,23 @@ public sealed partial class UploaderJanitor
                 continue;
             }
 
-            removed++;
+            expired.Add(task);
             DeleteServiceFile(task);
             Log.Expired(_logger, task.TaskFileName, task.BytesServed);
-            await ReportDownAsync(task, cancellationToken).ConfigureAwait(false);
         }
 
-        return removed;
+        await ReportDownAsync(expired, cancellationToken).ConfigureAwait(false);
+        return expired.Count;
     }
 
     /// <summary>
-    /// The shutdown sweep: service-down for every finished task, and its file deleted. Files of unfinished tasks are kept
-    /// unless untouched for the alive time — their downloading client still owns them.
+    /// The shutdown sweep: every task released and the files of finished and abandoned ones deleted first (cancellation
+    /// never stops that), then service-down reported for them, in parallel. Files of downloads in progress are kept —
+    /// their downloading client still owns them.
     /// </summary>
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        var released = new List<UploadTask>();
         foreach (var task in _tasks.Snapshot())
         {
             if (!_tasks.Remove(task))
@@ -114,20 +126,50 @@ public sealed partial class UploaderJanitor
             }
 
             Log.Released(_logger, task.TaskFileName, task.BytesServed);
-            await ReportDownAsync(task, cancellationToken).ConfigureAwait(false);
+            released.Add(task);
         }
+
+        await ReportDownAsync(released, cancellationToken).ConfigureAwait(false);
     }
 
-    private bool IsAbandoned(UploadTask task)
+    /// <summary>
+    /// The time since the most recent write of a registered, unfinished task's file (<see cref="TimeSpan.MaxValue"/> for
+    /// none): a download in progress. Within the alive time it keeps the uploader alive.
+    /// </summary>
+    private TimeSpan SinceLastDownloadWrite()
+    {
+        var least = TimeSpan.MaxValue;
+        foreach (var task in _tasks.Snapshot())
+        {
+            if (!task.Finished && SinceLastWrite(task) is { } since && since < least)
+            {
+                least = since;
+            }
+        }
+
+        return least;
+    }
+
+    /// <summary>
+    /// An unfinished task whose file was not written for the alive time (or is gone): the same rule that stops a download
+    /// from keeping the uploader alive, so the shutdown that follows deletes exactly the files no download writes.
+    /// </summary>
+    private bool IsAbandoned(UploadTask task) => !task.Finished && SinceLastWrite(task) is { } since && since >= _options.AliveTime;
+
+    /// <summary>
+    /// How long ago the task's file was written, measured both ways (a file stamped in the future counts as just written,
+    /// within the same bound); <see cref="TimeSpan.MaxValue"/> when it is gone, null when it cannot be read.
+    /// </summary>
+    private TimeSpan? SinceLastWrite(UploadTask task)
     {
         try
         {
             var info = new FileInfo(task.ServicePath);
-            return !info.Exists || _time.GetUtcNow() - info.LastWriteTimeUtc >= _options.AliveTime;
+            return info.Exists ? (_time.GetUtcNow() - info.LastWriteTimeUtc).Duration() : TimeSpan.MaxValue;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
     }
 
@@ -143,17 +185,40 @@ public sealed partial class UploaderJanitor
         }
     }
 
-    private async Task ReportDownAsync(UploadTask task, CancellationToken cancellationToken)
+    /// <summary>
+    /// Service-down for every released task that finished with a supernode, at most <see cref="ReportConcurrency"/> at
+    /// once, each given <see cref="ReportTimeout"/>: one unreachable supernode delays the rest by one timeout, not each.
+    /// A failed report is logged; only <paramref name="cancellationToken"/> ends the lot early.
+    /// </summary>
+    private async Task ReportDownAsync(IReadOnlyList<UploadTask> tasks, CancellationToken cancellationToken)
     {
-        if (task.TaskId is null || task.Cid is null || task.SuperNode is null)
+        var reportable = tasks.Where(t => t.TaskId is not null && t.Cid is not null && t.SuperNode is not null).ToArray();
+        if (reportable.Length == 0)
         {
             return;
         }
 
-        var ok = await _reporter.ReportAsync(task.SuperNode, task.TaskId, task.Cid, cancellationToken).ConfigureAwait(false);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ReportConcurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(reportable, parallel, ReportDownAsync).ConfigureAwait(false);
+    }
+
+    private async ValueTask ReportDownAsync(UploadTask task, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(ReportTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        bool ok;
+        try
+        {
+            ok = await _reporter.ReportAsync(task.SuperNode!, task.TaskId!, task.Cid!, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            ok = false;
+        }
+
         if (!ok)
         {
-            Log.ReportFailed(_logger, task.TaskId, task.SuperNode);
+            Log.ReportFailed(_logger, task.TaskId!, task.SuperNode!);
         }
     }
 

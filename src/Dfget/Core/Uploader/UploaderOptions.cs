@@ -13,6 +13,9 @@ public sealed record UploaderOptions
     public const int CandidatePortSpan = 50000;
     public const int PortAttempts = 10;
 
+    /// <summary>The default of <see cref="MaxTasks"/>.</summary>
+    public const int DefaultMaxTasks = 10_000;
+
     /// <summary>Address to bind and advertise (the original binds <c>&lt;localIP&gt;:&lt;port&gt;</c>).</summary>
     public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
 
@@ -56,7 +59,13 @@ public sealed record UploaderOptions
     /// dropped (the sendfile path). 60 s: about 17 KB/s at least when unlimited.</summary>
     public TimeSpan SendStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Host-wide upload limit until a <c>/check/</c> sets one (zero = unlimited).</summary>
+    /// <summary>
+    /// How many tasks the uploader keeps registered at once (finished ones until they expire); a <c>/check/</c> of a new
+    /// name beyond it is refused with 503.
+    /// </summary>
+    public int MaxTasks { get; init; } = DefaultMaxTasks;
+
+    /// <summary>Host-wide upload limit until a <c>/check/</c> sets another (zero = unlimited).</summary>
     public Rate TotalLimit { get; init; }
 
     /// <summary>The version answered on <c>/check/</c>.</summary>
@@ -95,6 +104,11 @@ public sealed record UploaderOptions
         if (ExpireTime <= TimeSpan.Zero || AliveTime <= TimeSpan.Zero || ScanInterval <= TimeSpan.Zero || SendStallTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("expire time, alive time, scan interval and send stall timeout must be positive");
+        }
+
+        if (MaxTasks <= 0)
+        {
+            throw new ArgumentException("the uploader's task limit must be positive");
         }
 
         if (TotalLimit.BytesPerSecond < 0)

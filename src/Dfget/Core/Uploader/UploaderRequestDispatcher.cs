@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Dragonfly.Common.Ids;
 using Dragonfly.Common.Nodes;
@@ -11,6 +12,9 @@ namespace Dragonfly.Dfget.Uploader;
 /// The uploader's HTTP surface (all GET): <c>/peer/file/&lt;name&gt;</c>, <c>/check/&lt;name&gt;</c>, <c>/rate/&lt;name&gt;</c>,
 /// <c>/client/finish</c>, <c>/server/ping</c>. Paths are matched by hand so the raw name segment is validated before any
 /// routing decodes it; anything else is 404. Usable as terminal middleware by any host (dfget server, dfdaemon, tests).
+/// <c>/check/</c> and <c>/client/finish</c> steer the uploader (what it serves, deletes and reports to which supernode),
+/// so only a local caller may use them (<see cref="IsLocalCaller"/>): 403 for a peer. Once the uploader is stopping,
+/// <c>/check/</c> and <c>/server/ping</c> answer 503, so no new download takes a port about to close.
 /// </summary>
 public sealed partial class UploaderRequestDispatcher
 {
@@ -18,6 +22,7 @@ public sealed partial class UploaderRequestDispatcher
     private const string CheckPrefix = "/check/";
     private const string RatePrefix = "/rate/";
     private const string TextContentType = "application/octet-stream";
+    private const string StoppingText = "the uploader is stopping";
 
     private readonly UploaderOptions _options;
     private readonly UploadTaskRegistry _tasks;
@@ -70,7 +75,7 @@ public sealed partial class UploaderRequestDispatcher
 
         if (path.StartsWith(CheckPrefix, StringComparison.Ordinal))
         {
-            return CheckAsync(context, path[CheckPrefix.Length..]);
+            return IsLocalCaller(context.Connection) ? CheckAsync(context, path[CheckPrefix.Length..]) : ForbidAsync(context, "check");
         }
 
         if (path.StartsWith(RatePrefix, StringComparison.Ordinal))
@@ -80,8 +85,10 @@ public sealed partial class UploaderRequestDispatcher
 
         return path switch
         {
-            "/client/finish" => FinishAsync(context),
-            "/server/ping" => WriteTextAsync(context, StatusCodes.Status200OK, "success"),
+            "/client/finish" => IsLocalCaller(context.Connection) ? FinishAsync(context) : ForbidAsync(context, "finish"),
+            "/server/ping" => _activity.IsStopping
+                ? WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingText)
+                : WriteTextAsync(context, StatusCodes.Status200OK, "success"),
             _ => WriteTextAsync(context, StatusCodes.Status404NotFound, "404 page not found"),
         };
     }
@@ -140,13 +147,24 @@ public sealed partial class UploaderRequestDispatcher
             return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid taskFileName");
         }
 
-        _activity.Touch();
-        if (totalLimit.Length > 0)
+        if (!_activity.TryTouch())
+        {
+            return WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingText);
+        }
+
+        if (_tasks.TryRegister(name, fullDataDir, servicePath) is null)
+        {
+            Log.RegistryFull(_logger, name, _tasks.Capacity);
+            return WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "too many tasks registered");
+        }
+
+        // As the original: only a positive totalLimit changes the host limit, so a plain dfget (0) keeps the one that
+        // dfget server --totallimit or an earlier dfget --totallimit set.
+        if (limit > 0)
         {
             _limiter.SetLimit(limit);
         }
 
-        _tasks.Register(name, fullDataDir, servicePath);
         Log.Registered(_logger, name, fullDataDir, _limiter.BytesPerSecond);
         return WriteTextAsync(context, StatusCodes.Status200OK, $"{name}@{_options.Version}");
     }
@@ -168,7 +186,7 @@ public sealed partial class UploaderRequestDispatcher
         var sum = _tasks.SetRequestedRate(task, rate);
         if (task is null)
         {
-            sum += rate;
+            sum = UploadTaskRegistry.SaturatingAdd(sum, rate);
         }
 
         var granted = GrantRate(rate, sum, _limiter.BytesPerSecond);
@@ -203,17 +221,51 @@ public sealed partial class UploaderRequestDispatcher
 
         if (!_tasks.TryGet(name, out var task))
         {
-            if (!TaskFileNames.TryGetServicePath(_dataDirs[0], name, out var servicePath))
-            {
-                return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid params");
-            }
-
-            task = _tasks.Register(name, _dataDirs[0], servicePath);
+            // Only a task registered by /check/ is finished: a name never registered registers nothing (500, the
+            // status of an unknown task file on /peer/file/).
+            return WriteTextAsync(context, StatusCodes.Status500InternalServerError, $"unknown task file {name}");
         }
 
         _tasks.MarkFinished(task, taskId, cid, superNode.Length > 0 ? superNode : null);
         Log.Finished(_logger, name, taskId);
         return WriteTextAsync(context, StatusCodes.Status200OK, "success");
+    }
+
+    /// <summary>
+    /// Whether the request comes from this host: a loopback address, or the connection's own local address (our dfget
+    /// calls the uploader on the IP it is bound to).
+    /// </summary>
+    public static bool IsLocalCaller(ConnectionInfo connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (connection.RemoteIpAddress is not { } remote)
+        {
+            return false;
+        }
+
+        if (remote.IsIPv4MappedToIPv6)
+        {
+            remote = remote.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(remote))
+        {
+            return true;
+        }
+
+        var local = connection.LocalIpAddress;
+        if (local is { IsIPv4MappedToIPv6: true })
+        {
+            local = local.MapToIPv4();
+        }
+
+        return remote.Equals(local);
+    }
+
+    private Task ForbidAsync(HttpContext context, string route)
+    {
+        Log.RejectedRemote(_logger, route, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return WriteTextAsync(context, StatusCodes.Status403Forbidden, "only a local dfget may call this route");
     }
 
     private bool TryAllowDataDir(string dataDir, out string fullPath)
@@ -274,6 +326,12 @@ public sealed partial class UploaderRequestDispatcher
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 3, Level = LogLevel.Information, Message = "Registered task {TaskFileName} in {DataDir}, host upload limit {TotalLimit} B/s")]
         public static partial void Registered(ILogger logger, string taskFileName, string dataDir, long totalLimit);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 5, Level = LogLevel.Warning, Message = "Rejected {Route} request from remote address {Remote}: only local callers may use it")]
+        public static partial void RejectedRemote(ILogger logger, string route, string remote);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 6, Level = LogLevel.Warning, Message = "Refused to register {TaskFileName}: {Capacity} tasks are registered already")]
+        public static partial void RegistryFull(ILogger logger, string taskFileName, int capacity);
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 4, Level = LogLevel.Information, Message = "Task {TaskFileName} finished (taskId {TaskId}); serving it until expiry")]
         public static partial void Finished(ILogger logger, string taskFileName, string taskId);
