@@ -110,6 +110,12 @@ internal static class LegacyEndpoints
     public static async Task<IResult> TaskMetricsAsync(HttpContext context)
     {
         var report = await RequestBodies.ReadJsonAsync(context.Request, DragonflyJsonContext.Default.TaskMetricsRequest, context.RequestAborted).ConfigureAwait(false);
+        if (report is not null && SupernodeApiMetrics.DfgetReportProblem(report.Duration, report.FileLength) is { } problem)
+        {
+            // Refused before the ledger, so a corrected report of the same download still counts.
+            throw DragonflyException.Invalid(problem);
+        }
+
         if (report is not null && context.RequestServices.GetRequiredService<DfgetReportLedger>().TryRecordFirst(report.TaskId, report.Cid))
         {
             context.RequestServices.GetRequiredService<SupernodeApiMetrics>().RecordDfgetReport(

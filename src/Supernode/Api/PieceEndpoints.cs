@@ -83,6 +83,12 @@ internal static class PieceEndpoints
             throw ApiException.BadRequest("clientID and pieceStatus are required");
         }
 
+        // The enum converter also takes a JSON number, of any value: only the defined results are a report.
+        if (!Enum.IsDefined(body.PieceStatus.Value))
+        {
+            throw ApiException.BadRequest($"pieceStatus {(int)body.PieceStatus.Value} must be FAILED, SUCCESS, INVALID or SEMISUC");
+        }
+
         var result = body.PieceStatus.Value.ToClientPieceResult() switch
         {
             ClientPieceResult.Fail => ProgressPieceResult.Failed,
@@ -133,14 +139,14 @@ internal static class PieceEndpoints
             };
         }
 
-        if (body.ErrorType is null)
+        if (body.ErrorType is not { } errorKind || !Enum.IsDefined(errorKind))
         {
             throw ApiException.BadRequest("errorType is required (FILE_NOT_EXIST or FILE_MD5_NOT_MATCH)");
         }
 
         context.RequestServices.GetRequiredService<IPieceErrorQueue>().TryEnqueue(new PieceErrorReport(
             task.Id.Value, range.ToString(), body.SrcCid, body.DstPid, body.DstIp, body.RealMd5, body.ExpectedMd5,
-            DragonflyJson.ToWire(body.ErrorType.Value)));
+            DragonflyJson.ToWire(errorKind)));
         return TypedResults.NoContent();
     }
 

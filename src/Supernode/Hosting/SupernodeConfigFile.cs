@@ -102,6 +102,8 @@ public static class SupernodeConfigFile
         "INTERVALTHRESHOLD" => o with { IntervalThreshold = Duration(value, context) },
         "CLEANRATIO" => o with { CleanRatio = Int(value, context) },
         "MAXREQUESTBODYSIZE" => o with { MaxRequestBodySize = RateOf(value, context).BytesPerSecond },
+        "SOURCEHEADERSTIMEOUT" => o with { SourceHeadersTimeout = Duration(value, context) },
+        "SOURCEIDLETIMEOUT" => o with { SourceIdleTimeout = Duration(value, context) },
         _ => throw new SupernodeConfigurationException($"{context}: unknown key"),
     };
 
@@ -139,6 +141,8 @@ public static class SupernodeConfigFile
         Line("IntervalThreshold", GoDuration.Format(o.IntervalThreshold));
         Line("cleanRatio", o.CleanRatio);
         Line("maxRequestBodySize", new Rate(o.MaxRequestBodySize));
+        Line("sourceHeadersTimeout", GoDuration.Format(o.SourceHeadersTimeout));
+        Line("sourceIdleTimeout", GoDuration.Format(o.SourceIdleTimeout));
         return sb.ToString();
     }
 

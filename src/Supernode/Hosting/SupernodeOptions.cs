@@ -99,6 +99,14 @@ public sealed record SupernodeOptions : IValidatableObject
     [Range(1, 10, ErrorMessage = "cleanRatio must be between 1 and 10")]
     public int CleanRatio { get; init; } = 1;
 
+    /// <summary>How long a source may take to answer the CDN's download GET with its headers; past it the run fails (resumable).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "sourceHeadersTimeout must be between 1s and 24h")]
+    public TimeSpan SourceHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a source may send nothing in the middle of a CDN download; past it the run fails (resumable).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "sourceIdleTimeout must be between 1s and 24h")]
+    public TimeSpan SourceIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Largest accepted API request body (JSON/form); larger bodies get 413.</summary>
     [Range(1024, 64L * 1024 * 1024, ErrorMessage = "maxRequestBodySize must be between 1KB and 64MB")]
     public long MaxRequestBodySize { get; init; } = 1024 * 1024;

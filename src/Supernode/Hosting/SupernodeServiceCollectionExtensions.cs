@@ -85,6 +85,8 @@ public static class SupernodeServiceCollectionExtensions
             cdn.FullGcThresholdBytes = options.FullGcThreshold;
             cdn.IntervalThreshold = options.IntervalThreshold;
             cdn.CleanRatio = options.CleanRatio;
+            cdn.SourceHeadersTimeout = options.SourceHeadersTimeout;
+            cdn.SourceIdleTimeout = options.SourceIdleTimeout;
         });
         services.AddSupernodeCdn();
         services.AddSupernodeDownloadPort();

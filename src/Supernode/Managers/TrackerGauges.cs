@@ -21,7 +21,7 @@ public sealed class TrackerGauges : IHostedService
         ArgumentNullException.ThrowIfNull(dfgetTasks);
         metrics.Meter.CreateObservableGauge("dragonfly_supernode_tasks", () => TaskCounts(tasks), description: "Tasks by CDN status.");
         metrics.Meter.CreateObservableGauge("dragonfly_supernode_peers", () => peers.Count, description: "Registered peers.");
-        metrics.Meter.CreateObservableGauge("dragonfly_supernode_dfgettasks", () => DfgetTaskCounts(dfgetTasks), description: "Dfget-tasks by call system and status.");
+        metrics.Meter.CreateObservableGauge("dragonfly_supernode_dfgettasks", () => DfgetTaskCounts(dfgetTasks, metrics.CallSystemLabel), description: "Dfget-tasks by call system and status.");
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -42,12 +42,12 @@ public sealed class TrackerGauges : IHostedService
         }
     }
 
-    internal static IEnumerable<Measurement<int>> DfgetTaskCounts(IDfgetTaskMgr dfgetTasks)
+    internal static IEnumerable<Measurement<int>> DfgetTaskCounts(IDfgetTaskMgr dfgetTasks, Func<string?, string> callSystemLabel)
     {
         var counts = new Dictionary<(string, DfgetTaskStatus), int>();
         foreach (var task in dfgetTasks.List())
         {
-            var key = (task.CallSystem ?? string.Empty, task.Status);
+            var key = (callSystemLabel(task.CallSystem), task.Status);
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
 

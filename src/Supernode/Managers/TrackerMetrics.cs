@@ -1,10 +1,12 @@
 using System.Diagnostics.Metrics;
+using Dragonfly.Supernode.Metrics;
 
 namespace Dragonfly.Supernode.Managers;
 
 /// <summary>
 /// The tracker's instruments on the meter <c>Dragonfly.Supernode</c>. Instrument names are the Prometheus names of
-/// PROTOCOL §2.10 (the exporter writes them as-is); tags become labels.
+/// PROTOCOL §2.10 (the exporter writes them as-is); tags become labels. The client's free-text call system (up to 256
+/// characters) is bounded by <see cref="DfgetReportLabels"/> before it becomes a <c>callsystem</c> label.
 /// </summary>
 public sealed class TrackerMetrics
 {
@@ -20,6 +22,7 @@ public sealed class TrackerMetrics
     private readonly Counter<long> _piecesDownloadedBytes;
     private readonly Counter<long> _piecesReused;
     private readonly Histogram<double> _scheduleDuration;
+    private readonly DfgetReportLabels _labels = new();
 
     public TrackerMetrics(IMeterFactory meterFactory)
     {
@@ -43,9 +46,12 @@ public sealed class TrackerMetrics
 
     public void TaskRegistered() => _tasksRegistered.Add(1);
 
-    public void DfgetTaskRegistered(string? callSystem) => _dfgetTasksRegistered.Add(1, new KeyValuePair<string, object?>("callsystem", callSystem ?? string.Empty));
+    public void DfgetTaskRegistered(string? callSystem) => _dfgetTasksRegistered.Add(1, new KeyValuePair<string, object?>("callsystem", CallSystemLabel(callSystem)));
 
-    public void DfgetTaskFailed(string? callSystem) => _dfgetTasksFailed.Add(1, new KeyValuePair<string, object?>("callsystem", callSystem ?? string.Empty));
+    public void DfgetTaskFailed(string? callSystem) => _dfgetTasksFailed.Add(1, new KeyValuePair<string, object?>("callsystem", CallSystemLabel(callSystem)));
+
+    /// <summary>The bounded <c>callsystem</c> label of a client's call system (the same value for every instrument here).</summary>
+    public string CallSystemLabel(string? callSystem) => _labels.CallSystem(callSystem);
 
     public void TasksCollected(int count)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using Dragonfly.Supernode.Hosting;
 
 namespace Dragonfly.Supernode.Metrics;
@@ -23,6 +24,12 @@ public sealed class SupernodeApiMetrics
     private readonly Counter<long> _dfgetDownloads;
     private readonly Counter<long> _dfgetFailures;
     private readonly DfgetReportLabels _labels = new();
+
+    /// <summary>The longest download a dfget report may claim (a year): anything longer is a broken or hostile report.</summary>
+    public const double MaxReportedDurationSeconds = 365 * 24 * 3600;
+
+    /// <summary>The largest file a dfget report may claim (1 PiB), far beyond any task yet small enough that the byte sum cannot overflow.</summary>
+    public const long MaxReportedFileLength = 1L << 50;
 
     public SupernodeApiMetrics(IMeterFactory meterFactory)
     {
@@ -62,7 +69,28 @@ public sealed class SupernodeApiMetrics
         }
     }
 
-    /// <summary>Records one <c>POST /task/metrics</c> report, its free-text labels bounded by <see cref="DfgetReportLabels"/>.</summary>
+    /// <summary>
+    /// Why a report's numbers cannot be recorded (null when they can): a duration that is not a finite number of seconds
+    /// between 0 and <see cref="MaxReportedDurationSeconds"/>, or a file length outside 0..<see cref="MaxReportedFileLength"/>
+    /// other than -1 (unknown, as everywhere in the protocol: dfget reports it for a failed download of unknown length).
+    /// One such value would otherwise stay in a sum for ever (<c>+Inf</c>, or an overflowed byte counter).
+    /// </summary>
+    public static string? DfgetReportProblem(double? durationSeconds, long? fileLength)
+    {
+        if (durationSeconds is { } seconds && !(double.IsFinite(seconds) && seconds is >= 0 and <= MaxReportedDurationSeconds))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"duration {seconds} must be between 0 and {MaxReportedDurationSeconds} seconds");
+        }
+
+        return fileLength is { } length and (< -1 or > MaxReportedFileLength)
+            ? string.Create(CultureInfo.InvariantCulture, $"fileLength {length} must be -1 (unknown) or between 0 and {MaxReportedFileLength}")
+            : null;
+    }
+
+    /// <summary>
+    /// Records one <c>POST /task/metrics</c> report, its free-text labels bounded by <see cref="DfgetReportLabels"/>; numbers
+    /// that <see cref="DfgetReportProblem"/> refuses are left out (the endpoint refuses such a report before it gets here).
+    /// </summary>
     public void RecordDfgetReport(string? callSystem, string? peerIp, double? durationSeconds, bool success, string? backSourceReason, long? fileLength)
     {
         var cs = new KeyValuePair<string, object?>("callsystem", _labels.CallSystem(callSystem));
@@ -70,12 +98,12 @@ public sealed class SupernodeApiMetrics
         _dfgetDownloads.Add(1);
         if (success)
         {
-            if (durationSeconds is { } seconds and >= 0)
+            if (durationSeconds is { } seconds && DfgetReportProblem(seconds, null) is null)
             {
                 _dfgetDuration.Record(seconds, cs, peer);
             }
 
-            if (fileLength is { } length and > 0)
+            if (fileLength is { } length and > 0 and <= MaxReportedFileLength)
             {
                 _dfgetBytes.Add(length);
             }

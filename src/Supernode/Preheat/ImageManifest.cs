@@ -33,12 +33,18 @@ internal sealed record ManifestContent(IReadOnlyList<string> Layers, IReadOnlyLi
 /// <summary>Parses registry manifests of every kind the preheat accepts.</summary>
 internal static class ManifestParser
 {
+    /// <summary>
+    /// The most distinct layers, or child manifests, one manifest may name (far above any real image); beyond it the manifest
+    /// is refused, so a hostile registry cannot fan one preheat out into unbounded work.
+    /// </summary>
+    public const int MaxEntries = 1000;
+
     public const string AcceptHeader =
         "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, " +
         "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, " +
         "application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.5, application/json;q=0.1";
 
-    /// <exception cref="FormatException">Not a manifest this parser knows.</exception>
+    /// <exception cref="FormatException">Not a manifest this parser knows, or one naming more than <see cref="MaxEntries"/> entries.</exception>
     public static ManifestContent Parse(ReadOnlySpan<byte> json)
     {
         JsonDocument doc;
@@ -84,6 +90,7 @@ internal static class ManifestParser
     private static List<string> Distinct(IEnumerable<string?> digests)
     {
         var list = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in digests)
         {
             if (string.IsNullOrEmpty(d))
@@ -96,8 +103,13 @@ internal static class ManifestParser
                 throw new FormatException($"'{d}' is not a digest");
             }
 
-            if (!list.Contains(d, StringComparer.Ordinal))
+            if (seen.Add(d))
             {
+                if (list.Count == MaxEntries)
+                {
+                    throw new FormatException($"manifest names more than {MaxEntries} layers or manifests");
+                }
+
                 list.Add(d);
             }
         }

@@ -14,8 +14,9 @@ namespace Dragonfly.Supernode.Preheat;
 /// <summary>
 /// Preheats (§1.7). A file preheat registers through the same in-process <see cref="IRegistrationService"/> a dfget uses
 /// (a cdn-pattern client, no uploader), which triggers the CDN; the status follows the task's CDN status. An image preheat
-/// fetches the manifest (token auth once on 401), and runs one child file preheat per layer blob; the parent succeeds when
-/// every child did and fails on the first failure.
+/// fetches the manifest (token auth once on 401), and runs one child file preheat per layer blob, at most
+/// <see cref="MaxConcurrentChildren"/> at a time; the parent succeeds when every child did and fails on the first failure.
+/// An image of more than <see cref="ManifestParser.MaxEntries"/> layers (or a list of more child manifests) fails at once.
 /// </summary>
 public sealed partial class PreheatService : IDisposable
 {
@@ -42,6 +43,9 @@ public sealed partial class PreheatService : IDisposable
     /// <summary>How often a running file preheat looks at its task's CDN status.</summary>
     internal TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How many layer preheats of one image run at once (the rest wait their turn).</summary>
+    internal int MaxConcurrentChildren { get; init; } = 4;
+
     /// <summary>A file preheat fails when its CDN has not finished after this long (the original's 30 minutes).</summary>
     internal TimeSpan FileTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
@@ -53,7 +57,8 @@ public sealed partial class PreheatService : IDisposable
     public string Create(PreheatCreateRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Type is not { } type)
+        // The enum converter also takes a JSON number, of any value: only image and file are preheat types.
+        if (request.Type is not { } type || !Enum.IsDefined(type))
         {
             throw ApiException.BadRequest("type is required (image or file)");
         }
@@ -123,7 +128,7 @@ public sealed partial class PreheatService : IDisposable
 
     internal static string IdOf(string url, string? filter, string? identifier, IReadOnlyDictionary<string, string> headers)
     {
-        var range = headers.FirstOrDefault(h => h.Key == "Range").Value;
+        var range = TaskHeaders.ValueOf(headers, "Range");
         return TaskIdentity.ComputeTaskId(TaskIdentity.FilterUrl(url, TaskIdentity.ParseFilter(filter)), md5: null, identifier, range).Value;
     }
 
@@ -228,10 +233,15 @@ public sealed partial class PreheatService : IDisposable
         var (body, authorization) = await _registry.GetManifestAsync(parent.Url, parent.Headers, authorization: null, cancellationToken).ConfigureAwait(false);
         var content = ManifestParser.Parse(body);
         var layers = new List<string>(content.Layers);
+        var seen = new HashSet<string>(layers, StringComparer.Ordinal);
         foreach (var child in content.ChildManifests)
         {
             (var childBody, authorization) = await _registry.GetManifestAsync(image.ManifestUrl(child), parent.Headers, authorization, cancellationToken).ConfigureAwait(false);
-            layers.AddRange(ManifestParser.Parse(childBody).Layers.Where(l => !layers.Contains(l, StringComparer.Ordinal)));
+            layers.AddRange(ManifestParser.Parse(childBody).Layers.Where(seen.Add));
+            if (layers.Count > ManifestParser.MaxEntries)
+            {
+                return (false, $"image names more than {ManifestParser.MaxEntries} layers");
+            }
         }
 
         var childHeaders = new Dictionary<string, string>(parent.Headers, StringComparer.OrdinalIgnoreCase);
@@ -255,8 +265,11 @@ public sealed partial class PreheatService : IDisposable
             return (true, null);
         }
 
-        // Children run concurrently; the first failure fails the parent, and the rest are left to finish on their own.
-        var runs = children.Select(c => c.IsFinished ? Task.FromResult(c.Status == PreheatStatus.Success ? (true, (string?)null) : (false, c.ToInfo().ErrorMsg)) : RunChildAsync(c, cancellationToken)).ToList();
+        // Children run concurrently, a few at a time; the first failure fails the parent, and the rest are left to finish
+        // on their own (still a few at a time: the slots go once the last child is done).
+        var slots = new SemaphoreSlim(MaxConcurrentChildren);
+        var runs = children.Select(c => c.IsFinished ? Task.FromResult(c.Status == PreheatStatus.Success ? (true, (string?)null) : (false, c.ToInfo().ErrorMsg)) : RunChildAsync(c, slots, cancellationToken)).ToList();
+        _ = Task.WhenAll(runs).ContinueWith(static (_, state) => ((SemaphoreSlim)state!).Dispose(), slots, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         while (runs.Count > 0)
         {
             var done = await Task.WhenAny(runs).ConfigureAwait(false);
@@ -271,11 +284,12 @@ public sealed partial class PreheatService : IDisposable
         return (true, null);
     }
 
-    private async Task<(bool, string?)> RunChildAsync(PreheatRecord child, CancellationToken cancellationToken)
+    private async Task<(bool, string?)> RunChildAsync(PreheatRecord child, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
-        child.SetRunning(_time.GetUtcNow());
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            child.SetRunning(_time.GetUtcNow());
             var (ok, error) = await RunFileAsync(child, cancellationToken).ConfigureAwait(false);
             child.Finish(ok, error, _time.GetUtcNow());
             return (ok, error);
@@ -284,6 +298,10 @@ public sealed partial class PreheatService : IDisposable
         {
             child.Finish(false, e.Message, _time.GetUtcNow());
             return (false, e.Message);
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 }

@@ -180,6 +180,36 @@ public sealed class LegacyEndpointsTests : IClassFixture<SupernodeApiFactory>, I
         failed.Should().NotContain(l => l.Contains("flood", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(1, "1e400", "10")]
+    [InlineData(2, "-1", "10")]
+    [InlineData(3, "1.5", "9223372036854775807")]
+    [InlineData(4, "1.5", "-7")]
+    public async Task TaskMetrics_NonFiniteOrAbsurdNumbers_LegacyErrorAndNotCounted(int n, string duration, string fileLength)
+    {
+        var callSystem = $"absurd{n}";
+        var report = $$"""{"IP":"127.0.0.1","port":15001,"taskId":"absurd-{{n}}","cID":"c","callSystem":"{{callSystem}}","duration":{{duration}},"success":true,"fileLength":{{fileLength}}}""";
+
+        var (status, body, text) = await _client.PostAsync("/task/metrics", JsonBody(report)).ReadJsonAsync();
+
+        status.Should().Be(HttpStatusCode.InternalServerError, text);
+        body.GetProperty("code").GetInt32().Should().Be(500);
+        var metrics = (await _client.GetStringAsync("/metrics")).Split('\n');
+        metrics.Should().NotContain(l => l.StartsWith("dragonfly_dfget_download_duration_seconds", StringComparison.Ordinal) && l.Contains("Inf", StringComparison.Ordinal) && !l.Contains("le=", StringComparison.Ordinal));
+        metrics.Should().NotContain(l => l.Contains($"callsystem=\"{callSystem}\"", StringComparison.Ordinal));
+        var bytes = metrics.SingleOrDefault(l => l.StartsWith("dragonfly_dfget_download_size_bytes_total ", StringComparison.Ordinal));
+        if (bytes is not null)
+        {
+            long.Parse(bytes.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture).Should().BeLessThan(1L << 40);
+        }
+
+        // Refused before the duplicate ledger: the same download's corrected report still counts.
+        using var corrected = await _client.PostAsync("/task/metrics", JsonBody(report.Replace($"\"duration\":{duration}", "\"duration\":2", StringComparison.Ordinal)
+            .Replace($"\"fileLength\":{fileLength}", "\"fileLength\":0", StringComparison.Ordinal)));
+        corrected.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _client.GetStringAsync("/metrics")).Should().Contain($"callsystem=\"{callSystem}\"");
+    }
+
     [Fact]
     public async Task TaskMetrics_SameDownloadReportedTwice_CountedOnce()
     {

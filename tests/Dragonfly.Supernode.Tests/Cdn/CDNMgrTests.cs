@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dragonfly.Common.Hashing;
 using Dragonfly.Common.Pieces;
 using Dragonfly.Supernode.Managers.Cdn;
+using Dragonfly.Supernode.Origin;
 using Dragonfly.Supernode.Storage;
 using Dragonfly.TestCommon;
 
@@ -98,7 +99,7 @@ public sealed class CDNMgrTests : IAsyncLifetime
         cdn.Observer.Pieces.Single().PieceNum.Should().Be(0);
         var view = await cdn.Mgr.GetViewAsync(spec.TaskId, _timeout.Token);
         view.Should().Be(new CdnFileView(Ps, false));
-        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().BeTrue();
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().Be(CdnPieceCheck.Good);
 
         file.Release();
         var result = await run.WaitAsync(_timeout.Token);
@@ -248,6 +249,67 @@ public sealed class CDNMgrTests : IAsyncLifetime
         }
 
         (await cdn.Mgr.GetViewAsync(spec.TaskId, _timeout.Token)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Trigger_OriginGoesSilentMidBody_FailsAfterTheIdleTimeoutAndTheNextRunResumes()
+    {
+        var file = _origin.AddFile("/stall.bin", TenMiB, seed: 12);
+        var content = PieceLayout.ContentPerPiece(Ps);
+        file.HoldAfterBytes = content + 100;
+        var spec = CdnTestHarness.Spec(_origin.Url("/stall.bin"), TenMiB);
+        using (var stalled = new CdnTestHarness(_home.Path, configure: o => o.SourceIdleTimeout = TimeSpan.FromMilliseconds(300)))
+        {
+            var result = await stalled.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token);
+
+            result.Success.Should().BeFalse();
+            result.Error.Should().Contain("sent nothing");
+            stalled.Observer.Pieces.Select(p => p.PieceNum).Should().Equal(0);
+            (await stalled.Observer.Completed.WaitAsync(_timeout.Token)).Success.Should().BeFalse("the task's pulls learn that the CDN failed");
+        }
+
+        using (var meta = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_home.Path, "repo", "download", spec.TaskId.Shard, spec.TaskId.Value + ".meta"))))
+        {
+            meta.RootElement.GetProperty("finish").GetBoolean().Should().BeFalse("a stalled source is an ordinary, resumable source fault");
+        }
+
+        file.HoldAfterBytes = null;
+        file.Release();
+        _origin.ResetCounters();
+        using var second = new CdnTestHarness(_home.Path);
+        var resumed = await second.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token);
+
+        resumed.Success.Should().BeTrue(resumed.Error);
+        resumed.RealMd5.Should().Be(file.Md5());
+        _origin.Requests.Should().ContainSingle(r => r.Range.Length > 0).Which.Range.Should().Be($"bytes={content}-{TenMiB - 1}");
+    }
+
+    [Fact]
+    public async Task Trigger_OriginNeverSendsHeaders_FailsAfterTheHeadersTimeout()
+    {
+        using var cdn = new CdnTestHarness(_home.Path, new SilentOriginClient(), o => o.SourceHeadersTimeout = TimeSpan.FromMilliseconds(300));
+        var spec = CdnTestHarness.Spec(new Uri("http://127.0.0.1:1/silent.bin"), TenMiB);
+
+        var result = await cdn.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token);
+
+        result.Success.Should().BeFalse();
+        result.Error.Should().Contain("no response headers");
+        (await cdn.Observer.Completed.WaitAsync(_timeout.Token)).Success.Should().BeFalse();
+    }
+
+    /// <summary>An origin that accepts every GET and never answers it (until the caller gives up).</summary>
+    private sealed class SilentOriginClient : IOriginClient
+    {
+        public Task<OriginProbe> ProbeAsync(OriginRequest request, CancellationToken cancellationToken) =>
+            Task.FromResult(new OriginProbe(OriginProbeStatus.Ok, TenMiB, 200));
+
+        public Task<bool> SupportsRangeAsync(OriginRequest request, CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public async Task<HttpResponseMessage> GetAsync(OriginRequest request, IReadOnlyDictionary<string, string>? extraHeaders, CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
     }
 
     /// <summary>Starts a run on a fresh CDNMgr, waits until <paramref name="pieces"/> are on disk, then "crashes" it.</summary>
@@ -439,14 +501,56 @@ public sealed class CDNMgrTests : IAsyncLifetime
             stream.WriteByte(0xAA);
         }
 
-        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().BeTrue();
-        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 1, _timeout.Token)).Should().BeFalse();
-        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 2, _timeout.Token)).Should().BeTrue();
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().Be(CdnPieceCheck.Good);
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 1, _timeout.Token)).Should().Be(CdnPieceCheck.Bad);
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 2, _timeout.Token)).Should().Be(CdnPieceCheck.Good);
 
         // After a restart the recorded md5s come from the .md5 file.
         using var restarted = new CdnTestHarness(_home.Path);
-        (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().BeTrue();
-        (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 1, _timeout.Token)).Should().BeFalse();
+        (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().Be(CdnPieceCheck.Good);
+        (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 1, _timeout.Token)).Should().Be(CdnPieceCheck.Bad);
+    }
+
+    [Fact]
+    public async Task VerifyPieceAsync_PieceNotWrittenYetOrBeyondTheFile_IsUnknown()
+    {
+        var file = _origin.AddFile("/unknown.bin", TenMiB, seed: 4);
+        file.HoldAfterBytes = Ps + 1000;
+        using var cdn = new CdnTestHarness(_home.Path);
+        var spec = CdnTestHarness.Spec(_origin.Url("/unknown.bin"), TenMiB);
+
+        var run = cdn.Mgr.TriggerAsync(spec);
+        await cdn.Observer.FirstPiece.WaitAsync(_timeout.Token);
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 0, _timeout.Token)).Should().Be(CdnPieceCheck.Good);
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 2, _timeout.Token)).Should().Be(CdnPieceCheck.Unknown, "the CDN has not written it yet");
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 100, _timeout.Token)).Should().Be(CdnPieceCheck.Unknown);
+
+        file.Release();
+        (await run.WaitAsync(_timeout.Token)).Success.Should().BeTrue();
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 3, _timeout.Token)).Should().Be(CdnPieceCheck.Unknown, "the file has 3 pieces");
+        using (var restarted = new CdnTestHarness(_home.Path))
+        {
+            (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 100, _timeout.Token)).Should().Be(CdnPieceCheck.Unknown);
+            (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 2, _timeout.Token)).Should().Be(CdnPieceCheck.Good);
+        }
+
+        File.Exists(cdn.Path(spec.TaskId)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task VerifyPieceAsync_DataFileGone_RecordedPieceIsBad()
+    {
+        _origin.AddFile("/gone.bin", TenMiB, seed: 6);
+        using var cdn = new CdnTestHarness(_home.Path);
+        var spec = CdnTestHarness.Spec(_origin.Url("/gone.bin"), TenMiB);
+        (await cdn.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token)).Success.Should().BeTrue();
+
+        File.Delete(cdn.Path(spec.TaskId));
+
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 1, _timeout.Token)).Should().Be(CdnPieceCheck.Bad);
+        (await cdn.Mgr.VerifyPieceAsync(spec.TaskId, 3, _timeout.Token)).Should().Be(CdnPieceCheck.Unknown, "there is no piece 3 to be missing");
+        using var restarted = new CdnTestHarness(_home.Path);
+        (await restarted.Mgr.VerifyPieceAsync(spec.TaskId, 1, _timeout.Token)).Should().Be(CdnPieceCheck.Bad);
     }
 
     [Fact]

@@ -115,6 +115,35 @@ public sealed class CacheDetectorTests : IDisposable
         decision.Reason.Should().Contain("does not match");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task DetectAsync_CacheOfAnotherSourceLength_DownloadsWithoutServingOrResumingIt(bool finished)
+    {
+        // A cache cut from a 10-byte partial answer (or any other length) must not stand in for the whole file.
+        await WriteCacheAsync(pieceCount: finished ? 3 : 2, finished: finished);
+        var spec = _spec with { HttpFileLength = _source.Length + 1 };
+
+        var decision = await _detector.DetectAsync(spec, CancellationToken.None);
+
+        decision.Kind.Should().Be(CacheDecisionKind.Download);
+        decision.Reason.Should().Contain("length");
+        _origin.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task DetectAsync_FinishedCacheOfUnknownRecordedLength_ComparedByItsWrappedLength()
+    {
+        // Cached while the source length was unknown: the wrapped length tells how much source it holds.
+        await WriteCacheAsync(pieceCount: 3, finished: true);
+        var store = new FileMetadataStore(_cdn.Store);
+        var meta = await store.ReadAsync(_spec.TaskId, CancellationToken.None);
+        await store.WriteAsync(_spec.TaskId, meta! with { HttpFileLength = -1 }, CancellationToken.None);
+
+        (await _detector.DetectAsync(_spec with { HttpFileLength = _source.Length + 1 }, CancellationToken.None)).Kind.Should().Be(CacheDecisionKind.Download);
+        (await _detector.DetectAsync(_spec, CancellationToken.None)).Kind.Should().Be(CacheDecisionKind.FullHit);
+    }
+
     [Fact]
     public async Task DetectAsync_Md5FileWithBadSha1_RecomputesPieceMd5sFromTheData()
     {

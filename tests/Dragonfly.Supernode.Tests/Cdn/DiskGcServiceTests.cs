@@ -14,8 +14,9 @@ public sealed class DiskGcServiceTests : IDisposable
     private readonly CdnTestHarness _cdn;
     private readonly HashSet<TaskId> _inMemory = [];
     private long _free = 500 * GB;
+    private Action<TaskId>? _onMetadataRead;
 
-    public DiskGcServiceTests() => _cdn = new CdnTestHarness(_home.Path, new FakeOriginClient(), wrapStore: s => new FreeSpaceStore(s, () => _free));
+    public DiskGcServiceTests() => _cdn = new CdnTestHarness(_home.Path, new FakeOriginClient(), wrapStore: s => new FreeSpaceStore(s, () => _free, id => _onMetadataRead?.Invoke(id)));
 
     public void Dispose()
     {
@@ -59,6 +60,20 @@ public sealed class DiskGcServiceTests : IDisposable
         _cdn.Store.Exists(ids[1]).Should().BeTrue();
     }
 
+    [Fact]
+    public async Task RunOnceAsync_VictimBackInMemoryWhileChoosing_KeepsItsFiles()
+    {
+        var ids = await CreateTasksAsync(3);
+        _free = 50 * GB;
+
+        // The longest idle task is registered again while the pass reads metadata (an await).
+        _onMetadataRead = id => _inMemory.Add(ids[0]);
+        var removed = await Gc().RunOnceAsync(CancellationToken.None);
+
+        removed.Should().BeEmpty();
+        ids.Should().OnlyContain(id => _cdn.Store.Exists(id));
+    }
+
     private DiskGcService Gc() => new(
         Options.Create(_cdn.Options), _cdn.Store, new SetPresence(_inMemory), _cdn.Metrics, _cdn.Clock, NullLogger<DiskGcService>.Instance);
 
@@ -87,7 +102,7 @@ public sealed class DiskGcServiceTests : IDisposable
         public bool IsInMemory(TaskId taskId) => set.Contains(taskId);
     }
 
-    private sealed class FreeSpaceStore(IPieceStore inner, Func<long> free) : IPieceStore
+    private sealed class FreeSpaceStore(IPieceStore inner, Func<long> free, Action<TaskId> onReadText) : IPieceStore
     {
         public string DataPath(TaskId taskId) => inner.DataPath(taskId);
 
@@ -103,7 +118,11 @@ public sealed class DiskGcServiceTests : IDisposable
 
         public void Truncate(TaskId taskId, long length) => inner.Truncate(taskId, length);
 
-        public Task<string?> ReadTextAsync(TaskId taskId, string suffix, CancellationToken cancellationToken) => inner.ReadTextAsync(taskId, suffix, cancellationToken);
+        public Task<string?> ReadTextAsync(TaskId taskId, string suffix, CancellationToken cancellationToken)
+        {
+            onReadText(taskId);
+            return inner.ReadTextAsync(taskId, suffix, cancellationToken);
+        }
 
         public Task WriteTextAsync(TaskId taskId, string suffix, string content, CancellationToken cancellationToken) => inner.WriteTextAsync(taskId, suffix, content, cancellationToken);
 

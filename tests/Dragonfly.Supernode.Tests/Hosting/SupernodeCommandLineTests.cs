@@ -77,6 +77,19 @@ public sealed class SupernodeCommandLineTests
     }
 
     [Fact]
+    public void Parse_YamlSourceTimeouts_BoundAndValidated()
+    {
+        _files["/etc/dragonfly/supernode.yml"] = "base:\n  sourceHeadersTimeout: 5s\n  sourceIdleTimeout: 2m\n";
+
+        var options = Parse().Options!;
+
+        options.SourceHeadersTimeout.Should().Be(TimeSpan.FromSeconds(5));
+        options.SourceIdleTimeout.Should().Be(TimeSpan.FromMinutes(2));
+        new SupernodeOptions().SourceIdleTimeout.Should().Be(TimeSpan.FromSeconds(60));
+        new SupernodeOptions { SourceIdleTimeout = TimeSpan.Zero }.ValidationErrors().Should().ContainSingle().Which.Should().Contain("sourceIdleTimeout");
+    }
+
+    [Fact]
     public void Parse_ExplicitConfigMissing_Error()
     {
         var result = Parse("--config", "/nope/supernode.yml");

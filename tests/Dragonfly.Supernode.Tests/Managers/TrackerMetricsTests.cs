@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Dragonfly.Supernode.Managers;
 using Dragonfly.Supernode.Managers.Registration;
+using Dragonfly.Supernode.Metrics;
 using Dragonfly.Supernode.Tests.Managers.Support;
 
 namespace Dragonfly.Supernode.Tests.Managers;
@@ -64,6 +65,26 @@ public sealed class TrackerMetricsTests : IDisposable
         _measurements.Count(m => m.Name == "dragonfly_supernode_tasks_registered_total").Should().Be(1);
         _measurements.Where(m => m.Name == "dragonfly_supernode_dfgettasks_registered_total")
             .Should().HaveCount(2).And.OnlyContain(m => (string?)m.Tags["callsystem"] == "test");
+    }
+
+    [Fact]
+    public async Task Registration_LongOrManyDistinctCallSystems_LabelsStayBounded()
+    {
+        await _tracker.RegisterAsync(_tracker.Request() with { CallSystem = new string('x', 256) });
+        for (var i = 0; i < DfgetReportLabels.MaxCallSystems + 50; i++)
+        {
+            await _tracker.RegisterAsync(_tracker.Request() with { CallSystem = $"flood{i}" });
+        }
+
+        _ = new TrackerGauges(_tracker.Metrics, _tracker.Tasks, _tracker.Peers, _tracker.DfgetTasks);
+        _listener.RecordObservableInstruments();
+
+        var registered = _measurements.Where(m => m.Name == "dragonfly_supernode_dfgettasks_registered_total").Select(m => (string)m.Tags["callsystem"]!).ToList();
+        registered.Should().HaveCount(DfgetReportLabels.MaxCallSystems + 51);
+        registered[0].Should().Be(DfgetReportLabels.Other, "a 256-character call system is no label");
+        registered.Distinct().Should().HaveCount(DfgetReportLabels.MaxCallSystems + 1, "the first 100 tags and 'other'");
+        _measurements.Where(m => m.Name == "dragonfly_supernode_dfgettasks").Select(m => (string)m.Tags["callsystem"]!)
+            .Should().OnlyContain(c => c.Length <= DfgetReportLabels.MaxCallSystemLength).And.HaveCount(DfgetReportLabels.MaxCallSystems + 1);
     }
 
     [Fact]

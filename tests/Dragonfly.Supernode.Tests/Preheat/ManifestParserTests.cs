@@ -43,6 +43,24 @@ public sealed class ManifestParserTests
         FluentActions.Invoking(() => ManifestParser.Parse(Encoding.UTF8.GetBytes(json))).Should().Throw<FormatException>();
 
     [Fact]
+    public void Parse_MoreThanMaxEntriesDistinct_FormatException()
+    {
+        var layers = string.Join(',', Enumerable.Range(0, ManifestParser.MaxEntries + 1).Select(i => $$"""{"digest":"sha256:{{i:x64}}"}"""));
+
+        FluentActions.Invoking(() => ManifestParser.Parse(Encoding.UTF8.GetBytes($$"""{"layers":[{{layers}}]}""")))
+            .Should().Throw<FormatException>().WithMessage("*more than 1000*");
+    }
+
+    [Fact]
+    public void Parse_MaxEntriesWithManyRepeats_DistinctInOrder()
+    {
+        var distinct = Enumerable.Range(0, ManifestParser.MaxEntries).Select(i => $"sha256:{i:x64}").ToList();
+        var layers = string.Join(',', Enumerable.Repeat(distinct, 20).SelectMany(d => d).Select(d => $$"""{"digest":"{{d}}"}"""));
+
+        ManifestParser.Parse(Encoding.UTF8.GetBytes($$"""{"layers":[{{layers}}]}""")).Layers.Should().Equal(distinct);
+    }
+
+    [Fact]
     public void BearerChallenge_RegistryHeader_TokenUri()
     {
         BearerChallenge.TryParse("Bearer realm=\"https://auth.example/token\",service=\"registry.example\",scope=\"repository:library/busy:pull\"", out var challenge).Should().BeTrue();

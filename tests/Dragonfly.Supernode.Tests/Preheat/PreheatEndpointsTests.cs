@@ -101,8 +101,85 @@ public sealed class PreheatEndpointsTests : IClassFixture<SupernodeApiFactory>, 
         childRecords.Select(c => c.GetProperty("URL").GetString()).Should().BeEquivalentTo(digests.Select(d => _origin.Url($"/v2/library/busy/blobs/{d}").ToString()));
     }
 
+    [Fact]
+    public async Task ImagePreheat_IndexNamingMoreThanMaxLayers_FailsWithClearMessageAndNoChildren()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var children = new[] { Digest('1', 0), Digest('2', 0) };
+        _origin.AddFile("/v2/library/huge/manifests/latest", Encoding.UTF8.GetBytes(
+            $$"""{"schemaVersion":2,"manifests":[{"digest":"{{children[0]}}"},{"digest":"{{children[1]}}"}]}"""));
+        for (var c = 0; c < children.Length; c++)
+        {
+            var layers = string.Join(',', Enumerable.Range(0, 600).Select(i => $$"""{"digest":"{{Digest((char)('a' + c), i)}}"}"""));
+            _origin.AddFile($"/v2/library/huge/manifests/{children[c]}", Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"layers":[{{layers}}]}"""));
+        }
+
+        var (status, created, text) = await _client.PostAsync("/api/v1/preheats", JsonBody(
+            $$"""{"type":"image","url":"{{_origin.Url("/v2/library/huge/manifests/latest")}}"}""")).ReadJsonAsync();
+        status.Should().Be(HttpStatusCode.Created, text);
+
+        var info = await WaitForFinishAsync(created.GetProperty("ID").GetString()!, cts.Token);
+
+        info.GetProperty("status").GetString().Should().Be("FAILED");
+        info.GetProperty("errorMsg").GetString().Should().Contain("more than 1000 layers");
+        _origin.Requests.Should().NotContain(r => r.Path.Contains("/blobs/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ImagePreheat_ManyLayers_RunsAFewChildrenAtATime()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var digests = Enumerable.Range(0, 8).Select(i => Digest('c', i)).ToArray();
+        var blobs = digests.Select((d, i) => _origin.AddFile($"/v2/library/wide/blobs/{d}", 5000, seed: 40 + i)).ToArray();
+        foreach (var blob in blobs)
+        {
+            blob.HoldAfterBytes = 100;
+        }
+
+        var layers = string.Join(',', digests.Select(d => $$"""{"digest":"{{d}}"}"""));
+        _origin.AddFile("/v2/library/wide/manifests/latest", Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"layers":[{{layers}}]}"""));
+        var (status, created, text) = await _client.PostAsync("/api/v1/preheats", JsonBody(
+            $$"""{"type":"image","url":"{{_origin.Url("/v2/library/wide/manifests/latest")}}"}""")).ReadJsonAsync();
+        status.Should().Be(HttpStatusCode.Created, text);
+        var id = created.GetProperty("ID").GetString()!;
+
+        // While every layer download is held, four children run and the other four wait for a slot.
+        var statuses = await ChildStatusesAsync(id, cts.Token);
+        while (statuses.Count(s => s == "RUNNING") < 4)
+        {
+            await Task.Delay(20, cts.Token);
+            statuses = await ChildStatusesAsync(id, cts.Token);
+        }
+
+        await Task.Delay(300, cts.Token);
+        statuses = await ChildStatusesAsync(id, cts.Token);
+        statuses.Count(s => s == "RUNNING").Should().Be(4, string.Join(',', statuses));
+        statuses.Count(s => s == "WAITING").Should().Be(4, string.Join(',', statuses));
+
+        foreach (var blob in blobs)
+        {
+            blob.HoldAfterBytes = null;
+            blob.Release();
+        }
+
+        (await WaitForFinishAsync(id, cts.Token)).GetProperty("status").GetString().Should().Be("SUCCESS");
+    }
+
+    private static string Digest(char kind, int n) => "sha256:" + kind + n.ToString("D63", System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<List<string>> ChildStatusesAsync(string parentId, CancellationToken ct)
+    {
+        var (_, list, _) = await _client.GetAsync("/api/v1/preheats", ct).ReadJsonAsync();
+        return list.EnumerateArray()
+            .Where(p => p.TryGetProperty("ParentID", out var parent) && parent.GetString() == parentId)
+            .Select(p => p.GetProperty("Status").GetString()!)
+            .ToList();
+    }
+
     [Theory]
     [InlineData("""{"type":"video","url":"http://x/y"}""")]
+    [InlineData("""{"type":99,"url":"http://x/y"}""")]
+    [InlineData("""{"type":-1,"url":"http://x/y"}""")]
     [InlineData("""{"url":"http://x/y"}""")]
     [InlineData("""{"type":"file"}""")]
     [InlineData("""{"type":"file","url":"ab"}""")]

@@ -59,7 +59,7 @@ public sealed partial class CDNMgr : ICDNMgr, ICdnFileAvailability, ICdnTaskPres
         _logger = logger;
         _detector = new CacheDetector(store, origin, options);
         _limiter = new CdnRateLimiter(_options.SourceRateBytesPerSecond);
-        _downloader = new CdnDownloader(store, origin, _limiter, metrics, time, logger);
+        _downloader = new CdnDownloader(store, origin, _limiter, metrics, time, _options, logger);
         _sourcePattern = new SourcePatternCdn(origin);
         _meta = new FileMetadataStore(store);
         _md5s = new PieceMd5Store(store);
@@ -101,36 +101,58 @@ public sealed partial class CDNMgr : ICDNMgr, ICdnFileAvailability, ICdnTaskPres
         return _tasks.TryGetValue(taskId, out var state) && state.Pieces.TryGetValue(pieceNum, out md5);
     }
 
-    public async Task<bool> VerifyPieceAsync(TaskId taskId, int pieceNum, CancellationToken cancellationToken)
+    public async Task<CdnPieceCheck> VerifyPieceAsync(TaskId taskId, int pieceNum, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pieceNum);
         if (_options.CdnPattern == CdnPattern.Source)
         {
-            return true;
+            return CdnPieceCheck.Good;
         }
 
-        var meta = await _meta.ReadAsync(taskId, cancellationToken);
-        var pieceSize = _tasks.TryGetValue(taskId, out var state) ? state.Spec.PieceSize : meta?.PieceSize ?? 0;
-        if (pieceSize <= PieceFrame.Overhead || !_store.Exists(taskId))
+        // Only a piece with a recorded md5 can be bad. While the task is in memory that is a piece its run has written (a
+        // stale .meta/.md5 of an earlier run does not count); otherwise a piece of the finished run's .md5 file.
+        int pieceSize;
+        PieceMd5 expected;
+        if (_tasks.TryGetValue(taskId, out var state))
         {
-            return false;
-        }
-
-        if (!TryGetPieceMd5(taskId, pieceNum, out var expected))
-        {
-            if (meta is not { Finish: true, Success: true })
+            pieceSize = state.Spec.PieceSize;
+            if (!state.Pieces.TryGetValue(pieceNum, out expected))
             {
-                return false;
+                return CdnPieceCheck.Unknown;
+            }
+        }
+        else
+        {
+            var meta = await _meta.ReadAsync(taskId, cancellationToken);
+            if (meta is not { Finish: true, Success: true } || meta.PieceSize <= PieceFrame.Overhead)
+            {
+                return CdnPieceCheck.Unknown;
             }
 
+            pieceSize = meta.PieceSize;
             var count = (int)((meta.FileLength + pieceSize - 1) / pieceSize);
-            var recorded = await _md5s.ReadAsync(taskId, meta.RealMd5, count, cancellationToken);
-            if (recorded is null || pieceNum >= recorded.Count)
+            if (pieceNum >= count)
             {
-                return false;
+                return CdnPieceCheck.Unknown;
+            }
+
+            if (!_store.Exists(taskId))
+            {
+                return CdnPieceCheck.Bad;
+            }
+
+            var recorded = await _md5s.ReadAsync(taskId, meta.RealMd5, count, cancellationToken);
+            if (recorded is null)
+            {
+                return CdnPieceCheck.Unknown;
             }
 
             expected = recorded[pieceNum];
+        }
+
+        if (!_store.Exists(taskId))
+        {
+            return CdnPieceCheck.Bad;
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(pieceSize);
@@ -139,7 +161,9 @@ public sealed partial class CDNMgr : ICDNMgr, ICdnFileAvailability, ICdnTaskPres
             var got = await _store.ReadAsync(taskId, (long)pieceNum * pieceSize, buffer.AsMemory(0, Math.Min(pieceSize, expected.WrappedLength)), cancellationToken);
             var wrapped = buffer.AsSpan(0, got);
             return got == expected.WrappedLength && PieceFrame.TryUnwrap(wrapped, out _)
-                && string.Equals(Md5Hex.Of(wrapped), expected.Md5, StringComparison.OrdinalIgnoreCase);
+                && string.Equals(Md5Hex.Of(wrapped), expected.Md5, StringComparison.OrdinalIgnoreCase)
+                ? CdnPieceCheck.Good
+                : CdnPieceCheck.Bad;
         }
         finally
         {

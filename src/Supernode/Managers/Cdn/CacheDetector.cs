@@ -40,7 +40,8 @@ public sealed record CacheDecision(
 
 /// <summary>
 /// Decides between full hit, resume and fresh download (§2.5 step 1–3): the <c>.meta</c> must match the task
-/// (piece size, task id, url, md5 or identifier) and be fresh (conditional GET answered 304).
+/// (piece size, task id, url, md5 or identifier), record the source length just probed, and be fresh (conditional GET
+/// answered 304).
 /// </summary>
 public sealed class CacheDetector
 {
@@ -74,6 +75,11 @@ public sealed class CacheDetector
         if (!Matches(meta, spec))
         {
             return CacheDecision.Download("metadata does not match the task");
+        }
+
+        if (!SourceLengthMatches(meta, spec))
+        {
+            return CacheDecision.Download("cached source length differs from the source's", meta);
         }
 
         if (!await IsFreshAsync(meta, spec, cancellationToken))
@@ -116,6 +122,29 @@ public sealed class CacheDetector
         return !string.IsNullOrEmpty(spec.Md5)
             ? string.Equals(meta.Md5, spec.Md5, StringComparison.OrdinalIgnoreCase)
             : string.Equals(meta.BizId, spec.Identifier ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A cache is never served or resumed for another source length than the one just probed (when known): one cut from a
+    /// partial answer (a Range the task id did not carry) must not stand in for the whole file, even across restarts.
+    /// A finished cache is checked by its recorded length and by the length its data file implies.
+    /// </summary>
+    public static bool SourceLengthMatches(CdnFileMetadata meta, CdnTaskSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.HttpFileLength < 0)
+        {
+            return true;
+        }
+
+        if (meta.HttpFileLength >= 0 && meta.HttpFileLength != spec.HttpFileLength)
+        {
+            return false;
+        }
+
+        return meta is not { Finish: true, Success: true }
+            || PieceLayout.SourceLengthFromWrapped(meta.FileLength, spec.PieceSize) == spec.HttpFileLength;
     }
 
     /// <summary>Fresh only when the source answers the conditional GET with 304; no validators means expired.</summary>

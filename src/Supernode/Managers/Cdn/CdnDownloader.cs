@@ -17,7 +17,9 @@ namespace Dragonfly.Supernode.Managers.Cdn;
 /// the whole file in the same pass (<see cref="FileAndPieceMd5"/>, about the cost of one MD5), on the thread pool while the
 /// next piece is read, then written at <c>pieceNum·pieceSize</c> and reported, in piece order, as soon as it and its
 /// predecessors are on disk. Up to <see cref="Writers"/> pieces are hashed or written while the next is read, so memory
-/// stays at a few pieces whatever the file size.
+/// stays at a few pieces whatever the file size. A source that sends no headers within
+/// <see cref="CdnOptions.SourceHeadersTimeout"/>, or nothing for <see cref="CdnOptions.SourceIdleTimeout"/> mid-body, fails
+/// the run like a broken stream (resumable).
 /// </summary>
 internal sealed partial class CdnDownloader
 {
@@ -30,10 +32,11 @@ internal sealed partial class CdnDownloader
     private readonly CdnMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly CdnOptions _options;
     private readonly FileMetadataStore _meta;
     private readonly PieceMd5Store _md5s;
 
-    public CdnDownloader(IPieceStore store, IOriginClient origin, CdnRateLimiter limiter, CdnMetrics metrics, TimeProvider time, ILogger logger)
+    public CdnDownloader(IPieceStore store, IOriginClient origin, CdnRateLimiter limiter, CdnMetrics metrics, TimeProvider time, CdnOptions options, ILogger logger)
     {
         _store = store;
         _origin = origin;
@@ -41,6 +44,7 @@ internal sealed partial class CdnDownloader
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _options = options;
         _meta = new FileMetadataStore(store);
         _md5s = new PieceMd5Store(store);
     }
@@ -72,7 +76,7 @@ internal sealed partial class CdnDownloader
             if (prefix.Count > 0 && prefixSource < spec.HttpFileLength)
             {
                 var range = string.Create(CultureInfo.InvariantCulture, $"bytes={prefixSource}-{spec.HttpFileLength - 1}");
-                response = await _origin.GetAsync(spec.Origin, new Dictionary<string, string> { ["Range"] = range }, cancellationToken);
+                response = await GetAsync(spec, new Dictionary<string, string> { ["Range"] = range }, cancellationToken);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     // The source ignored Range: this 200 is the whole file, start over from piece 0.
@@ -93,7 +97,7 @@ internal sealed partial class CdnDownloader
                 _store.Truncate(spec.TaskId, 0);
                 if (response is null)
                 {
-                    response = await _origin.GetAsync(spec.Origin, null, cancellationToken);
+                    response = await GetAsync(spec, null, cancellationToken);
                     if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
                     {
                         return await FailAsync(spec, state, $"source answered {(int)response.StatusCode}", cancellationToken);
@@ -162,7 +166,8 @@ internal sealed partial class CdnDownloader
         }
         catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
         {
-            // The source stream broke: the task fails, but the cache stays unfinished so the next run resumes by Range.
+            // The source stream broke or stopped answering (SourceTimeoutException): the task fails, but the cache stays
+            // unfinished so the next run resumes by Range.
             Log.DownloadFailed(_logger, spec.TaskId.Value, e.Message);
             _metrics.DownloadFailures.Add(1);
             return new CdnResult(false, -1, -1, null, CacheHit: false, e.Message);
@@ -182,6 +187,7 @@ internal sealed partial class CdnDownloader
         var pieceNum = startPiece;
         var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         await using var bodyScope = body;
+        using var idle = new SourceIdleTimer(_options.SourceIdleTimeout, _time, cancellationToken);
         var inFlight = new Queue<Task>(Writers);
         Task reported = Task.CompletedTask;
         Task hashed = Task.CompletedTask;
@@ -191,7 +197,7 @@ internal sealed partial class CdnDownloader
             while (true)
             {
                 buffer = ArrayPool<byte>.Shared.Rent(ps);
-                var n = await FillAsync(body, buffer.AsMemory(PieceFrame.HeadLength, content), cancellationToken);
+                var n = await FillAsync(body, idle, buffer.AsMemory(PieceFrame.HeadLength, content), cancellationToken);
                 if (n == 0 && !(pieceNum == 0 && sourceBytes == 0))
                 {
                     break;
@@ -290,14 +296,33 @@ internal sealed partial class CdnDownloader
         await onPiece(pieceNum, md5);
     }
 
-    /// <summary>Reads until <paramref name="destination"/> is full or the body ends, through the rate limiter.</summary>
-    private async Task<int> FillAsync(Stream body, Memory<byte> destination, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a source GET that must answer with its headers within <see cref="CdnOptions.SourceHeadersTimeout"/>; a silent
+    /// source fails the run as a <see cref="SourceTimeoutException"/>.
+    /// </summary>
+    private async Task<HttpResponseMessage> GetAsync(CdnTaskSpec spec, IReadOnlyDictionary<string, string>? extraHeaders, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.SourceHeadersTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await _origin.GetAsync(spec.Origin, extraHeaders, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SourceTimeoutException(string.Create(
+                CultureInfo.InvariantCulture, $"source sent no response headers within {_options.SourceHeadersTimeout.TotalSeconds:0.###}s"));
+        }
+    }
+
+    /// <summary>Reads until <paramref name="destination"/> is full or the body ends, through the rate limiter and the idle timer.</summary>
+    private async Task<int> FillAsync(Stream body, SourceIdleTimer idle, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var total = 0;
         while (total < destination.Length)
         {
             var chunk = Math.Min(_limiter.ChunkSize, destination.Length - total);
-            var read = await body.ReadAsync(destination.Slice(total, chunk), cancellationToken);
+            var read = await idle.ReadAsync(body, destination.Slice(total, chunk));
             if (read == 0)
             {
                 break;

@@ -52,6 +52,20 @@ public sealed class CdnOptions
     /// <summary>Timeout of the conditional GET used for the freshness check and of the Range probe.</summary>
     public TimeSpan FreshnessTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a source download (GET, or the Range GET of a resume) may take to answer with its headers
+    /// (<c>sourceHeadersTimeout</c>, 30 s); past it the run fails like a broken source stream and the next one resumes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan SourceHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long one read of a source body may wait for bytes (<c>sourceIdleTimeout</c>, 60 s): a source that stalls
+    /// mid-body fails the run (resumable) instead of keeping the task RUNNING.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan SourceIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Bytes per second the CDN may read from sources; 0 means unlimited.</summary>
     public long SourceRateBytesPerSecond =>
         Math.Max(0, MaxBandwidth.BytesPerSecond - SystemBandwidth.BytesPerSecond);

@@ -85,6 +85,8 @@ public sealed partial class DiskGcService : BackgroundService
                 .ToList();
         }
 
+        // Choosing the victims awaited metadata reads: a task registered meanwhile is back in memory, and keeps its files.
+        victims.RemoveAll(_presence.IsInMemory);
         foreach (var id in victims)
         {
             _store.Delete(id);

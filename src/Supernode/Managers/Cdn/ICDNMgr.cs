@@ -21,6 +21,19 @@ public sealed record CdnTaskSpec(
 /// <param name="RealMd5">md5 of the source bytes on success.</param>
 public sealed record CdnResult(bool Success, long FileLength, long SourceLength, string? RealMd5, bool CacheHit, string? Error = null);
 
+/// <summary>What a piece-error check (§2.9) found for the cached copy of one piece.</summary>
+public enum CdnPieceCheck
+{
+    /// <summary>The piece is on disk and matches its recorded md5 (or the CDN caches nothing: source pattern).</summary>
+    Good,
+
+    /// <summary>Nothing to check: no such piece, not written yet, or no md5 recorded for it. Not a reason to collect the task.</summary>
+    Unknown,
+
+    /// <summary>The piece has a recorded md5 and the data file is gone or its piece no longer matches: fetch the task again.</summary>
+    Bad,
+}
+
 /// <summary>
 /// Callbacks from the CDN to the managers that track pieces. Each piece is reported as soon as it is on disk,
 /// so peers can start before the whole file is cached.
@@ -44,8 +57,12 @@ public interface ICDNMgr
     /// <summary>The piece md5 string (<c>md5:len</c>) recorded for a piece, if known.</summary>
     bool TryGetPieceMd5(TaskId taskId, int pieceNum, out PieceMd5 md5);
 
-    /// <summary>Piece error check (§2.9): true when the cached copy of the piece is still good.</summary>
-    Task<bool> VerifyPieceAsync(TaskId taskId, int pieceNum, CancellationToken cancellationToken);
+    /// <summary>
+    /// Piece error check (§2.9): <see cref="CdnPieceCheck.Bad"/> only when the piece has a recorded md5 and the data file is
+    /// missing or its copy of the piece no longer matches; a piece that does not exist or is not written yet is
+    /// <see cref="CdnPieceCheck.Unknown"/>.
+    /// </summary>
+    Task<CdnPieceCheck> VerifyPieceAsync(TaskId taskId, int pieceNum, CancellationToken cancellationToken);
 
     /// <summary>Forgets the in-memory state of a task; <paramref name="deleteFiles"/> also removes its cache files.</summary>
     Task DeleteAsync(TaskId taskId, bool deleteFiles, CancellationToken cancellationToken);

@@ -24,7 +24,8 @@ public sealed record PieceErrorWork(TaskId TaskId, int PieceNum, PieceErrorKind 
 /// <summary>
 /// Piece-error handling (PROTOCOL §2.9): a bounded channel (100) drained by 4 workers; at most one report per task is in
 /// flight, and after one is handled the task cools down for 3 s (further reports dropped). A piece whose CDN copy is missing
-/// or no longer matches its recorded md5 makes the whole task collected, files included, so the next registration re-fetches it.
+/// or no longer matches its recorded md5 makes the whole task collected, files included, so the next registration re-fetches it;
+/// a piece at or beyond the task's piece count is ignored, and one the CDN has not written yet changes nothing.
 /// Tasks whose cool-down has passed are forgotten whenever a report is handled, so the map holds only tasks with a report
 /// in flight or cooling down, however long the supernode runs.
 /// </summary>
@@ -61,8 +62,8 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
         });
     }
 
-    /// <summary>Raised after a report was handled: (task, cdn copy good).</summary>
-    public event Action<TaskId, bool>? Handled;
+    /// <summary>Raised after a report was handled: (task, what the check of the CDN copy found).</summary>
+    public event Action<TaskId, CdnPieceCheck>? Handled;
 
     /// <inheritdoc />
     public bool TryEnqueue(PieceErrorReport report)
@@ -91,7 +92,8 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
                 return false;
         }
 
-        if (!PieceRange.TryParse(report.Range, out var range) || range.Length != task.PieceSize || range.Start % task.PieceSize != 0)
+        if (!PieceRange.TryParse(report.Range, out var range) || range.Length != task.PieceSize || range.Start % task.PieceSize != 0
+            || (KnownPieceCount(task) is var count and >= 0 && range.PieceNum >= count))
         {
             return false;
         }
@@ -118,22 +120,25 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
         return true;
     }
 
-    /// <summary>Checks one report (also callable directly in tests): true when the CDN copy is good.</summary>
-    public async Task<bool> HandleAsync(PieceErrorWork work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks one report (also callable directly in tests). Only <see cref="CdnPieceCheck.Bad"/> (a recorded piece whose copy
+    /// is gone or no longer matches) collects the task; a piece the CDN has not written is no reason to.
+    /// </summary>
+    public async Task<CdnPieceCheck> HandleAsync(PieceErrorWork work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         try
         {
             // FILE_NOT_EXIST and FILE_MD5_NOT_MATCH both come down to: is the cached piece still there and matching its record?
-            var good = await _cdn.VerifyPieceAsync(work.TaskId, work.PieceNum, cancellationToken).ConfigureAwait(false);
-            if (!good)
+            var check = await _cdn.VerifyPieceAsync(work.TaskId, work.PieceNum, cancellationToken).ConfigureAwait(false);
+            if (check == CdnPieceCheck.Bad)
             {
                 Log.BadCdnPiece(_logger, work.TaskId, work.PieceNum, work.ErrorType);
                 await _gc.DeleteTaskAsync(work.TaskId, full: true, cancellationToken).ConfigureAwait(false);
             }
 
-            Handled?.Invoke(work.TaskId, good);
-            return good;
+            Handled?.Invoke(work.TaskId, check);
+            return check;
         }
         finally
         {
@@ -141,6 +146,20 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
             ForgetCooledDown(now);
             _busyUntil[work.TaskId] = now + (long)(_options.PieceErrorCoolDown.TotalSeconds * _timeProvider.TimestampFrequency);
         }
+    }
+
+    /// <summary>
+    /// The task's real piece count when it is known: the CDN's once it succeeded, else from the probed source length
+    /// (the register-time <see cref="TaskSnapshot.PieceTotal"/> estimate can be one short); -1 when the length is unknown.
+    /// </summary>
+    private static int KnownPieceCount(TaskSnapshot task)
+    {
+        if (task.CdnStatus == CdnStatus.Success && task.PieceTotal > 0)
+        {
+            return task.PieceTotal;
+        }
+
+        return task.HttpFileLength >= 0 && task.PieceSize > PieceFrame.Overhead ? PieceLayout.PieceCount(task.HttpFileLength, task.PieceSize) : -1;
     }
 
     /// <summary>Tasks tracked for the one-at-a-time rule and the cool-down (in flight or cooling down).</summary>

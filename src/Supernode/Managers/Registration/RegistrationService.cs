@@ -205,7 +205,7 @@ public sealed partial class RegistrationService : IRegistrationService
             return first;
         }
 
-        var merged = new Dictionary<string, string>(first, StringComparer.Ordinal);
+        var merged = new Dictionary<string, string>(first, StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in second)
         {
             merged[key] = merged.TryGetValue(key, out var existing) ? existing + "," + value : value;

@@ -10,12 +10,13 @@ public static class TaskHeaders
 
     /// <summary>
     /// Splits each line on its first <c>:</c> and trims both parts; lines without a colon, an empty key or an empty value are
-    /// dropped; values of a repeated key are joined with <c>,</c> (keys compare case-sensitively, as the original's map did).
+    /// dropped; values of a repeated key are joined with <c>,</c>. Keys compare case-insensitively, as HTTP header names do
+    /// (the first spelling is kept), so <c>range</c> is the same header as <c>Range</c> for the task id and for the source.
     /// </summary>
     /// <exception cref="DragonflyException">InvalidValue when a key or value contains CR/LF, or there are too many lines.</exception>
     public static IReadOnlyDictionary<string, string> Parse(IEnumerable<string>? lines)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (lines is null)
         {
             return result;
@@ -49,7 +50,7 @@ public static class TaskHeaders
     /// <summary>Normalises a header map (v1 API): trims, drops empty values, rejects CR/LF.</summary>
     public static IReadOnlyDictionary<string, string> FromMap(IReadOnlyDictionary<string, string>? map)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (map is null)
         {
             return result;
@@ -66,6 +67,20 @@ public static class TaskHeaders
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The value of header <paramref name="name"/> whatever the spelling of its key, or null. A map with several spellings of
+    /// it (one not built here) gives their values joined with <c>,</c> in ordinal key order, as they would all be sent.
+    /// </summary>
+    public static string? ValueOf(IReadOnlyDictionary<string, string> headers, string name)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var values = headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(h => h.Key, StringComparer.Ordinal)
+            .Select(h => h.Value)
+            .ToList();
+        return values.Count == 0 ? null : string.Join(',', values);
     }
 
     private static void Add(Dictionary<string, string> result, string rawKey, string? rawValue)

@@ -54,7 +54,8 @@ public sealed partial class TaskMgr : ITaskMgr
             throw DragonflyException.Invalid("task url: empty");
         }
 
-        spec.Headers.TryGetValue("Range", out var range);
+        // Header names are case-insensitive: a "range" header reaches the source just like "Range", so it is part of the id.
+        var range = TaskHeaders.ValueOf(spec.Headers, "Range");
         var taskId = TaskIdentity.ComputeTaskId(spec.TaskUrl, spec.Md5, spec.Identifier, range);
         var now = _timeProvider.GetUtcNow();
 

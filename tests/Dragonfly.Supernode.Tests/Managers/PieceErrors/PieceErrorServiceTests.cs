@@ -1,4 +1,5 @@
 using Dragonfly.Common.Ids;
+using Dragonfly.Supernode.Managers.Cdn;
 using Dragonfly.Supernode.Managers.PieceErrors;
 using Dragonfly.Supernode.Managers.Registration;
 using Dragonfly.Supernode.Tests.Managers.Support;
@@ -53,6 +54,63 @@ public sealed class PieceErrorServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task TryEnqueue_PieceAtOrBeyondTheTasksPieceCount_Ignored()
+    {
+        // 10 MiB in 4 MiB pieces (4 MiB − 5 bytes of content each): pieces 0..2.
+        var client = await _tracker.RegisterAsync();
+
+        _service.TryEnqueue(Report(client, piece: 100)).Should().BeFalse();
+        _service.TryEnqueue(Report(client) with { Range = "419430400-423624703" }).Should().BeFalse();
+        _service.TryEnqueue(Report(client, piece: 3)).Should().BeFalse();
+        _service.TryEnqueue(Report(client, piece: 2)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task TryEnqueue_LastPieceBeyondTheRegisterTimeEstimate_Accepted()
+    {
+        // 8 MiB of source needs 3 wrapped pieces, although the register-time estimate (8 MiB / 4 MiB) says 2.
+        _tracker.Origin.Probe = _ => new Supernode.Origin.OriginProbe(Supernode.Origin.OriginProbeStatus.Ok, 8 * Tracker.MiB, 200);
+        var client = await _tracker.RegisterAsync();
+
+        _service.TryEnqueue(Report(client, piece: 3)).Should().BeFalse();
+        _service.TryEnqueue(Report(client, piece: 2)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task TryEnqueue_AfterCdnSuccess_UsesTheRealPieceCount()
+    {
+        var client = await _tracker.RegisterAsync();
+        await _tracker.CdnSuccessAsync(client.TaskId, pieces: 2);
+
+        _service.TryEnqueue(Report(client, piece: 2)).Should().BeFalse();
+        _service.TryEnqueue(Report(client, piece: 1)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task TryEnqueue_UnknownLength_LeavesTheCheckToTheCdn()
+    {
+        _tracker.Origin.Probe = _ => new Supernode.Origin.OriginProbe(Supernode.Origin.OriginProbeStatus.Ok, -1, 200);
+        var client = await _tracker.RegisterAsync();
+
+        _service.TryEnqueue(Report(client, piece: 100)).Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData(CdnPieceCheck.Unknown)]
+    [InlineData(CdnPieceCheck.Good)]
+    public async Task Handle_PieceNotBad_KeepsTheTaskAndItsFiles(CdnPieceCheck check)
+    {
+        var client = await _tracker.RegisterAsync();
+        _tracker.Cdn.VerifyResult = check;
+        _service.TryEnqueue(Report(client, piece: 2)).Should().BeTrue();
+
+        (await _service.HandleAsync(new PieceErrorWork(client.TaskId, 2, PieceErrorKind.FileNotExist, "bbbb"), CancellationToken.None)).Should().Be(check);
+
+        _tracker.Cdn.Deletes.Should().BeEmpty();
+        _tracker.Tasks.TryGet(client.TaskId, out _).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task TryEnqueue_SecondForSameTaskWhileQueued_Ignored()
     {
         var client = await _tracker.RegisterAsync();
@@ -66,14 +124,14 @@ public sealed class PieceErrorServiceTests : IDisposable
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var client = await _tracker.RegisterAsync();
-        _tracker.Cdn.VerifyResult = false;
-        var handled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _tracker.Cdn.VerifyResult = CdnPieceCheck.Bad;
+        var handled = new TaskCompletionSource<CdnPieceCheck>(TaskCreationOptions.RunContinuationsAsynchronously);
         _service.Handled += (_, good) => handled.TrySetResult(good);
         await _service.StartAsync(cts.Token);
 
         _service.TryEnqueue(Report(client, type: "FILE_NOT_EXIST", piece: 2)).Should().BeTrue();
 
-        (await handled.Task.WaitAsync(cts.Token)).Should().BeFalse();
+        (await handled.Task.WaitAsync(cts.Token)).Should().Be(CdnPieceCheck.Bad);
         _tracker.Cdn.Verifications.Should().Equal((client.TaskId, 2));
         _tracker.Cdn.Deletes.Should().Contain((client.TaskId, true));
         _tracker.Tasks.TryGet(client.TaskId, out _).Should().BeFalse();
@@ -86,7 +144,7 @@ public sealed class PieceErrorServiceTests : IDisposable
         var client = await _tracker.RegisterAsync();
         _service.TryEnqueue(Report(client)).Should().BeTrue();
 
-        (await _service.HandleAsync(new PieceErrorWork(client.TaskId, 1, PieceErrorKind.FileMd5NotMatch, "bbbb"), CancellationToken.None)).Should().BeTrue();
+        (await _service.HandleAsync(new PieceErrorWork(client.TaskId, 1, PieceErrorKind.FileMd5NotMatch, "bbbb"), CancellationToken.None)).Should().Be(CdnPieceCheck.Good);
 
         _tracker.Tasks.TryGet(client.TaskId, out _).Should().BeTrue();
         _tracker.Cdn.Deletes.Should().BeEmpty();

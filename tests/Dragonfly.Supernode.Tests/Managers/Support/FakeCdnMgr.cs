@@ -16,7 +16,7 @@ public sealed class FakeCdnMgr : ICDNMgr
 
     public List<(TaskId TaskId, int PieceNum)> Verifications { get; } = [];
 
-    public bool VerifyResult { get; set; } = true;
+    public CdnPieceCheck VerifyResult { get; set; } = CdnPieceCheck.Good;
 
     public Exception? TriggerThrows { get; set; }
 
@@ -37,7 +37,7 @@ public sealed class FakeCdnMgr : ICDNMgr
 
     public bool TryGetPieceMd5(TaskId taskId, int pieceNum, out PieceMd5 md5) => PieceMd5s.TryGetValue((taskId, pieceNum), out md5);
 
-    public async Task<bool> VerifyPieceAsync(TaskId taskId, int pieceNum, CancellationToken cancellationToken)
+    public async Task<CdnPieceCheck> VerifyPieceAsync(TaskId taskId, int pieceNum, CancellationToken cancellationToken)
     {
         lock (Verifications)
         {

@@ -26,6 +26,24 @@ public class TaskHeadersTests
     }
 
     [Fact]
+    public void Parse_KeysDifferingOnlyInCase_AreOneHeader()
+    {
+        var headers = TaskHeaders.Parse(["Range: bytes=0-9", "range: bytes=20-29"]);
+
+        headers.Should().ContainSingle();
+        headers["RANGE"].Should().Be("bytes=0-9,bytes=20-29");
+        TaskHeaders.FromMap(new Dictionary<string, string> { ["range"] = "bytes=0-9" })["Range"].Should().Be("bytes=0-9");
+    }
+
+    [Fact]
+    public void ValueOf_AnySpelling_FoundAndJoinedInKeyOrder()
+    {
+        TaskHeaders.ValueOf(new Dictionary<string, string> { ["range"] = "bytes=0-9" }, "Range").Should().Be("bytes=0-9");
+        TaskHeaders.ValueOf(new Dictionary<string, string> { ["range"] = "b", ["Range"] = "a" }, "Range").Should().Be("a,b");
+        TaskHeaders.ValueOf(new Dictionary<string, string> { ["X-A"] = "1" }, "Range").Should().BeNull();
+    }
+
+    [Fact]
     public void Parse_Null_IsEmpty() => TaskHeaders.Parse(null).Should().BeEmpty();
 
     [Theory]

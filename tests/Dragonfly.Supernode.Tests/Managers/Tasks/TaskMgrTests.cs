@@ -171,6 +171,19 @@ public sealed class TaskMgrTests : IDisposable
         otherHeader.Task.Id.Should().Be(plain.Task.Id);
     }
 
+    [Theory]
+    [InlineData("range")]
+    [InlineData("RANGE")]
+    public async Task GetOrCreate_RangeHeaderInAnyCase_ChangesTaskIdLikeRange(string name)
+    {
+        // The origin gets "range: bytes=0-9" as a Range header, so its 10-byte answer must not be cached as the whole file.
+        var plain = await CreateAsync(Spec());
+        var ranged = await CreateAsync(Spec(headers: new Dictionary<string, string>(StringComparer.Ordinal) { [name] = "bytes=0-9" }));
+
+        ranged.Task.Id.Should().NotBe(plain.Task.Id);
+        ranged.Task.Id.Should().Be(TaskIdentity.ComputeTaskId(Tracker.SourceUrl, null, null, "bytes=0-9"));
+    }
+
     [Fact]
     public async Task GetOrCreate_SameIdDifferentTaskUrl_Conflicts()
     {
