@@ -130,7 +130,7 @@ public sealed class UploaderLauncherTests
     }
 
     [Fact]
-    public async Task LaunchAsync_LiveUploaderInHostMeta_IsReusedWithoutStartingAnother()
+    public async Task LaunchAsync_LiveUploaderInHostMeta_IsRunningAtOnce()
     {
         using var temp = new TempDirectory();
         var home = new WorkHomeLayout(temp.Path);
@@ -141,73 +141,8 @@ public sealed class UploaderLauncherTests
         var launch = await launcher.LaunchAsync(Request(home, "b-2-2.000"), CancellationToken.None);
 
         launch.Port.Should().Be(port!.Value);
-        (await launch.Serving).Should().BeTrue();
         launch.IsPending.Should().BeFalse();
         starter.Starts.Should().Be(1);
-        starter.Server!.Tasks.TryGet("b-2-2.000", out _).Should().BeTrue("/check/ registered the task before Serving completed");
-    }
-
-    [Fact]
-    public async Task LaunchAsync_RecordedUploaderIsChecked_AfterTheLaunchReturnsItsPort()
-    {
-        using var temp = new TempDirectory();
-        var home = new WorkHomeLayout(temp.Path);
-        home.EnsureCreated();
-
-        // Something listens on the recorded port but has not answered yet: the launch must not wait for it.
-        using var slow = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        slow.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        slow.Listen(4);
-        var recorded = ((IPEndPoint)slow.LocalEndPoint!).Port;
-        await new HostMetaFile(home.HostMetaPath).WritePortAsync(recorded, CancellationToken.None);
-        await using var starter = new InProcessStarter(home);
-        using var launcher = new UploaderLauncher(new UploaderLauncherOptions { RequestTimeout = TimeSpan.FromSeconds(1) }, starter, NullLogger<UploaderLauncher>.Instance);
-
-        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000"), CancellationToken.None);
-
-        launch.Port.Should().Be(recorded);
-        launch.IsPending.Should().BeTrue();
-        (await launch.Serving).Should().BeFalse("what listens on the recorded port never answers /check/, and the port is not free to start on");
-        starter.Starts.Should().Be(0);
-    }
-
-    [Fact]
-    public async Task LaunchAsync_RecordedUploaderGone_StartsOneOnTheRecordedPort()
-    {
-        using var temp = new TempDirectory();
-        var home = new WorkHomeLayout(temp.Path);
-        home.EnsureCreated();
-        var recorded = Dragonfly.TestCommon.ProcessHost.FreeTcpPort();
-        await new HostMetaFile(home.HostMetaPath).WritePortAsync(recorded, CancellationToken.None);
-        await using var starter = new InProcessStarter(home);
-        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance);
-
-        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000"), CancellationToken.None);
-
-        launch.Port.Should().Be(recorded, "the download registers the recorded port before it knows the uploader is gone");
-        (await launch.Serving).Should().BeTrue();
-        starter.Starts.Should().Be(1);
-        starter.Server!.Port.Should().Be(recorded);
-        starter.HandedSocket.Should().BeTrue("the recorded port was held for the new uploader from the moment it was found free");
-        starter.Server.Tasks.TryGet("a-1-1.000", out _).Should().BeTrue();
-    }
-
-    [Fact]
-    public async Task LaunchAsync_RecordedUploaderGone_AnotherPortRequested_ServingIsFalse()
-    {
-        using var temp = new TempDirectory();
-        var home = new WorkHomeLayout(temp.Path);
-        home.EnsureCreated();
-        var recorded = Dragonfly.TestCommon.ProcessHost.FreeTcpPort();
-        await new HostMetaFile(home.HostMetaPath).WritePortAsync(recorded, CancellationToken.None);
-        await using var starter = new InProcessStarter(home);
-        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance);
-
-        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000") with { Port = recorded == 65000 ? 65001 : 65000 }, CancellationToken.None);
-
-        launch.Port.Should().Be(recorded);
-        (await launch.Serving).Should().BeFalse("the user asked for another port: the engine starts that one the waiting way and registers again");
-        starter.Starts.Should().Be(0);
     }
 
     [Fact]

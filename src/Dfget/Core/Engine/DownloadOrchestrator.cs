@@ -190,8 +190,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         var uploader = pattern == DownloadPattern.P2p ? new AdvertisedUploader(_launcher, launchRequest, launch, info, _logger) : null;
         var p2p = await RunP2PAsync(run, session, registration, piecePath, uploader, outputFull, token).ConfigureAwait(false);
         var metrics = new DownloadMetricsReport(p2p.Success, _timeProvider.GetElapsedTime(run.Started), (int)p2p.Reason, p2p.Length, request.CallSystem);
-        // The supernode's metrics and the uploader's finish go to different servers: one round trip, not two.
-        var reported = session.ReportMetricsAsync(metrics, token);
+        await session.ReportMetricsAsync(metrics, token).ConfigureAwait(false);
         if (p2p.Success)
         {
             if (p2p.Served)
@@ -199,11 +198,8 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 await NotifyUploaderAsync(uploader!.Port, localIp, taskFileName, session.Current ?? registration, cid, token).ConfigureAwait(false);
             }
 
-            await reported.ConfigureAwait(false);
             return run.Succeed(0, p2p.Length);
         }
-
-        await reported.ConfigureAwait(false);
 
         if (pattern == DownloadPattern.P2p)
         {

@@ -48,7 +48,7 @@ public sealed class UploaderLaunch
         return new(port, Task.FromResult(true));
     }
 
-    /// <summary>An uploader told to bind <paramref name="port"/> that is still starting, or the recorded one still being checked.</summary>
+    /// <summary>An uploader told to bind <paramref name="port"/> that is still starting.</summary>
     public static UploaderLaunch Starting(int port, Task<bool> serving)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);

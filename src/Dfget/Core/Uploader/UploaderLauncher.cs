@@ -17,11 +17,9 @@ public sealed record UploaderLauncherOptions
 
 /// <summary>
 /// Finds or starts the work home's uploader: the port in <c>host.meta</c> is reused when its <c>/check/</c> answers
-/// <c>&lt;taskFileName&gt;@&lt;our version&gt;</c> (the download registers with that port while the check runs, and when
-/// the recorded uploader is gone one is started on the same port); otherwise a detached <c>dfget server</c> is started on
-/// a port chosen here (<see cref="UploaderPortProbe"/>), so the download can register with that port while the uploader
-/// starts. Either way the check, and the port line of a started uploader, are awaited in the background
-/// (<see cref="UploaderLaunch.Serving"/>).
+/// <c>&lt;taskFileName&gt;@&lt;our version&gt;</c>; otherwise a detached <c>dfget server</c> is started on a port chosen
+/// here (<see cref="UploaderPortProbe"/>), so the download can register with that port while the uploader starts; its
+/// port line and <c>/check/</c> are awaited in the background (<see cref="UploaderLaunch.Serving"/>).
 /// <see cref="EnsureRunningAsync"/> is the original, waiting way: the uploader picks its port among the same candidates.
 /// </summary>
 public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
@@ -55,11 +53,9 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 
     public async Task<UploaderLaunch> LaunchAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
     {
-        var recorded = await ReadRecordedPortAsync(request, cancellationToken).ConfigureAwait(false);
-        if (recorded > 0)
+        if (await FindRunningAsync(request, cancellationToken).ConfigureAwait(false) is { } running)
         {
-            // Register with the recorded port while /check/ confirms it, instead of one round trip after the other.
-            return UploaderLaunch.Starting(recorded, ReuseOrRestartAsync(request, recorded, cancellationToken));
+            return UploaderLaunch.Running(running);
         }
 
         if (request.Port > 0)
@@ -110,44 +106,8 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>
-    /// Whether the uploader recorded in <c>host.meta</c> serves the task (it answers <c>/check/</c>); when it is gone, an
-    /// uploader is started on that same port, the one the download has registered with. Never faults (only a cancelled
-    /// download cancels it). False when the port is taken by something else or another port was asked for: the engine
-    /// then starts an uploader the waiting way and registers again.
-    /// </summary>
-    private async Task<bool> ReuseOrRestartAsync(UploaderLaunchRequest request, int recorded, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
-            {
-                Log.Reused(_logger, recorded);
-                return true;
-            }
-
-            if (request.Port > 0 && request.Port != recorded)
-            {
-                return false;
-            }
-
-            var reservation = UploaderPortReservation.TryReserve(request.BindIp, [recorded]);
-            if (reservation is null && (OperatingSystem.IsLinux() || UploaderPortProbe.FirstBindable(request.BindIp, [recorded]) == 0))
-            {
-                return false;
-            }
-
-            return await ServesOnAsync(request with { Port = recorded }, reservation, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.LaunchFailed(_logger, e.Message);
-            return false;
-        }
-    }
-
-    /// <summary>The port <c>host.meta</c> records for the work home's uploader (0 for none); validates the request.</summary>
-    private static async Task<int> ReadRecordedPortAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
+    /// <summary>The port of the work home's uploader (<c>host.meta</c>) when it answers <c>/check/</c> for the task.</summary>
+    private async Task<int?> FindRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!TaskFileNames.IsValid(request.TaskFileName))
@@ -156,13 +116,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
         }
 
         request.Home.EnsureCreated();
-        return await new HostMetaFile(request.Home.HostMetaPath).ReadPortAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The port of the work home's uploader (<c>host.meta</c>) when it answers <c>/check/</c> for the task.</summary>
-    private async Task<int?> FindRunningAsync(UploaderLaunchRequest request, CancellationToken cancellationToken)
-    {
-        var recorded = await ReadRecordedPortAsync(request, cancellationToken).ConfigureAwait(false);
+        var recorded = await new HostMetaFile(request.Home.HostMetaPath).ReadPortAsync(cancellationToken).ConfigureAwait(false);
         if (recorded > 0 && await CheckAsync(request, recorded, cancellationToken).ConfigureAwait(false))
         {
             Log.Reused(_logger, recorded);
