@@ -120,6 +120,11 @@ public sealed partial class CDNMgr : ICDNMgr, ICdnFileAvailability, ICdnTaskPres
             {
                 return CdnPieceCheck.Unknown;
             }
+
+            if (!_store.Exists(taskId))
+            {
+                return CdnPieceCheck.Bad;
+            }
         }
         else
         {
@@ -148,11 +153,6 @@ public sealed partial class CDNMgr : ICDNMgr, ICdnFileAvailability, ICdnTaskPres
             }
 
             expected = recorded[pieceNum];
-        }
-
-        if (!_store.Exists(taskId))
-        {
-            return CdnPieceCheck.Bad;
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(pieceSize);

@@ -92,8 +92,7 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
                 return false;
         }
 
-        if (!PieceRange.TryParse(report.Range, out var range) || range.Length != task.PieceSize || range.Start % task.PieceSize != 0
-            || (KnownPieceCount(task) is var count and >= 0 && range.PieceNum >= count))
+        if (!TaskPieceRange.TryParse(report.Range, task, out var pieceNum))
         {
             return false;
         }
@@ -111,7 +110,7 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
             return false;
         }
 
-        if (!_queue.Writer.TryWrite(new PieceErrorWork(taskId, range.PieceNum, type, report.ExpectedMd5)))
+        if (!_queue.Writer.TryWrite(new PieceErrorWork(taskId, pieceNum, type, report.ExpectedMd5)))
         {
             _busyUntil.TryRemove(taskId, out _);
             return false;
@@ -146,20 +145,6 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
             ForgetCooledDown(now);
             _busyUntil[work.TaskId] = now + (long)(_options.PieceErrorCoolDown.TotalSeconds * _timeProvider.TimestampFrequency);
         }
-    }
-
-    /// <summary>
-    /// The task's real piece count when it is known: the CDN's once it succeeded, else from the probed source length
-    /// (the register-time <see cref="TaskSnapshot.PieceTotal"/> estimate can be one short); -1 when the length is unknown.
-    /// </summary>
-    private static int KnownPieceCount(TaskSnapshot task)
-    {
-        if (task.CdnStatus == CdnStatus.Success && task.PieceTotal > 0)
-        {
-            return task.PieceTotal;
-        }
-
-        return task.HttpFileLength >= 0 && task.PieceSize > PieceFrame.Overhead ? PieceLayout.PieceCount(task.HttpFileLength, task.PieceSize) : -1;
     }
 
     /// <summary>Tasks tracked for the one-at-a-time rule and the cool-down (in flight or cooling down).</summary>

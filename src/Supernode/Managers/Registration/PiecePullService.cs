@@ -133,7 +133,7 @@ public sealed partial class PiecePullService : IPiecePullService
             case PullStatus.Running:
                 if (result != PieceResult.Invalid)
                 {
-                    if (!TryParsePiece(request.Range, task, out var pieceNum))
+                    if (!TaskPieceRange.TryParse(request.Range, task, out var pieceNum))
                     {
                         return Param($"range: {request.Range}");
                     }
@@ -219,7 +219,7 @@ public sealed partial class PiecePullService : IPiecePullService
             return PieceReportOutcome.NotFound;
         }
 
-        if (!TryParsePiece(pieceRange, task, out var pieceNum))
+        if (!TaskPieceRange.TryParse(pieceRange, task, out var pieceNum))
         {
             return PieceReportOutcome.InvalidInput;
         }
@@ -247,32 +247,6 @@ public sealed partial class PiecePullService : IPiecePullService
 
     private long PieceBytes(TaskId taskId, int pieceNum, int pieceSize) =>
         _cdn.TryGetPieceMd5(taskId, pieceNum, out var md5) && md5.WrappedLength > 0 ? md5.WrappedLength : pieceSize;
-
-    /// <summary>
-    /// The piece a reported range names, when it is one of the task's: exactly one piece (<c>k·size-(k+1)·size−1</c>), and
-    /// below the task's piece count.
-    /// The count is the CDN's once known, else the one the source length gives, else (a source of unknown length)
-    /// <see cref="PieceBitfield.MaxPieces"/>: a client reporting piece 2³⁰ must not make the tracker grow its bitmaps to it.
-    /// </summary>
-    private static bool TryParsePiece(string? range, TaskSnapshot task, out int pieceNum)
-    {
-        pieceNum = -1;
-        var pieceSize = task.PieceSize;
-        if (!PieceRange.TryParse(range, out var parsed) || parsed.Length != pieceSize || parsed.Start % pieceSize != 0
-            || parsed.Start / pieceSize >= MaxPieces(task))
-        {
-            return false;
-        }
-
-        pieceNum = parsed.PieceNum;
-        return true;
-    }
-
-    // Until the CDN succeeds, TaskSnapshot.PieceTotal is the register-time estimate, which does not count the wrapping.
-    private static long MaxPieces(TaskSnapshot task) =>
-        task.CdnStatus == CdnStatus.Success && task.PieceTotal >= 0 ? task.PieceTotal
-        : task.HttpFileLength >= 0 && task.PieceSize > PieceFrame.Overhead ? PieceLayout.PieceCount(task.HttpFileLength, task.PieceSize)
-        : PieceBitfield.MaxPieces;
 
     internal static bool TryParseStatus(string? text, out PullStatus status)
     {
