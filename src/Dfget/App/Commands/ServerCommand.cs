@@ -122,15 +122,9 @@ public static class ServerCommand
     /// <summary>Whether the uploader on <paramref name="port"/> answers <c>/server/ping</c> with 2xx (503 while it stops).</summary>
     private static async Task<bool> AnswersPingAsync(HttpClient client, System.Net.IPAddress bindAddress, int port)
     {
-        var host = bindAddress.Equals(System.Net.IPAddress.Any) || bindAddress.Equals(System.Net.IPAddress.IPv6Any) ? "127.0.0.1" : bindAddress.ToString();
-        if (host.Contains(':', StringComparison.Ordinal))
-        {
-            host = $"[{host}]";
-        }
-
         try
         {
-            using var response = await client.GetAsync(new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}/server/ping"))).ConfigureAwait(false);
+            using var response = await client.GetAsync(new Uri(UploaderLauncher.UploaderUri(bindAddress.ToString(), port), "server/ping")).ConfigureAwait(false);
             return response.IsSuccessStatusCode;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

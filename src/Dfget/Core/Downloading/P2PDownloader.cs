@@ -171,19 +171,15 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                         // Nothing answers: the supernode may be restarting. Pieces on disk stay; the same cid registers again.
                         // A supernode that takes registrations but never answers a pull would bring the loop back here for
                         // ever: after MaxFruitlessRecoveries in a row without a piece completed between them, P2P gives up.
-                        if (run.Completed.Count == run.CompletedAtLastRecovery && ++run.FruitlessRecoveries > MaxFruitlessRecoveries)
+                        run.FruitlessRecoveries = run.Completed.Count == run.CompletedAtLastRecovery ? run.FruitlessRecoveries + 1 : 0;
+                        run.CompletedAtLastRecovery = run.Completed.Count;
+                        if (run.FruitlessRecoveries > MaxFruitlessRecoveries)
                         {
                             return new P2POutcome.Failed(
                                 BackSourceReason.DownloadError,
                                 $"the supernode was recovered {MaxFruitlessRecoveries} times without a piece completed in between: {failed.Message}");
                         }
 
-                        if (run.Completed.Count != run.CompletedAtLastRecovery)
-                        {
-                            run.FruitlessRecoveries = 0;
-                        }
-
-                        run.CompletedAtLastRecovery = run.Completed.Count;
                         Log.Recovering(logger, run.Context.SupernodeRecovery.TotalSeconds);
                         migrated = await session.RecoverAsync(run.Context.SupernodeRecovery, token).ConfigureAwait(false);
                     }

@@ -298,7 +298,7 @@ internal sealed class PieceClock(CancellationTokenSource timeout, TimeSpan limit
         finally
         {
             _allowed += time.GetElapsedTime(before);
-            timeout.CancelAfter(TimerLimits.Clamp(left > TimeSpan.Zero ? left : TimeSpan.Zero));
+            timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         }
     }
 }

@@ -246,11 +246,12 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             }
 
             var finished = (P2POutcome.Finished)outcome;
-            if (FinishedLength(session.Current ?? registration, finished.WrappedLength) is not { } known)
+            var current = session.Current ?? registration;
+            if (FinishedLength(current, finished.WrappedLength) is not { } known)
             {
                 return P2PRunResult.Failed(
                     BackSourceReason.DownloadError,
-                    string.Create(CultureInfo.InvariantCulture, $"supernode finished with file length {finished.WrappedLength}, which does not fit the registered length {(session.Current ?? registration).FileLength}"),
+                    string.Create(CultureInfo.InvariantCulture, $"supernode finished with file length {finished.WrappedLength}, which does not fit the registered length {current.FileLength}"),
                     -1);
             }
 

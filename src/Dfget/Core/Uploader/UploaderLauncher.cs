@@ -232,7 +232,7 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
     /// <summary>The base address of a work home's uploader bound on <paramref name="bindIp"/> (loopback for none or any).</summary>
     public static Uri UploaderUri(string? bindIp, int port)
     {
-        var host = string.IsNullOrEmpty(bindIp) || bindIp == "0.0.0.0" ? "127.0.0.1" : bindIp;
+        var host = string.IsNullOrEmpty(bindIp) || bindIp is "0.0.0.0" or "::" ? "127.0.0.1" : bindIp;
         if (host.Contains(':', StringComparison.Ordinal))
         {
             host = $"[{host}]";
