@@ -153,16 +153,16 @@ public sealed partial class HttpForwarder : IDisposable
     /// </summary>
     private bool TryCopyResponseHead(HttpResponseMessage from, HttpResponse to, Uri destination)
     {
-        string? contentLength = null;
+        long? contentLength = null;
         if (from.Content.Headers.NonValidated.TryGetValues("Content-Length", out var lengths))
         {
             var distinct = lengths.Distinct(StringComparer.Ordinal).ToList();
-            if (distinct.Count != 1 || !long.TryParse(distinct[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            if (distinct.Count != 1 || !long.TryParse(distinct[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length))
             {
                 return false;
             }
 
-            contentLength = distinct[0];
+            contentLength = length;
         }
 
         var connection = from.Headers.Connection.Count > 0 ? new Microsoft.Extensions.Primitives.StringValues(from.Headers.Connection.ToArray()) : default;
@@ -178,7 +178,7 @@ public sealed partial class HttpForwarder : IDisposable
 
         if (contentLength is not null)
         {
-            to.Headers.ContentLength = long.Parse(contentLength, System.Globalization.CultureInfo.InvariantCulture);
+            to.Headers.ContentLength = contentLength;
         }
 
         return true;
