@@ -359,6 +359,34 @@ public sealed class PeerServerTests
     }
 
     [Fact]
+    public async Task Rate_FromRemotePeer_Returns403AndLeavesTheSharesAlone()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync("a", 10, totalLimit: 1000);
+        await host.AddTaskAsync("b", 10, totalLimit: 1000);
+
+        var (status, body) = await DispatchAsync(host, "/rate/b", string.Empty, Remote, OwnAddress, ("rateLimit", "1000000000"));
+
+        status.Should().Be(StatusCodes.Status403Forbidden);
+        body.Should().Be("only a local dfget may call this route");
+        host.Server.Tasks.TryGet("b", out var b).Should().BeTrue();
+        b.RequestedRate.Should().Be(0, "a peer must not claim a share of the host limit for a task");
+        (await RateAsync(host, "a", 500)).Should().Be(500, "a alone asks less than the total");
+    }
+
+    [Fact]
+    public async Task Rate_FromTheUploadersOwnAddress_IsAccepted()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync("a", 10, totalLimit: 1000);
+
+        var (status, body) = await DispatchAsync(host, "/rate/a", string.Empty, OwnAddress, OwnAddress, ("rateLimit", "400"));
+
+        status.Should().Be(StatusCodes.Status200OK);
+        body.Should().Be("400");
+    }
+
+    [Fact]
     public async Task CheckAndFinish_FromTheUploadersOwnAddress_AreAccepted()
     {
         await using var host = await UploaderTestHost.StartAsync();

@@ -12,8 +12,9 @@ namespace Dragonfly.Dfget.Uploader;
 /// The uploader's HTTP surface (all GET): <c>/peer/file/&lt;name&gt;</c>, <c>/check/&lt;name&gt;</c>, <c>/rate/&lt;name&gt;</c>,
 /// <c>/client/finish</c>, <c>/server/ping</c>. Paths are matched by hand so the raw name segment is validated before any
 /// routing decodes it; anything else is 404. Usable as terminal middleware by any host (dfget server, dfdaemon, tests).
-/// <c>/check/</c> and <c>/client/finish</c> steer the uploader (what it serves, deletes and reports to which supernode),
-/// so only a local caller may use them (<see cref="IsLocalCaller"/>): 403 for a peer. Once the uploader is stopping,
+/// <c>/check/</c>, <c>/rate/</c> and <c>/client/finish</c> steer the uploader (what it serves, deletes and reports to which
+/// supernode, how the host upload limit is shared among this host's downloads), so only a local caller may use them
+/// (<see cref="IsLocalCaller"/>): 403 for a peer. Once the uploader is stopping,
 /// <c>/check/</c> and <c>/server/ping</c> answer 503, so no new download takes a port about to close.
 /// </summary>
 public sealed partial class UploaderRequestDispatcher
@@ -80,7 +81,7 @@ public sealed partial class UploaderRequestDispatcher
 
         if (path.StartsWith(RatePrefix, StringComparison.Ordinal))
         {
-            return RateAsync(context, path[RatePrefix.Length..]);
+            return IsLocalCaller(context.Connection) ? RateAsync(context, path[RatePrefix.Length..]) : ForbidAsync(context, "rate");
         }
 
         return path switch
