@@ -130,6 +130,55 @@ public sealed class PeerServerTests
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_ServiceFileIsASymlinkLeadingOutOfTheDataDir_Returns404AndServesNothing(bool overHttpLayer)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+        var secret = host.Temp.Combine("secret.txt");
+        await File.WriteAllTextAsync(secret, "a secret outside the data dir");
+        var service = Path.Combine(host.DataDir, Name + ".service");
+        File.Delete(service);
+        File.CreateSymbolicLink(service, secret);
+
+        using var response = overHttpLayer
+            ? await host.GetPieceOverHttpLayerAsync(Name, "bytes=0-99", "0", "4194304", source: true)
+            : await host.GetPieceAsync(Name, "bytes=0-99", "0", "4194304", source: true);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).Should().NotContain("secret");
+        host.Server.Tasks.TryGet(Name, out var task).Should().BeTrue();
+        task.BytesServed.Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_ServiceFileIsAFifo_Returns404WithoutBlocking(bool overHttpLayer)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+        var service = Path.Combine(host.DataDir, Name + ".service");
+        File.Delete(service);
+        await ServiceFileOpenerTests.MakeFifoAsync(service);
+        try
+        {
+            var request = overHttpLayer
+                ? host.GetPieceOverHttpLayerAsync(Name, "bytes=0-99", "0", "4194304", source: true)
+                : host.GetPieceAsync(Name, "bytes=0-99", "0", "4194304", source: true);
+            using var response = await request.WaitAsync(TimeSpan.FromSeconds(10));
+
+            response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+        finally
+        {
+            // Were the uploader stuck opening the FIFO, this releases it (a read-write open never blocks on Linux).
+            ServiceFileOpenerTests.ReleaseFifo(service);
+        }
+    }
+
     [Fact]
     public async Task Upload_StartBeyondEnd_Returns416()
     {

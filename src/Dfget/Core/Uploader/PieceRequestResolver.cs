@@ -7,7 +7,8 @@ namespace Dragonfly.Dfget.Uploader;
 /// Decides what a <c>/peer/file/&lt;name&gt;</c> request gets, before a byte is sent, for both ways the uploader serves
 /// pieces (<see cref="UploaderRequestDispatcher"/> on Kestrel's HTTP layer, <see cref="PieceConnectionMiddleware"/> on
 /// the raw connection), so one set of rules says which requests are served: a plain task-file name, valid piece headers
-/// (<see cref="PieceRequest"/>), a registered task, a file that opens and a range that starts inside it. A request that
+/// (<see cref="PieceRequest"/>), a registered task, a regular file that opens (<see cref="ServiceFileOpener"/>: never a
+/// link or a FIFO) and a range that starts inside it. A request that
 /// names a task counts as uploader activity.
 /// </summary>
 public sealed partial class PieceRequestResolver
@@ -48,21 +49,21 @@ public sealed partial class PieceRequestResolver
             return PieceResolution.Failed(PieceResolutionStatus.UnknownTask, $"unknown task file {name}");
         }
 
-        SafeFileHandle handle;
-        try
+        var opened = ServiceFileOpener.Open(task.ServicePath);
+        switch (opened.Status)
         {
-            handle = File.OpenHandle(task.ServicePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return PieceResolution.Failed(PieceResolutionStatus.FileMissing, $"file not found: {task.TaskFileName}");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Log.OpenFailed(_logger, task.TaskFileName, e);
-            return PieceResolution.Failed(PieceResolutionStatus.OpenFailed, "cannot open task file");
+            case ServiceFileOpenStatus.Missing:
+                return PieceResolution.Failed(PieceResolutionStatus.FileMissing, $"file not found: {task.TaskFileName}");
+            case ServiceFileOpenStatus.NotRegular:
+                // A link or a FIFO someone put in the data dir: as good as missing to a peer, and worth a warning here.
+                Log.NotRegular(_logger, task.TaskFileName, opened.Error);
+                return PieceResolution.Failed(PieceResolutionStatus.FileMissing, $"file not found: {task.TaskFileName}");
+            case ServiceFileOpenStatus.Failed:
+                Log.OpenFailed(_logger, task.TaskFileName, opened.Error);
+                return PieceResolution.Failed(PieceResolutionStatus.OpenFailed, "cannot open task file");
         }
 
+        var handle = opened.Handle!;
         if (!piece.TryPlan(RandomAccess.GetLength(handle), out var rawOffset, out var contentLength))
         {
             handle.Dispose();
@@ -75,8 +76,11 @@ public sealed partial class PieceRequestResolver
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 10, Level = LogLevel.Warning, Message = "Cannot open the file of task {TaskFileName}")]
-        public static partial void OpenFailed(ILogger logger, string taskFileName, Exception exception);
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 10, Level = LogLevel.Warning, Message = "Cannot open the file of task {TaskFileName}: {Error}")]
+        public static partial void OpenFailed(ILogger logger, string taskFileName, string error);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 13, Level = LogLevel.Warning, Message = "Refused to serve task {TaskFileName}: its file is not a regular file ({Reason})")]
+        public static partial void NotRegular(ILogger logger, string taskFileName, string reason);
     }
 }
 
@@ -95,7 +99,7 @@ public enum PieceResolutionStatus
     /// <summary>No task of that name is registered: 500 (the original's status).</summary>
     UnknownTask,
 
-    /// <summary>The task's file is gone: 404.</summary>
+    /// <summary>The task's file is gone, or is not a regular file (a symbolic link, a FIFO, a device): 404.</summary>
     FileMissing,
 
     /// <summary>The file exists but cannot be opened: 500.</summary>
