@@ -298,6 +298,14 @@ public sealed class FakeUploaderLauncher : Dragonfly.Dfget.Uploader.IUploaderLau
         Finished.Enqueue((port, taskFileName, taskId));
         return Task.CompletedTask;
     }
+
+    public ConcurrentQueue<(int Port, string TaskFileName)> Abandoned { get; } = new();
+
+    public Task NotifyAbandonedAsync(int port, string bindIp, string taskFileName, CancellationToken cancellationToken)
+    {
+        Abandoned.Enqueue((port, taskFileName));
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>Resolves a fixed local IP without any socket.</summary>

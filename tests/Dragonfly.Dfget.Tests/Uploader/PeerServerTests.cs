@@ -461,6 +461,67 @@ public sealed class PeerServerTests
     }
 
     [Fact]
+    public async Task Abandon_RegisteredTask_UnregistersItAndItsPiecesAnswer404()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+
+        using var response = await host.Client.GetAsync($"client/abandon?taskFileName={Name}");
+        using var piece = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304");
+        using var overHttpLayer = await host.GetPieceOverHttpLayerAsync(Name, "bytes=0-4194303", "0", "4194304");
+        using var again = await host.Client.GetAsync($"client/abandon?taskFileName={Name}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("success");
+        host.Server.Tasks.TryGet(Name, out _).Should().BeFalse();
+        piece.StatusCode.Should().Be(HttpStatusCode.NotFound, "the file is not served even before its client deletes it");
+        overHttpLayer.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        again.StatusCode.Should().Be(HttpStatusCode.OK, "abandoning twice is no error");
+        File.Exists(Path.Combine(host.DataDir, Name + ".service")).Should().BeTrue("the file belongs to its client, which deletes it");
+    }
+
+    [Fact]
+    public async Task Abandon_ThenCheckAgain_ServesTheNameAgain()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+        (await host.Client.GetAsync($"client/abandon?taskFileName={Name}")).Dispose();
+
+        using var check = await host.CheckAsync(Name, host.DataDir);
+        using var piece = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304");
+
+        check.StatusCode.Should().Be(HttpStatusCode.OK);
+        piece.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+    }
+
+    [Theory]
+    [InlineData("", HttpStatusCode.BadRequest)]
+    [InlineData("?taskFileName=..%2Fa", HttpStatusCode.BadRequest)]
+    [InlineData("?taskFileName=never-registered", HttpStatusCode.InternalServerError)]
+    public async Task Abandon_InvalidOrUnknownName_IsRefused(string query, HttpStatusCode expected)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+
+        using var response = await host.Client.GetAsync("client/abandon" + query);
+
+        response.StatusCode.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task Abandon_FromRemotePeer_Returns403AndKeepsServing()
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+
+        var (status, _) = await DispatchAsync(host, "/client/abandon", $"?taskFileName={Name}", Remote, OwnAddress);
+        using var piece = await host.GetPieceAsync(Name, "bytes=0-4194303", "0", "4194304");
+
+        status.Should().Be(StatusCodes.Status403Forbidden);
+        host.Server.Tasks.TryGet(Name, out _).Should().BeTrue();
+        piece.StatusCode.Should().Be(HttpStatusCode.PartialContent);
+    }
+
+    [Fact]
     public async Task Check_RegistryFull_RefusesNewNamesWith503()
     {
         await using var host = await UploaderTestHost.StartAsync(o => o with { MaxTasks = 2 });

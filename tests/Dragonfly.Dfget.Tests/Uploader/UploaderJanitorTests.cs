@@ -35,6 +35,29 @@ public sealed class UploaderJanitorTests
     }
 
     [Fact]
+    public async Task Expire_AbandonedName_Answers404UntilTheExpireTimeThenIsUnknown()
+    {
+        var clock = new UploaderManualClock();
+        await using var host = await UploaderTestHost.StartAsync(time: clock);
+        await host.AddTaskAsync("gone", 100);
+        (await host.Client.GetAsync("client/abandon?taskFileName=gone")).Dispose();
+        File.Delete(Path.Combine(host.DataDir, "gone.service"));
+
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMinutes(2), Scan);
+        using (var response = await host.GetPieceAsync("gone", "bytes=0-4194303", "0", "4194304"))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+
+        await KeepAliveAsync(host);
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMinutes(1) + Scan, Scan);
+        using (var response = await host.GetPieceAsync("gone", "bytes=0-4194303", "0", "4194304"))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.InternalServerError, "after the expire time the name is forgotten like any other");
+        }
+    }
+
+    [Fact]
     public async Task Expire_ServedRecently_KeepsFile()
     {
         var clock = new UploaderManualClock();

@@ -11,4 +11,6 @@ public sealed class NoUploaderLauncher : IUploaderLauncher
 
     public Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken) =>
         Task.CompletedTask;
+
+    public Task NotifyAbandonedAsync(int port, string bindIp, string taskFileName, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -78,4 +78,10 @@ public interface IUploaderLauncher
 
     /// <summary>Tells the uploader the task finished (<c>GET /client/finish</c>), so it serves the file until expiry.</summary>
     Task NotifyFinishedAsync(int port, string bindIp, string taskFileName, string taskId, string cid, string superNode, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Tells the uploader the download gave the task up and deletes its file (<c>GET /client/abandon</c>), so it stops
+    /// serving the name: a peer asking for it gets 404. Best effort: a failure is logged, not thrown.
+    /// </summary>
+    Task NotifyAbandonedAsync(int port, string bindIp, string taskFileName, CancellationToken cancellationToken);
 }

@@ -46,6 +46,12 @@ public sealed partial class PieceRequestResolver
         _activity.Touch();
         if (!_tasks.TryGet(name, out var task))
         {
+            if (_tasks.IsWithdrawn(name))
+            {
+                // Its client gave the download up and deleted the file: gone, as for a registered task without its file.
+                return PieceResolution.Failed(PieceResolutionStatus.FileMissing, $"file not found: {name}");
+            }
+
             return PieceResolution.Failed(PieceResolutionStatus.UnknownTask, $"unknown task file {name}");
         }
 

@@ -46,11 +46,14 @@ public sealed class UploadTask
 
 /// <summary>
 /// The tasks this uploader manages, keyed by task file name, at most <see cref="Capacity"/> of them. Only files of
-/// registered tasks are ever served or deleted.
+/// registered tasks are ever served or deleted. A task its downloading client gave up (<see cref="Withdraw"/>) is no longer
+/// registered, but its name is remembered for a while (<see cref="IsWithdrawn"/>), so a peer the supernode still sends
+/// here is told the file is gone (404) rather than that the name was never known.
 /// </summary>
 public sealed class UploadTaskRegistry
 {
     private readonly ConcurrentDictionary<string, UploadTask> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _withdrawn = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly object _gate = new();
 
@@ -92,6 +95,7 @@ public sealed class UploadTaskRegistry
             }
 
             var task = new UploadTask(taskFileName, dataDir, servicePath, now);
+            _withdrawn.TryRemove(taskFileName, out _);
             if (existing is not null)
             {
                 task.AddServed(existing.BytesServed);
@@ -142,4 +146,46 @@ public sealed class UploadTaskRegistry
     }
 
     public bool Remove(UploadTask task) => ((ICollection<KeyValuePair<string, UploadTask>>)_tasks).Remove(new(task.TaskFileName, task));
+
+    /// <summary>
+    /// Unregisters a task whose client abandoned it (its file is deleted or about to be), remembering the name as
+    /// withdrawn (up to <see cref="Capacity"/> names) until <see cref="ForgetWithdrawnBefore"/> drops it. False when
+    /// the task was not registered (any more).
+    /// </summary>
+    public bool Withdraw(UploadTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        lock (_gate)
+        {
+            if (!Remove(task))
+            {
+                return false;
+            }
+
+            if (_withdrawn.Count < Capacity)
+            {
+                _withdrawn[task.TaskFileName] = _time.GetTimestamp();
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Whether <paramref name="taskFileName"/> names a task its client withdrew (and that was not registered again).</summary>
+    public bool IsWithdrawn(string taskFileName) => _withdrawn.ContainsKey(taskFileName);
+
+    /// <summary>Forgets withdrawn names remembered for <paramref name="age"/> or longer; returns how many.</summary>
+    public int ForgetWithdrawnBefore(TimeSpan age)
+    {
+        var forgotten = 0;
+        foreach (var (name, since) in _withdrawn)
+        {
+            if (_time.GetElapsedTime(since) >= age && ((ICollection<KeyValuePair<string, long>>)_withdrawn).Remove(new(name, since)))
+            {
+                forgotten++;
+            }
+        }
+
+        return forgotten;
+    }
 }

@@ -101,6 +101,8 @@ public sealed partial class UploaderJanitor
             Log.Expired(_logger, task.TaskFileName, task.BytesServed);
         }
 
+        // Names withdrawn by their clients answer 404 for as long as a finished task is kept; then they are unknown.
+        _tasks.ForgetWithdrawnBefore(_options.ExpireTime);
         await ReportDownAsync(expired, cancellationToken).ConfigureAwait(false);
         return expired.Count;
     }

@@ -11,7 +11,7 @@ public sealed record UploaderLauncherOptions
     /// <summary>How long to wait for a started uploader's port line (the original waited 1 s; .NET start-up needs more headroom).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Timeout of one <c>/check/</c> or <c>/client/finish</c> call.</summary>
+    /// <summary>Timeout of one <c>/check/</c>, <c>/client/finish</c> or <c>/client/abandon</c> call.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }
 
@@ -101,6 +101,23 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Log.FinishRejected(_logger, taskFileName, 0);
+        }
+    }
+
+    public async Task NotifyAbandonedAsync(int port, string bindIp, string taskFileName, CancellationToken cancellationToken)
+    {
+        var query = "client/abandon?taskFileName=" + Uri.EscapeDataString(taskFileName);
+        try
+        {
+            using var response = await _client.GetAsync(new Uri(UploaderUri(bindIp, port), query), cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                Log.AbandonRejected(_logger, taskFileName, (int)response.StatusCode);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Log.AbandonRejected(_logger, taskFileName, 0);
         }
     }
 
@@ -257,6 +274,9 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 44, Level = LogLevel.Warning, Message = "The uploader did not accept the finish of {TaskFileName} (status {Status})")]
         public static partial void FinishRejected(ILogger logger, string taskFileName, int status);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 47, Level = LogLevel.Warning, Message = "The uploader did not take back {TaskFileName} (status {Status}); it answers 404 for it once the file is gone")]
+        public static partial void AbandonRejected(ILogger logger, string taskFileName, int status);
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 45, Level = LogLevel.Warning, Message = "The uploader started for port {Port} answers on port {Actual}")]
         public static partial void OtherPort(ILogger logger, int port, int actual);

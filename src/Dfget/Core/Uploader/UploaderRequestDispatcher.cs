@@ -10,10 +10,10 @@ namespace Dragonfly.Dfget.Uploader;
 
 /// <summary>
 /// The uploader's HTTP surface (all GET): <c>/peer/file/&lt;name&gt;</c>, <c>/check/&lt;name&gt;</c>, <c>/rate/&lt;name&gt;</c>,
-/// <c>/client/finish</c>, <c>/server/ping</c>. Paths are matched by hand so the raw name segment is validated before any
+/// <c>/client/finish</c>, <c>/client/abandon</c>, <c>/server/ping</c>. Paths are matched by hand so the raw name segment is validated before any
 /// routing decodes it; anything else is 404. Usable as terminal middleware by any host (dfget server, dfdaemon, tests).
-/// <c>/check/</c>, <c>/rate/</c> and <c>/client/finish</c> steer the uploader (what it serves, deletes and reports to which
-/// supernode, how the host upload limit is shared among this host's downloads), so only a local caller may use them
+/// <c>/check/</c>, <c>/rate/</c>, <c>/client/finish</c> and <c>/client/abandon</c> steer the uploader (what it serves, deletes
+/// and reports to which supernode, how the host upload limit is shared among this host's downloads), so only a local caller may use them
 /// (<see cref="IsLocalCaller"/>): 403 for a peer. Once the uploader is stopping,
 /// <c>/check/</c> and <c>/server/ping</c> answer 503, so no new download takes a port about to close.
 /// </summary>
@@ -87,6 +87,7 @@ public sealed partial class UploaderRequestDispatcher
         return path switch
         {
             "/client/finish" => IsLocalCaller(context.Connection) ? FinishAsync(context) : ForbidAsync(context, "finish"),
+            "/client/abandon" => IsLocalCaller(context.Connection) ? AbandonAsync(context) : ForbidAsync(context, "abandon"),
             "/server/ping" => _activity.IsStopping
                 ? WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingText)
                 : WriteTextAsync(context, StatusCodes.Status200OK, "success"),
@@ -233,6 +234,31 @@ public sealed partial class UploaderRequestDispatcher
     }
 
     /// <summary>
+    /// The downloading client gave the task up (cancelled, timed out, or fell back to the source) and deletes its file:
+    /// the name is unregistered, and piece requests for it answer 404 from now on (<see cref="UploadTaskRegistry.Withdraw"/>).
+    /// Answering again for a name already withdrawn is a success too.
+    /// </summary>
+    private Task AbandonAsync(HttpContext context)
+    {
+        var name = context.Request.Query["taskFileName"].ToString();
+        if (!TaskFileNames.IsValid(name))
+        {
+            return WriteTextAsync(context, StatusCodes.Status400BadRequest, "invalid params");
+        }
+
+        if (_tasks.TryGet(name, out var task) && _tasks.Withdraw(task))
+        {
+            Log.Withdrawn(_logger, name, task.BytesServed);
+        }
+        else if (!_tasks.IsWithdrawn(name))
+        {
+            return WriteTextAsync(context, StatusCodes.Status500InternalServerError, $"unknown task file {name}");
+        }
+
+        return WriteTextAsync(context, StatusCodes.Status200OK, "success");
+    }
+
+    /// <summary>
     /// Whether the request comes from this host: a loopback address, or the connection's own local address (our dfget
     /// calls the uploader on the IP it is bound to).
     /// </summary>
@@ -333,6 +359,9 @@ public sealed partial class UploaderRequestDispatcher
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 6, Level = LogLevel.Warning, Message = "Refused to register {TaskFileName}: {Capacity} tasks are registered already")]
         public static partial void RegistryFull(ILogger logger, string taskFileName, int capacity);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 7, Level = LogLevel.Information, Message = "Task {TaskFileName} abandoned by its client; no longer served (it served {BytesServed} bytes to peers)")]
+        public static partial void Withdrawn(ILogger logger, string taskFileName, long bytesServed);
 
         [LoggerMessage(EventId = Common.Logging.EventIds.DfgetUploader + 4, Level = LogLevel.Information, Message = "Task {TaskFileName} finished (taskId {TaskId}); serving it until expiry")]
         public static partial void Finished(ILogger logger, string taskFileName, string taskId);
