@@ -145,6 +145,59 @@ public class DfgetScenarioTests
         PartialFiles(outDir, dataDir).Should().BeEmpty("a stopped download removes its temporary and .service files");
     }
 
+    /// <summary>
+    /// A download stopped while its uploader serves its pieces takes them back: the supernode hears service-down for this
+    /// peer before dfget exits (so a second report of the same peer is refused as "has been offline"), and the uploader
+    /// answers 404 for the name, so no peer the supernode sent here before is served a deleted file.
+    /// </summary>
+    [Fact]
+    public async Task Sigterm_WhileServingPieces_ReportsServiceDownAndTheUploaderAnswers404()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var swarm = await Swarm.StartAsync(1, cts.Token);
+        var file = swarm.Origin.AddFile("/served.bin", 8 * 1024 * 1024, seed: 29);
+        file.ChunkDelay = TimeSpan.FromMilliseconds(50);
+        var url = swarm.Origin.Url("/served.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(swarm.Output("p"))!);
+        await using var dfget = ProcessHost.Start(
+            DragonflyBinaries.PathOf("dfget"),
+            ["-u", url.ToString(), "-o", swarm.Output("p"), "--home", swarm.Home("p"), "--ip", "127.0.0.1",
+             "--alivetime", "60s", "-n", $"127.0.0.1:{swarm.Supernodes[0].Port}"]);
+        var dataDir = Path.Combine(swarm.Home("p"), "data");
+        while (!Directory.Exists(dataDir) || !Directory.GetFiles(dataDir, "*.service").Any(f => new FileInfo(f).Length > 0))
+        {
+            dfget.HasExited.Should().BeFalse(dfget.Output);
+            await Task.Delay(50, cts.Token);
+        }
+
+        using var http = new HttpClient();
+        var supernode = $"http://127.0.0.1:{swarm.Supernodes[0].Port}";
+        var taskId = TaskIdentity.ComputeTaskId(url.ToString(), null, null).Value;
+        var swarmView = await http.GetStringAsync(new Uri($"{supernode}/api/v1/tasks/{taskId}/swarm"), cts.Token);
+        var cid = System.Text.Json.JsonSerializer.Deserialize(swarmView, Dragonfly.Common.Api.DragonflyJsonContext.Default.SwarmView)!
+            .Peers.Should().ContainSingle().Subject.Cid!;
+        var taskFileName = "p-" + cid["127.0.0.1-".Length..];
+        var uploaderPort = await new Dragonfly.Dfget.WorkHome.HostMetaFile(Path.Combine(swarm.Home("p"), "meta", "host.meta")).ReadPortAsync(cts.Token);
+        uploaderPort.Should().BeGreaterThan(0);
+
+        var (killExit, killOutput) = await ProcessHost.RunAsync("kill", ["-TERM", dfget.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], cts.Token);
+        killExit.Should().Be(0, killOutput);
+        await dfget.WaitForExitAsync(cts.Token);
+
+        dfget.ExitCode.Should().Be(130, dfget.Output);
+        using var again = await http.GetAsync(new Uri($"{supernode}/peer/service/down?taskId={taskId}&cid={cid}"), cts.Token);
+        var againBody = await again.Content.ReadAsStringAsync(cts.Token);
+        ((int)again.StatusCode).Should().Be(500, "dfget already reported this peer service-down: " + againBody);
+        againBody.Should().Contain("offline");
+        using var piece = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{uploaderPort}/peer/file/{taskFileName}"));
+        piece.Headers.TryAddWithoutValidation("Range", "bytes=0-4194303");
+        piece.Headers.TryAddWithoutValidation("pieceNum", "0");
+        piece.Headers.TryAddWithoutValidation("pieceSize", "4194304");
+        using var pieceResponse = await http.SendAsync(piece, cts.Token);
+        ((int)pieceResponse.StatusCode).Should().Be(404, "the uploader no longer serves the abandoned name");
+        Directory.GetFiles(dataDir).Should().BeEmpty();
+    }
+
     private static IEnumerable<string> PartialFiles(string outDir, string dataDir) =>
         Directory.GetFiles(outDir).Concat(Directory.Exists(dataDir) ? Directory.GetFiles(dataDir) : []);
 

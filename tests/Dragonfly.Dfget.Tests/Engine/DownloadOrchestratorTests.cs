@@ -108,6 +108,7 @@ public sealed class DownloadOrchestratorTests() : OrchestratorTestBase(seed: 3, 
         File.Exists(Output).Should().BeFalse();
         Directory.GetFiles(Home.DataDir).Should().BeEmpty();
         Session.ServiceDownCalls.Should().Be(1);
+        Launcher.Abandoned.Should().ContainSingle("the uploader forgets the name of the deleted file");
         Session.Metrics.Should().ContainSingle().Which.Success.Should().BeFalse();
     }
 

@@ -217,10 +217,17 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
         return Task.CompletedTask;
     }
 
+    /// <summary>When set, a service-down report hangs as one to an unreachable supernode does, until its token is cancelled.</summary>
+    public bool ServiceDownHangs { get; set; }
+
+    /// <summary>The task id of the registration each service-down report was made for.</summary>
+    public ConcurrentQueue<string?> ServiceDowns { get; } = new();
+
     public Task ServiceDownAsync(CancellationToken cancellationToken)
     {
         ServiceDownCalls++;
-        return Task.CompletedTask;
+        ServiceDowns.Enqueue(Current?.TaskId);
+        return ServiceDownHangs ? Task.Delay(Timeout.Infinite, cancellationToken) : Task.CompletedTask;
     }
 
     public Task ReportMetricsAsync(DownloadMetricsReport report, CancellationToken cancellationToken)

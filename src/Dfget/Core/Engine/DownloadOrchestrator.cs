@@ -26,6 +26,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     private readonly TimeProvider _timeProvider;
     private readonly Md5Batcher _md5Batcher;
     private readonly IRandomFactory _randomFactory;
+    private readonly ServiceWithdrawal _withdrawal;
     private readonly ILogger _logger;
     private long _lastSignMillis;
 
@@ -58,6 +59,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         _timeProvider = timeProvider;
         _randomFactory = randomFactory;
         _logger = loggerFactory.CreateLogger<DownloadOrchestrator>();
+        _withdrawal = new ServiceWithdrawal(launcher, timeProvider, _logger);
     }
 
     public async Task<DownloadResult> DownloadAsync(DownloadRequest request, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
@@ -82,6 +84,8 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         }
         finally
         {
+            // Cancelled or timed out while serving pieces: take the file back from the supernode and the uploader first.
+            await WithdrawServiceAsync(run).ConfigureAwait(false);
             run.Cleanup();
         }
 
@@ -188,6 +192,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         run.Progress?.Report(new DownloadProgress(
             DownloadProgressKind.Registered, registration.FileLength, 0, PieceSize: registration.PieceSize, FilePath: piecePath, Node: registration.Node.HostPort, LocalIp: localIp, Sign: run.Sign));
         var uploader = pattern == DownloadPattern.P2p ? new AdvertisedUploader(_launcher, launchRequest, launch, info, _logger) : null;
+        run.Advertised = uploader is null ? null : new AdvertisedService(session, uploader, taskFileName);
         var p2p = await RunP2PAsync(run, session, registration, piecePath, uploader, outputFull, token).ConfigureAwait(false);
         var metrics = new DownloadMetricsReport(p2p.Success, _timeProvider.GetElapsedTime(run.Started), (int)p2p.Reason, p2p.Length, request.CallSystem);
         await session.ReportMetricsAsync(metrics, token).ConfigureAwait(false);
@@ -199,11 +204,6 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             }
 
             return run.Succeed(0, p2p.Length);
-        }
-
-        if (pattern == DownloadPattern.P2p)
-        {
-            await session.ServiceDownAsync(token).ConfigureAwait(false);
         }
 
         return await FallBackOrFailAsync(run, p2p.Reason, p2p.Message, token).ConfigureAwait(false);
@@ -335,7 +335,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     private async Task<DownloadResult> FallBackOrFailAsync(RunState run, BackSourceReason reason, string message, CancellationToken token)
     {
         run.Reason = reason;
-        run.DeleteServiceFile();
+        await WithdrawServiceAsync(run).ConfigureAwait(false);
         if (run.Request.NotBackSource || reason == BackSourceReason.NoSpace)
         {
             return run.Fail(DfgetErrorCode.Download, (int)reason + (int)BackSourceReason.ForbiddenOffset, message);
@@ -343,6 +343,29 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
 
         Log.BackSource(_logger, run.Request.Url, (int)reason, message);
         return await BackSourceAsync(run, reason, message, token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives up the download's <c>.service</c> file, if it still has one: deletes it, and when the uploader served it
+    /// (so the supernode may send peers here for its pieces) tells the supernode and the uploader, within
+    /// <see cref="ServiceWithdrawal.Budget"/>. Once per download.
+    /// </summary>
+    private async Task WithdrawServiceAsync(RunState run)
+    {
+        var serving = run.ServiceFile is not null && run.Advertised is { } advertised && advertised.IsServed ? advertised : null;
+        run.DeleteServiceFile();
+        run.Advertised = null;
+        if (serving is not null)
+        {
+            await _withdrawal.WithdrawAsync(serving.Session, serving.Uploader.Port, run.LocalIp!, serving.TaskFileName).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What a p2p download advertised: the session that registered it and the uploader that serves its file.</summary>
+    private sealed record AdvertisedService(ISupernodeSession Session, AdvertisedUploader Uploader, string TaskFileName)
+    {
+        /// <summary>The uploader serves the file on the registered port: the supernode may have sent peers to it.</summary>
+        public bool IsServed => Uploader.Port != 0 && Session.Current is not null && Uploader.Serving.IsCompletedSuccessfully && Uploader.Serving.Result;
     }
 
     private async Task<DownloadResult> BackSourceAsync(RunState run, BackSourceReason reason, string p2pMessage, CancellationToken token)
@@ -433,6 +456,9 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         public string? BackSourceTemp { get; set; }
 
         public string? ServiceFile { get; set; }
+
+        /// <summary>The p2p registration and uploader of <see cref="ServiceFile"/>; null for a cdn peer or once withdrawn.</summary>
+        public AdvertisedService? Advertised { get; set; }
 
         public SupernodeRegistration? Registration { get; set; }
 
