@@ -100,6 +100,52 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_MigratedToASupernodeWithAnotherPieceSize_FetchesItsPiecesInsteadOfTakingThemForDone()
+    {
+        // The new supernode cuts the file in 2 MiB pieces: its pieces 0 and 1 are not the 1 MiB pieces 0 and 1 on disk.
+        await using var bigPieces = await PeerPieceServer.StartAsync(_peer.Content, 2 * PieceSize);
+        var session = Session();
+        var small = _peer.Pieces();
+        session.Script.Enqueue(_ => new PullOutcome.Continue([small[0], small[1]]));
+        session.Script.Enqueue(_ =>
+        {
+            session.Pieces = bigPieces.Pieces();
+            return new PullOutcome.Failed(500, "supernode going away");
+        });
+        session.MigrateForgetsProgress = true;
+        session.FinishedFileLength = Dragonfly.Common.Pieces.PieceLayout.WrappedLength(_peer.Content.Length, 2 * PieceSize);
+        session.MigrateResult = new RegisterOutcome.Registered(session.DefaultRegistration("10.0.0.2") with { PieceSize = 2 * PieceSize });
+
+        var (outcome, file, hash) = await RunWithHashAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        _peer.Attempts.Keys.Should().BeEquivalentTo([0, 1], "the 1 MiB pieces were fetched before the migration");
+        bigPieces.Attempts.Keys.Should().BeEquivalentTo([0, 1], "after it, every 2 MiB piece is fetched: none of them is on disk whole");
+        session.AlreadyOnDiskReports.Should().BeEmpty("no piece of the new size was on disk");
+        (await File.ReadAllBytesAsync(file)).Take(_peer.Content.Length).Should().Equal(_peer.Content);
+        hash.Should().Be(Md5Hex.Of(_peer.Content));
+    }
+
+    [Fact]
+    public async Task RunAsync_MigratedToASupernodeWithTheSamePieceSize_ReportsThePiecesOnDisk()
+    {
+        var session = Session();
+        var pieces = _peer.Pieces();
+        session.Script.Enqueue(_ => new PullOutcome.Continue([pieces[0], pieces[1]]));
+        session.Script.Enqueue(_ => new PullOutcome.Failed(500, "supernode going away"));
+        session.MigrateForgetsProgress = true;
+        session.MigrateResult = new RegisterOutcome.Registered(session.DefaultRegistration("10.0.0.2"));
+
+        var (outcome, file, hash) = await RunWithHashAsync(session);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        _peer.Attempts.Values.Should().OnlyContain(attempts => attempts == 1, "pieces already on disk are reported, not fetched again");
+        session.AlreadyOnDiskReports.Select(p => p.PieceNum).Should().BeEquivalentTo([0, 1]);
+        hash.Should().Be(Md5Hex.Of(_peer.Content));
+        (await File.ReadAllBytesAsync(file)).Take(_peer.Content.Length).Should().Equal(_peer.Content);
+    }
+
+    [Fact]
     public async Task RunAsync_PullFailsAndMigrationFails_FailsWithReason3()
     {
         var session = Session();

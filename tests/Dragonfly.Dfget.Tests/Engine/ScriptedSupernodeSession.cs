@@ -103,10 +103,22 @@ public sealed class ScriptedSupernodeSession : ISupernodeSession
         return Task.FromResult(Adopt(RecoverResult ?? new RegisterOutcome.Failed(-100, "no supernode came back")));
     }
 
+    /// <summary>Whether a migration lands on a supernode that knows none of the pieces done so far, as another node does.</summary>
+    public bool MigrateForgetsProgress { get; set; }
+
     public Task<RegisterOutcome> MigrateAsync(CancellationToken cancellationToken)
     {
         MigrateCalls++;
-        return Task.FromResult(Adopt(MigrateResult ?? new RegisterOutcome.Failed(-100, "no other supernode")));
+        var outcome = Adopt(MigrateResult ?? new RegisterOutcome.Failed(-100, "no other supernode"));
+        if (outcome is RegisterOutcome.Registered && MigrateForgetsProgress)
+        {
+            lock (_gate)
+            {
+                _done.Clear();
+            }
+        }
+
+        return Task.FromResult(outcome);
     }
 
     public Task<RegisterOutcome> RejoinAsync(CancellationToken cancellationToken)

@@ -190,6 +190,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     }
 
                     Log.Migrated(logger, registered.Registration.Node.HostPort);
+                    Adopt(run, registered.Registration);
                     report = PullReport.Start;
                     waitLevel = 0;
                     break;
@@ -218,12 +219,34 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         var info = await pending.ReplaceAsync(run.Token).ConfigureAwait(false);
         Log.ReRegistering(logger, info.Pattern, info.Port);
         var outcome = await run.Context.Session.ReRegisterAsync(info, run.Token).ConfigureAwait(false);
-        if (outcome is RegisterOutcome.Registered)
+        if (outcome is RegisterOutcome.Registered registered)
         {
             run.SuccessReportsAllowed = Task.FromResult(true);
+            Adopt(run, registered.Registration);
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// After a new registration (no piece is running then): the pieces on disk are known by number, and a number names
+    /// the same bytes only under the same piece size. A supernode that cuts the file in pieces of another size (its own
+    /// configuration) numbers other ranges, so what is on disk is forgotten and fetched again in the new pieces, as the
+    /// original does; the bytes already written stay valid where they are (the whole-file md5 is unaffected).
+    /// </summary>
+    private void Adopt(RunState run, SupernodeRegistration registration)
+    {
+        if (registration.PieceSize == run.PieceSize)
+        {
+            return;
+        }
+
+        Log.PieceSizeChanged(logger, run.PieceSize, registration.PieceSize, run.Completed.Count);
+        run.PieceSize = registration.PieceSize;
+        run.Completed.Clear();
+
+        // Progress is counted afresh: a recovery after this one is fruitless unless a piece of the new size completes.
+        run.CompletedAtLastRecovery = Math.Min(run.CompletedAtLastRecovery, 0);
     }
 
     /// <summary>Reports a piece success once reports are allowed; skips it when the registration it belonged to was replaced.</summary>
@@ -437,6 +460,9 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
         /// <summary>How many pieces were complete at the last recovery (read and written by the loop only).</summary>
         public int CompletedAtLastRecovery { get; set; } = -1;
 
+        /// <summary>The piece size <see cref="Completed"/>'s numbers mean (read and written by the loop only).</summary>
+        public int PieceSize { get; set; } = context.Session.Current?.PieceSize ?? 0;
+
         /// <summary>The uploader still to wait for before the first success report (read and cleared by the loop only).</summary>
         public AdvertisedUploader? Pending { get; set; } = context.PendingUploader;
 
@@ -481,6 +507,9 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         [LoggerMessage(2207, LogLevel.Warning, "The supernode no longer knows this download; registering with it again ({Rejoin} of {Max})")]
         public static partial void Rejoining(ILogger logger, int rejoin, int max);
+
+        [LoggerMessage(2208, LogLevel.Warning, "The new registration cuts the file in {NewSize}-byte pieces, not {OldSize}: the {Count} pieces on disk are fetched again")]
+        public static partial void PieceSizeChanged(ILogger logger, int oldSize, int newSize, int count);
 
         [LoggerMessage(2204, LogLevel.Warning, "Registering again as a {Pattern} peer with uploader port {Port}")]
         public static partial void ReRegistering(ILogger logger, string pattern, int port);
