@@ -21,9 +21,17 @@ public sealed class PieceFile : IDisposable
 
     internal SafeFileHandle Handle => _handle;
 
-    /// <summary>Creates (truncating) the file.</summary>
-    public static PieceFile Create(string path) =>
-        new(path, File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous));
+    /// <summary>
+    /// Creates the file afresh. Whatever the path names already (a leftover, or a symbolic link someone with write access
+    /// to the data dir planted there) is removed first, and the file is then created exclusively (<c>O_CREAT|O_EXCL</c>),
+    /// so the download never writes through a link into another file; a link planted between the two steps fails the
+    /// create instead of being followed.
+    /// </summary>
+    public static PieceFile Create(string path)
+    {
+        File.Delete(path);
+        return new(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous));
+    }
 
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         FileWrites.WriteAsync(_handle, data, offset, cancellationToken);
