@@ -151,9 +151,9 @@ public sealed record HijackHost(Regex Pattern, bool Insecure, IReadOnlyList<stri
 {
     public const int DefaultPort = 443;
 
-    /// <summary>True when the host name matches (TLS trust towards the host, whatever the port).</summary>
-    public bool Matches(string host) => Pattern.IsMatch(host);
-
-    /// <summary>True when <c>host:port</c> is this entry's: the name matches and the port is the configured one.</summary>
-    public bool Matches(string host, int port) => port == Port && Matches(host);
+    /// <summary>
+    /// True when <c>host:port</c> is this entry's: the name matches and the port is the configured one. Interception, the host
+    /// policy and TLS trust all ask this one question.
+    /// </summary>
+    public bool Matches(string host, int port) => port == Port && Pattern.IsMatch(host);
 }

@@ -77,8 +77,8 @@ public sealed partial class BlobResponder
             upstream,
             HeaderFilter.ForBlob(context.Request.Headers),
             sha256,
-            _tls.IsInsecure(upstream.Host),
-            _tls.CaFilesFor(upstream.Host));
+            _tls.IsInsecure(upstream),
+            _tls.CaFilesFor(upstream));
 
         BlobFetchResult result;
         try

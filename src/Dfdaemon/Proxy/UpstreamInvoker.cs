@@ -1,22 +1,48 @@
+using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Security;
 using Dragonfly.Common.Http;
 
 namespace Dragonfly.Dfdaemon.Proxy;
 
 /// <summary>
-/// dfdaemon's one connection pool towards upstreams (YARP's shape: a long-lived <see cref="HttpMessageInvoker"/> over one
-/// <see cref="SocketsHttpHandler"/>): no proxy, no redirects followed, no decompression, no cookies, TLS trust from
-/// <see cref="UpstreamTlsPolicy"/>. The forwarder and the blob access check share it, so a check and the request after it can
-/// reuse one connection.
+/// dfdaemon's connection pools towards upstreams (YARP's shape: long-lived <see cref="HttpMessageInvoker"/>s over
+/// <see cref="SocketsHttpHandler"/>s): no proxy, no redirects followed, no decompression, no cookies. TLS trust is decided by the
+/// request's host and port (<see cref="UpstreamTlsPolicy"/>) before a connection exists: a certificate callback only learns the
+/// host name, so each distinct <see cref="UpstreamTrust"/> gets its own pool, whose callback knows its trust. A host:port always
+/// maps to the same trust, so its connections stay in one pool. The forwarder and the blob access check share them.
 /// </summary>
 public sealed class UpstreamInvoker : IDisposable
 {
-    private readonly HttpMessageInvoker _invoker;
+    private readonly UpstreamTlsPolicy _tls;
+    private readonly ConcurrentDictionary<UpstreamTrust, Lazy<HttpMessageInvoker>> _pools = new();
 
     public UpstreamInvoker(UpstreamTlsPolicy tls)
     {
-        ArgumentNullException.ThrowIfNull(tls);
+        _tls = tls ?? throw new ArgumentNullException(nameof(tls));
+    }
+
+    /// <summary>Sends <paramref name="request"/>; the answer comes back once its head is read (the body streams).</summary>
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var url = request.RequestUri ?? throw new ArgumentException("the request has no URL", nameof(request));
+        var trust = url.Scheme == Uri.UriSchemeHttps ? _tls.TrustFor(url) : UpstreamTrust.Default;
+        return _pools.GetOrAdd(trust, static t => new Lazy<HttpMessageInvoker>(() => Create(t))).Value.SendAsync(request, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        foreach (var pool in _pools.Values)
+        {
+            if (pool.IsValueCreated)
+            {
+                pool.Value.Dispose();
+            }
+        }
+    }
+
+    private static HttpMessageInvoker Create(UpstreamTrust trust)
+    {
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -28,16 +54,7 @@ public sealed class UpstreamInvoker : IDisposable
             ActivityHeadersPropagator = null,
             EnableMultipleHttp2Connections = true,
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, chain, errors) =>
-            tls.Validate(sender is HttpRequestMessage m ? m.RequestUri?.Host ?? string.Empty : TargetHost(sender), cert, chain, errors);
-        _invoker = new HttpMessageInvoker(new SocketErrorHandler(handler), disposeHandler: true);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, chain, errors) => trust.Validate(cert, chain, errors);
+        return new HttpMessageInvoker(new SocketErrorHandler(handler), disposeHandler: true);
     }
-
-    /// <summary>Sends <paramref name="request"/>; the answer comes back once its head is read (the body streams).</summary>
-    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        _invoker.SendAsync(request, cancellationToken);
-
-    public void Dispose() => _invoker.Dispose();
-
-    private static string TargetHost(object sender) => sender is SslStream ssl ? ssl.TargetHostName : string.Empty;
 }
