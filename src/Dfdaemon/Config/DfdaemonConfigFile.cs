@@ -22,6 +22,8 @@ public sealed class DfdaemonConfigFile
 
     [YamlMember(Alias = "open_proxy")] public bool? OpenProxy { get; set; }
 
+    [YamlMember(Alias = "verify_blob_access")] public bool? VerifyBlobAccess { get; set; }
+
     [YamlMember(Alias = "localrepo")] public string? LocalRepo { get; set; }
 
     [YamlMember(Alias = "localrepo_max_size")] public string? LocalRepoMaxSize { get; set; }

@@ -93,6 +93,10 @@ public static class DfdaemonConfigLoader
         #       insecure: false
         # false: absolute-URI and CONNECT requests only to the mirror's host:port and the hijack hosts; true: forward everything
         open_proxy: false
+        # true: before a blob is served from P2P (a cache shared by every client), ask the upstream with the client's own
+        # headers (a HEAD) whether this client may read it; a refusal goes to the upstream directly. false saves that round trip
+        # per blob, but any client that names a blob someone else pulled gets it without credentials
+        verify_blob_access: true
         workHome: ~/.small-dragonfly
         # localrepo: /root/.small-dragonfly/dfdaemon/data/
         localrepo_max_size: 10G
@@ -299,6 +303,7 @@ public static class DfdaemonConfigLoader
             Proxies = rules,
             HijackHttps = hijack,
             OpenProxy = file.OpenProxy ?? false,
+            VerifyBlobAccess = file.VerifyBlobAccess ?? true,
             LocalRepo = localRepo,
             LocalRepoMaxBytes = maxRepo,
             WorkHome = workHome,

@@ -44,6 +44,14 @@ public sealed record DfdaemonOptions
     /// </summary>
     public bool OpenProxy { get; init; }
 
+    /// <summary>
+    /// True (default): before a blob is served from P2P, the upstream is asked (a HEAD with the client's own headers) whether this
+    /// client may read it; when it says no, the client's request goes to the upstream directly. The P2P cache is shared by URL
+    /// and digest, so without the check a client gets any blob another client's credentials fetched. False: one round trip
+    /// per blob less, and every client that can name a cached blob gets it.
+    /// </summary>
+    public bool VerifyBlobAccess { get; init; } = true;
+
     /// <summary>Absolute directory for temporary blob files.</summary>
     public required string LocalRepo { get; init; }
 
@@ -143,9 +151,9 @@ public sealed record HijackHost(Regex Pattern, bool Insecure, IReadOnlyList<stri
 {
     public const int DefaultPort = 443;
 
-    /// <summary>True when the host name matches (TLS trust towards the host, whatever the port).</summary>
-    public bool Matches(string host) => Pattern.IsMatch(host);
-
-    /// <summary>True when <c>host:port</c> is this entry's: the name matches and the port is the configured one.</summary>
-    public bool Matches(string host, int port) => port == Port && Matches(host);
+    /// <summary>
+    /// True when <c>host:port</c> is this entry's: the name matches and the port is the configured one. Interception, the host
+    /// policy and TLS trust all ask this one question.
+    /// </summary>
+    public bool Matches(string host, int port) => port == Port && Pattern.IsMatch(host);
 }

@@ -2,13 +2,16 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Proxy;
+using Dragonfly.Dfdaemon.Registry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfdaemon.Downloading;
 
 /// <summary>
-/// Serves one blob GET: P2P through <see cref="IBlobFetcher"/>, streamed to the client in piece order as bytes arrive, the sha256
+/// Serves one blob GET: first the upstream is asked whether this client may read the blob (<see cref="BlobAccessCheck"/>); when it
+/// says no, or cannot be asked, the request goes to the upstream directly and never touches P2P. Otherwise P2P through
+/// <see cref="IBlobFetcher"/>, streamed to the client in piece order as bytes arrive, the sha256
 /// digest checked before the last bytes are released (a mismatch aborts the connection, so a wrong layer never completes). When P2P
 /// fails before the first byte the request goes to the upstream directly and its status and body reach the client unchanged.
 /// </summary>
@@ -23,14 +26,16 @@ public sealed partial class BlobResponder
 
     private readonly IBlobFetcher _fetcher;
     private readonly HttpForwarder _forwarder;
+    private readonly BlobAccessCheck _access;
     private readonly UpstreamTlsPolicy _tls;
     private readonly DfdaemonMetrics _metrics;
     private readonly ILogger<BlobResponder> _logger;
 
-    public BlobResponder(IBlobFetcher fetcher, HttpForwarder forwarder, UpstreamTlsPolicy tls, DfdaemonMetrics metrics, ILogger<BlobResponder> logger)
+    public BlobResponder(IBlobFetcher fetcher, HttpForwarder forwarder, BlobAccessCheck access, UpstreamTlsPolicy tls, DfdaemonMetrics metrics, ILogger<BlobResponder> logger)
     {
         _fetcher = fetcher ?? throw new ArgumentNullException(nameof(fetcher));
         _forwarder = forwarder ?? throw new ArgumentNullException(nameof(forwarder));
+        _access = access ?? throw new ArgumentNullException(nameof(access));
         _tls = tls ?? throw new ArgumentNullException(nameof(tls));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -48,12 +53,32 @@ public sealed partial class BlobResponder
             return;
         }
 
+        // The P2P cache holds what another client's credentials fetched: only a client the upstream lets read the blob gets it
+        // from there. Any other answer goes to the upstream directly, so the client sees the registry's own answer to its own
+        // GET (401 + WWW-Authenticate, 403, 404, with their bodies).
+        BlobAccess access;
+        try
+        {
+            access = await _access.CheckAsync(context.Request, upstream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (!access.MayUseP2p)
+        {
+            _metrics.BlobNotAllowed();
+            await _forwarder.ForwardAsync(context, upstream, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var request = new BlobFetchRequest(
             upstream,
             HeaderFilter.ForBlob(context.Request.Headers),
             sha256,
-            _tls.IsInsecure(upstream.Host),
-            _tls.CaFilesFor(upstream.Host));
+            _tls.IsInsecure(upstream),
+            _tls.CaFilesFor(upstream));
 
         BlobFetchResult result;
         try

@@ -3,6 +3,7 @@ using Dragonfly.Dfdaemon.Downloading;
 using Dragonfly.Dfdaemon.Housekeeping;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Proxy;
+using Dragonfly.Dfdaemon.Registry;
 using Dragonfly.Dfdaemon.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -20,7 +21,9 @@ public static class DfdaemonServiceCollectionExtensions
         services.TryAddSingleton<DfdaemonMetrics>();
         services.TryAddSingleton<UpstreamTlsPolicy>();
         services.TryAddSingleton<ProxyRouter>();
+        services.TryAddSingleton<UpstreamInvoker>();
         services.TryAddSingleton<HttpForwarder>();
+        services.TryAddSingleton<BlobAccessCheck>();
         services.TryAddSingleton<BlobResponder>();
         services.TryAddSingleton<DfdaemonRequestHandler>();
         if (options.HijackHttps is { } hijack)

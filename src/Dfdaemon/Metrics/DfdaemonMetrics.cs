@@ -17,6 +17,7 @@ public sealed class DfdaemonMetrics
     private long _blobFallback;
     private long _blobDigestMismatch;
     private long _blobFailedMidStream;
+    private long _blobAccessRefused;
     private long _forwarded;
     private long _upstreamErrors;
     private long _tunnels;
@@ -32,6 +33,8 @@ public sealed class DfdaemonMetrics
     public long BlobFallback => Interlocked.Read(ref _blobFallback);
 
     public long BlobDigestMismatch => Interlocked.Read(ref _blobDigestMismatch);
+
+    public long BlobAccessRefused => Interlocked.Read(ref _blobAccessRefused);
 
     public long Forwarded => Interlocked.Read(ref _forwarded);
 
@@ -64,6 +67,8 @@ public sealed class DfdaemonMetrics
 
     public void BlobFailedMidStream() => Interlocked.Increment(ref _blobFailedMidStream);
 
+    public void BlobNotAllowed() => Interlocked.Increment(ref _blobAccessRefused);
+
     public void RequestForwarded() => Interlocked.Increment(ref _forwarded);
 
     public void UpstreamError() => Interlocked.Increment(ref _upstreamErrors);
@@ -85,6 +90,7 @@ public sealed class DfdaemonMetrics
         Counter(sb, "blob_fallback_total", "Blob requests that fell back to a direct upstream request.", BlobFallback);
         Counter(sb, "blob_digest_mismatch_total", "Blob downloads aborted because the sha256 digest did not match.", BlobDigestMismatch);
         Counter(sb, "blob_failed_midstream_total", "Blob downloads that failed after the response started.", Interlocked.Read(ref _blobFailedMidStream));
+        Counter(sb, "blob_access_refused_total", "Blob requests the upstream did not allow for this client (or could not be asked): sent directly, never served from P2P.", BlobAccessRefused);
         Counter(sb, "forwarded_requests_total", "Requests forwarded directly to an upstream.", Forwarded);
         Counter(sb, "upstream_errors_total", "Upstream connection failures answered with 502.", Interlocked.Read(ref _upstreamErrors));
         Counter(sb, "tunnels_total", "CONNECT requests served as blind TCP tunnels.", Tunnels);

@@ -7,6 +7,7 @@ using Dragonfly.Common.Http1;
 using Dragonfly.Dfdaemon.Metrics;
 using Dragonfly.Dfdaemon.Tls;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Dragonfly.Dfdaemon.Proxy;
@@ -15,7 +16,8 @@ namespace Dragonfly.Dfdaemon.Proxy;
 /// Kestrel connection middleware for <c>CONNECT host:port</c>: peeks at the first request of a connection; anything else
 /// goes on to HTTP untouched. A CONNECT to a hijacked host is answered <c>200</c>, TLS is terminated with a per-host
 /// leaf certificate, and the decrypted stream is handed back to Kestrel so inner requests take the normal rule/P2P path
-/// (marked with <see cref="HijackedConnectionFeature"/>). Other allowed hosts get a blind TCP tunnel (10 s dial).
+/// (marked with <see cref="HijackedConnectionFeature"/>). Other allowed hosts get a blind TCP tunnel (10 s dial) that honours
+/// half-close (<see cref="TcpTunnel"/>).
 /// A <c>host:port</c> outside the policy (the port counts: the mirror's own, a hijack host's configured one) gets 403. The CONNECT head goes through the strict parser the raw-connection servers share
 /// (<see cref="RequestHeadParser"/>): a target that is not <c>host:port</c>, a malformed field or a body gets 400, a head
 /// over 16 KiB 431, a version other than 1.0 and 1.1 505; bytes the client sent behind the head (a TLS hello that did
@@ -30,12 +32,14 @@ public sealed partial class ConnectHandler
     private readonly ProxyRouter _router;
     private readonly HijackCertificateStore? _certificates;
     private readonly DfdaemonMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger<ConnectHandler> _logger;
 
-    public ConnectHandler(ProxyRouter router, DfdaemonMetrics metrics, ILogger<ConnectHandler> logger, HijackCertificateStore? certificates = null)
+    public ConnectHandler(ProxyRouter router, DfdaemonMetrics metrics, TimeProvider time, ILogger<ConnectHandler> logger, HijackCertificateStore? certificates = null)
     {
         _router = router ?? throw new ArgumentNullException(nameof(router));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _certificates = certificates;
     }
@@ -45,7 +49,10 @@ public sealed partial class ConnectHandler
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(next);
         var input = connection.Transport.Input;
-        using var headerCts = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        // Never ConnectionClosed here: Kestrel fires it at the client's EOF, and a client may send its CONNECT, its request and
+        // its EOF in one go (printf ... | nc -N). A client that is really gone ends the reads (input complete or reset).
+        var stopping = Stopping(connection);
+        using var headerCts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         headerCts.CancelAfter(HeaderTimeout);
 
         ReadResult read;
@@ -101,7 +108,7 @@ public sealed partial class ConnectHandler
         {
             Log.ConnectRejected(_logger, parse.Error ?? "not a CONNECT");
             var status = parse.Status == HeadParseStatus.Invalid ? parse.ErrorStatus : 400;
-            await WriteStatusAsync(connection, $"{status} {ResponseHead.Reason(status)}", connection.ConnectionClosed).ConfigureAwait(false);
+            await WriteStatusAsync(connection, $"{status} {ResponseHead.Reason(status)}", stopping).ConfigureAwait(false);
             return;
         }
 
@@ -110,7 +117,7 @@ public sealed partial class ConnectHandler
         {
             _metrics.RequestDenied();
             Log.ConnectDenied(_logger, host, port);
-            await WriteStatusAsync(connection, "403 Forbidden", connection.ConnectionClosed).ConfigureAwait(false);
+            await WriteStatusAsync(connection, "403 Forbidden", stopping).ConfigureAwait(false);
             return;
         }
 
@@ -120,7 +127,7 @@ public sealed partial class ConnectHandler
         }
         else
         {
-            await TunnelAsync(connection, host, port).ConfigureAwait(false);
+            await TunnelAsync(connection, host, port, stopping).ConfigureAwait(false);
         }
     }
 
@@ -151,12 +158,16 @@ public sealed partial class ConnectHandler
         }
     }
 
-    private async Task TunnelAsync(ConnectionContext connection, string host, int port)
+    /// <summary>dfdaemon is stopping: Kestrel asks its connections to close.</summary>
+    private static CancellationToken Stopping(ConnectionContext connection) =>
+        connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+
+    private async Task TunnelAsync(ConnectionContext connection, string host, int port, CancellationToken stopping)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using (socket)
         {
-            using (var dial = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+            using (var dial = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
                 dial.CancelAfter(DialTimeout);
                 try
@@ -166,58 +177,19 @@ public sealed partial class ConnectHandler
                 catch (Exception e) when (e is SocketException or OperationCanceledException)
                 {
                     Log.DialFailed(_logger, host, port, e.Message);
-                    await WriteStatusAsync(connection, "502 Bad Gateway", connection.ConnectionClosed).ConfigureAwait(false);
+                    await WriteStatusAsync(connection, "502 Bad Gateway", stopping).ConfigureAwait(false);
                     return;
                 }
             }
 
             _metrics.TunnelOpened();
             Log.Tunnel(_logger, host, port);
-            await WriteStatusAsync(connection, "200 OK", connection.ConnectionClosed).ConfigureAwait(false);
-            await using var upstream = new NetworkStream(socket, ownsSocket: false);
-            await using var client = new DuplexPipeStream(connection.Transport);
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-            var up = PumpAsync(client, upstream, () => socket.Shutdown(SocketShutdown.Send), stop.Token);
-            var down = PumpAsync(upstream, client, () => connection.Transport.Output.Complete(), stop.Token);
-            await Task.WhenAny(up, down).ConfigureAwait(false);
+            await WriteStatusAsync(connection, "200 OK", stopping).ConfigureAwait(false);
 
-            // One side ended: give the other a moment to drain, then close both.
-            await Task.WhenAny(Task.WhenAll(up, down), Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false);
-            await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(up, down).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task PumpAsync(Stream from, Stream to, Action onEnd, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            while (true)
-            {
-                var n = await from.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                await to.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                await to.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            try
-            {
-                onEnd();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
+            // The client's EOF (ConnectionClosed) is a half-close the upstream's answer outlives: see TcpTunnel.
+            using var tunnel = new TcpTunnel(connection.Transport, socket, _time);
+            var end = await tunnel.RunAsync(stopping).ConfigureAwait(false);
+            Log.TunnelEnded(_logger, host, port, end);
         }
     }
 
@@ -303,5 +275,8 @@ public sealed partial class ConnectHandler
 
         [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 45, Level = LogLevel.Information, Message = "CONNECT rejected: {Error}")]
         public static partial void ConnectRejected(ILogger logger, string error);
+
+        [LoggerMessage(EventId = Common.Logging.EventIds.Dfdaemon + 46, Level = LogLevel.Debug, Message = "CONNECT {Host}:{Port}: tunnel ended ({End})")]
+        public static partial void TunnelEnded(ILogger logger, string host, int port, TunnelEnd end);
     }
 }

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Security;
-using Dragonfly.Common.Http;
 using Dragonfly.Dfdaemon.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,39 +27,25 @@ public enum ForwardOutcome
 }
 
 /// <summary>
-/// Forwards one request to an absolute upstream URL over a single long-lived <see cref="HttpMessageInvoker"/> (YARP-style):
+/// Forwards one request to an absolute upstream URL over the shared <see cref="UpstreamInvoker"/> (YARP-style):
 /// request/response headers copied minus hop-by-hop ones (repeated headers such as <c>Accept</c> keep every value, in order),
 /// bodies streamed both ways, no redirects followed, no decompression, status and headers (e.g. 401 + WWW-Authenticate) passed unchanged.
 /// A response header Kestrel cannot send (control or non-ASCII characters) is dropped with a warning; a response whose
 /// Content-Length values disagree (or do not parse) has no trustworthy framing and becomes 502.
 /// </summary>
-public sealed partial class HttpForwarder : IDisposable
+public sealed partial class HttpForwarder
 {
     private const int BufferSize = 81920;
 
-    private readonly HttpMessageInvoker _invoker;
+    private readonly UpstreamInvoker _invoker;
     private readonly DfdaemonMetrics _metrics;
     private readonly ILogger<HttpForwarder> _logger;
 
-    public HttpForwarder(UpstreamTlsPolicy tls, DfdaemonMetrics metrics, ILogger<HttpForwarder> logger)
+    public HttpForwarder(UpstreamInvoker invoker, DfdaemonMetrics metrics, ILogger<HttpForwarder> logger)
     {
-        ArgumentNullException.ThrowIfNull(tls);
+        _invoker = invoker ?? throw new ArgumentNullException(nameof(invoker));
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ActivityHeadersPropagator = null,
-            EnableMultipleHttp2Connections = true,
-        };
-        handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, chain, errors) =>
-            tls.Validate(sender is HttpRequestMessage m ? m.RequestUri?.Host ?? string.Empty : TargetHost(sender), cert, chain, errors);
-        _invoker = new HttpMessageInvoker(new SocketErrorHandler(handler), disposeHandler: true);
     }
 
     /// <summary>Sends <paramref name="context"/>'s request to <paramref name="destination"/> and writes the upstream's answer back.</summary>
@@ -116,8 +100,6 @@ public sealed partial class HttpForwarder : IDisposable
             return await CopyBodyAsync(response, context, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    public void Dispose() => _invoker.Dispose();
 
     internal static HttpRequestMessage BuildRequest(HttpRequest incoming, Uri destination)
     {
@@ -205,8 +187,6 @@ public sealed partial class HttpForwarder : IDisposable
             }
         }
     }
-
-    private static string TargetHost(object sender) => sender is SslStream ssl ? ssl.TargetHostName : string.Empty;
 
     private async Task<ForwardOutcome> CopyBodyAsync(HttpResponseMessage response, HttpContext context, CancellationToken cancellationToken)
     {

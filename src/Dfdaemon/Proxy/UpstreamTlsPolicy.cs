@@ -1,25 +1,28 @@
-using System.Net.Security;
+using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using Dragonfly.Dfdaemon.Config;
 
 namespace Dragonfly.Dfdaemon.Proxy;
 
 /// <summary>
-/// TLS trust towards upstreams: the system store, plus <c>registry_mirror.certs</c> for the mirror host and
-/// <c>hijack_https.hosts[].certs</c> for hijacked hosts; <c>insecure</c> skips verification for exactly those hosts.
+/// TLS trust towards upstreams, by host <em>and port</em>, as the host policy decides which upstreams may be reached: the system
+/// store, plus <c>registry_mirror.certs</c> for the mirror's host and port and <c>hijack_https.hosts[].certs</c> for a hijack host
+/// on that entry's port (443 unless set); <c>insecure</c> skips verification for exactly those. The same host on another port
+/// gets the system store only.
 /// </summary>
 public sealed class UpstreamTlsPolicy
 {
-    private readonly string _mirrorHost;
+    private readonly Uri _mirror;
     private readonly bool _mirrorInsecure;
-    private readonly X509Certificate2Collection _mirrorCerts;
     private readonly IReadOnlyList<string> _mirrorCertFiles;
-    private readonly List<(HijackHost Host, X509Certificate2Collection Certs)> _hijack = [];
+    private readonly X509Certificate2[] _mirrorCerts;
+    private readonly List<(HijackHost Host, X509Certificate2[] Certs)> _hijack = [];
+    private readonly ConcurrentDictionary<string, UpstreamTrust> _trusts = new(StringComparer.Ordinal);
 
     public UpstreamTlsPolicy(DfdaemonOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _mirrorHost = options.RegistryMirror.Remote.Host;
+        _mirror = options.RegistryMirror.Remote;
         _mirrorInsecure = options.RegistryMirror.Insecure;
         _mirrorCertFiles = options.RegistryMirror.Certs;
         _mirrorCerts = LoadAll(options.RegistryMirror.Certs);
@@ -29,84 +32,68 @@ public sealed class UpstreamTlsPolicy
         }
     }
 
-    /// <summary>True when requests to <paramref name="host"/> skip certificate verification.</summary>
-    public bool IsInsecure(string host) =>
-        (string.Equals(host, _mirrorHost, StringComparison.OrdinalIgnoreCase) && _mirrorInsecure)
-        || _hijack.Any(h => h.Host.Insecure && h.Host.Matches(host));
-
-    /// <summary>Extra CA files trusted for <paramref name="host"/> (handed to the P2P engine as <c>--cacerts</c>).</summary>
-    public IReadOnlyList<string> CaFilesFor(string host)
+    /// <summary>The trust towards <paramref name="url"/>'s host and port (its scheme's default port when it names none).</summary>
+    public UpstreamTrust TrustFor(Uri url)
     {
+        ArgumentNullException.ThrowIfNull(url);
+        return TrustFor(url.Host, url.Port);
+    }
+
+    /// <summary>The trust towards <paramref name="host"/>:<paramref name="port"/> (an IPv6 host with or without brackets).</summary>
+    public UpstreamTrust TrustFor(string host, int port)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var bare = WithoutBrackets(host);
+        var mirror = port == _mirror.Port && string.Equals(bare, WithoutBrackets(_mirror.Host), StringComparison.OrdinalIgnoreCase);
+        var hijack = new List<int>();
+        for (var i = 0; i < _hijack.Count; i++)
+        {
+            if (_hijack[i].Host.Matches(bare, port))
+            {
+                hijack.Add(i);
+            }
+        }
+
+        if (!mirror && hijack.Count == 0)
+        {
+            return UpstreamTrust.Default;
+        }
+
+        // Which entries apply is all a trust depends on: one instance per set.
+        var key = (mirror ? "m" : "-") + string.Concat(hijack.Select(i => "," + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return _trusts.GetOrAdd(key, _ => Build(mirror, hijack));
+    }
+
+    /// <summary>True when requests to <paramref name="url"/>'s host and port skip certificate verification.</summary>
+    public bool IsInsecure(Uri url) => TrustFor(url).Insecure;
+
+    /// <summary>Extra CA files trusted for <paramref name="url"/>'s host and port (handed to the P2P engine as <c>--cacerts</c>).</summary>
+    public IReadOnlyList<string> CaFilesFor(Uri url) => TrustFor(url).CaFiles;
+
+    private UpstreamTrust Build(bool mirror, List<int> hijack)
+    {
+        var insecure = mirror && _mirrorInsecure;
         var files = new List<string>();
-        if (string.Equals(host, _mirrorHost, StringComparison.OrdinalIgnoreCase))
+        var certs = new List<X509Certificate2>();
+        if (mirror)
         {
             files.AddRange(_mirrorCertFiles);
+            certs.AddRange(_mirrorCerts);
         }
 
-        foreach (var (h, _) in _hijack)
+        foreach (var i in hijack)
         {
-            if (h.Matches(host))
-            {
-                files.AddRange(h.Certs);
-            }
+            insecure |= _hijack[i].Host.Insecure;
+            files.AddRange(_hijack[i].Host.Certs);
+            certs.AddRange(_hijack[i].Certs);
         }
 
-        return files;
+        return new UpstreamTrust(insecure, files, [.. certs]);
     }
 
-    public bool Validate(string host, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
+    private static string WithoutBrackets(string host) => host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
 
-        if (IsInsecure(host))
-        {
-            return true;
-        }
-
-        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-        {
-            return false;
-        }
-
-        var extra = new X509Certificate2Collection();
-        if (string.Equals(host, _mirrorHost, StringComparison.OrdinalIgnoreCase))
-        {
-            extra.AddRange(_mirrorCerts);
-        }
-
-        foreach (var (h, certs) in _hijack)
-        {
-            if (h.Matches(host))
-            {
-                extra.AddRange(certs);
-            }
-        }
-
-        if (extra.Count == 0)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(extra);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-
-        using var cert2 = new X509Certificate2(certificate);
-        return custom.Build(cert2);
-    }
-
-    private static X509Certificate2Collection LoadAll(IEnumerable<string> files)
+    private static X509Certificate2[] LoadAll(IEnumerable<string> files)
     {
         var collection = new X509Certificate2Collection();
         foreach (var file in files)
@@ -114,6 +101,6 @@ public sealed class UpstreamTlsPolicy
             collection.ImportFromPemFile(file);
         }
 
-        return collection;
+        return [.. collection];
     }
 }

@@ -34,6 +34,7 @@ public class DfdaemonConfigLoaderTests
         o.RateLimit.BytesPerSecond.Should().Be(20L * 1024 * 1024);
         o.MaxProcs.Should().Be(4);
         o.OpenProxy.Should().BeFalse();
+        o.VerifyBlobAccess.Should().BeTrue("a blob is served from the shared P2P cache only to a client the registry lets read it");
         o.Supernodes.Should().BeNull();
         o.ServeHttps.Should().BeFalse();
     }
@@ -72,6 +73,7 @@ public class DfdaemonConfigLoaderTests
             supernodes: ["sn1:8002", "sn2"]
             ratelimit: 5M
             open_proxy: true
+            verify_blob_access: false
             workHome: {dir.Path}/wh
             """;
         var o = Load(["--config", WriteYaml(dir, yaml)]);
@@ -92,6 +94,7 @@ public class DfdaemonConfigLoaderTests
         o.Supernodes!.Nodes.Should().HaveCount(2);
         o.RateLimit.BytesPerSecond.Should().Be(5L * 1024 * 1024);
         o.OpenProxy.Should().BeTrue();
+        o.VerifyBlobAccess.Should().BeFalse();
         o.LocalRepo.Should().Be($"{dir.Path}/wh/dfdaemon/data/");
     }
 
@@ -265,6 +268,7 @@ public class DfdaemonConfigLoaderTests
         file.Port.Should().Be(65001);
         file.RegistryMirror!.Remote.Should().Be("https://index.docker.io");
         file.OpenProxy.Should().BeFalse();
+        file.VerifyBlobAccess.Should().BeTrue();
     }
 
     private static string WriteYaml(TempDirectory dir, string yaml)

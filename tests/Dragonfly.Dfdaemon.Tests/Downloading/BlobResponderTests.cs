@@ -23,12 +23,32 @@ public class BlobResponderTests
     private static Task<TestDfdaemon> StartAsync(IBlobFetcher fetcher, Uri remote) =>
         TestDfdaemon.StartAsync(services: s => s.AddSingleton(fetcher), remote: remote);
 
+    /// <summary>A registry that lets every client read every blob (HEAD 200) and fails any other request (which must not come).</summary>
+    private static Task<TestUpstream> OpenRegistryAsync() => TestUpstream.StartAsync(ctx =>
+    {
+        ctx.Response.StatusCode = HttpMethods.IsHead(ctx.Request.Method) ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError;
+        return Task.CompletedTask;
+    });
+
     [Fact]
     public async Task Blob_P2pSucceeds_StreamsContentWithLengthAndCountsP2pBytes()
     {
         var (content, digest) = Blob();
-        var upstreamHits = 0;
-        await using var upstream = await TestUpstream.StartAsync(_ => { Interlocked.Increment(ref upstreamHits); return Task.CompletedTask; });
+        var upstreamGets = 0;
+        string? checkedWith = null;
+        await using var upstream = await TestUpstream.StartAsync(ctx =>
+        {
+            if (HttpMethods.IsHead(ctx.Request.Method))
+            {
+                checkedWith = ctx.Request.Headers.Authorization;
+            }
+            else
+            {
+                Interlocked.Increment(ref upstreamGets);
+            }
+
+            return Task.CompletedTask;
+        });
         var fetcher = RecordingBlobFetcher.Serving(content);
         await using var daemon = await StartAsync(fetcher, upstream.Address);
         using var client = daemon.MirrorClient();
@@ -41,7 +61,8 @@ public class BlobResponderTests
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Content.Headers.ContentLength.Should().Be(content.Length);
         (await response.Content.ReadAsByteArrayAsync()).Should().Equal(content);
-        upstreamHits.Should().Be(0);
+        upstreamGets.Should().Be(0);
+        checkedWith.Should().Be("Bearer tok", "the registry is asked whether this client may read the blob");
         var sent = fetcher.Requests.Should().ContainSingle().Subject;
         sent.Url.Should().Be(new Uri($"{upstream.Address.GetLeftPart(UriPartial.Authority)}/v2/library/busybox/blobs/sha256:{digest}"));
         sent.Sha256.Should().Be(digest);
@@ -60,7 +81,8 @@ public class BlobResponderTests
         const int chunk = BlobResponder.ChunkSize;
         var (content, digest) = Blob(4 * chunk);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content, gate, firstPart: (2 * chunk) + (chunk / 2)), new Uri("http://127.0.0.1:1"));
+        await using var registry = await OpenRegistryAsync();
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content, gate, firstPart: (2 * chunk) + (chunk / 2)), registry.Address);
         using var client = daemon.MirrorClient();
 
         using var response = await client.GetAsync($"/v2/x/blobs/sha256:{digest}", HttpCompletionOption.ResponseHeadersRead, Timeout());
@@ -79,7 +101,8 @@ public class BlobResponderTests
     {
         var (content, _) = Blob();
         var (_, otherDigest) = Blob(10);
-        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content), new Uri("http://127.0.0.1:1"));
+        await using var registry = await OpenRegistryAsync();
+        await using var daemon = await StartAsync(RecordingBlobFetcher.Serving(content), registry.Address);
         using var client = daemon.MirrorClient();
 
         var act = async () =>
@@ -97,7 +120,8 @@ public class BlobResponderTests
     {
         var (content, digest) = Blob();
         var fetcher = new RecordingBlobFetcher(_ => Task.FromResult<BlobFetchResult>(new BlobFetchResult.Started(content.Length - 1000, new MemoryStream(content))));
-        await using var daemon = await StartAsync(fetcher, new Uri("http://127.0.0.1:1"));
+        await using var registry = await OpenRegistryAsync();
+        await using var daemon = await StartAsync(fetcher, registry.Address);
         using var client = daemon.MirrorClient();
 
         var act = async () =>
@@ -119,6 +143,11 @@ public class BlobResponderTests
         await using var upstream = await TestUpstream.StartAsync(ctx =>
         {
             authSeen = ctx.Request.Headers.Authorization;
+            if (HttpMethods.IsHead(ctx.Request.Method))
+            {
+                return Task.CompletedTask; // the access check: this client may read the blob
+            }
+
             ctx.Response.StatusCode = status;
             if (challenge is not null)
             {

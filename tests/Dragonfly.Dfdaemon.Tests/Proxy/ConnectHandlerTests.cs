@@ -162,7 +162,7 @@ public class ConnectHandlerTests
         var paths = new List<string>();
         await using var upstream = await TestUpstream.StartAsync(ctx =>
         {
-            paths.Add(ctx.Request.Path + " " + ctx.Request.Scheme);
+            paths.Add(ctx.Request.Method + " " + ctx.Request.Path + " " + ctx.Request.Scheme);
             return ctx.Response.WriteAsync("inner content");
         }, upstreamCert);
         var blob = "blob via p2p"u8.ToArray();
@@ -183,7 +183,7 @@ public class ConnectHandlerTests
         presented.Should().NotBeNull();
         presented!.Issuer.Should().Be(ca.Subject);
         presented.MatchesHostname("127.0.0.1").Should().BeTrue();
-        paths.Should().Equal("/plain https");
+        paths.Should().Equal(["GET /plain https", "HEAD /v2/x/blobs/y https"], "the blob's one upstream request is the access check");
         fetcher.Requests.Should().ContainSingle().Which.Url.Should().Be(new Uri($"https://127.0.0.1:{upstream.Port}/v2/x/blobs/y"));
         daemon.Services.GetRequiredService<DfdaemonMetrics>().Hijacked.Should().BeGreaterThan(0);
     }

@@ -145,7 +145,8 @@ public sealed class P2pAcrossDaemonsTests : IClassFixture<RegistryFixture>
             mb.BytesFromPeers.Should().BeGreaterThan(0, "the second daemon took pieces from the first daemon's uploader");
             (ma.BlobFallback + mb.BlobFallback + ma.DirectBytes + mb.DirectBytes).Should().Be(0, "neither daemon went to the registry itself");
 
-            // Only the supernode's CDN talks to the registry: a one-byte length probe (Range: bytes=0-0) and one download.
+            // Only the supernode's CDN downloads from the registry: a one-byte length probe (Range: bytes=0-0) and one download.
+            // Each daemon also asks it (a HEAD, no body) whether its client may read the blob.
             var requests = string.Join("; ", origin.Requests.Select(r => $"{r.Method} {r.Range} -> {r.Status} ({r.BodyBytes} B)"));
             origin.Requests.Count(r => r.Method == "GET" && r.BodyBytes > 1).Should().Be(1, "the registry served the blob once; requests: " + requests + logs);
             origin.BodyBytesServed.Should().BeLessThanOrEqualTo(content.Length + 1, requests);

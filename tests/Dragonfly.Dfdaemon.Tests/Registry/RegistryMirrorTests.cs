@@ -155,6 +155,33 @@ public class RegistryMirrorTests : IClassFixture<RegistryFixture>
         fetcher.Requests.Should().BeEmpty("no blob is fetched without a manifest");
     }
 
+    [RequiresToolsFact("docker-registry", "skopeo", "umoci")]
+    public async Task PrivateBlob_AfterAnAuthorisedPull_ClientWithoutToken_GetsTheRegistrys401NotTheCachedBlob()
+    {
+        using var cts = new CancellationTokenSource(PullTimeout);
+        using var origin = new OriginStreamingBlobFetcher();
+        var cache = new CachingBlobFetcher(origin);
+        await using var daemon = await StartDaemonAsync(_registry.PrivateRegistry, cache);
+        using var client = daemon.MirrorClient();
+        var digest = _registry.LayerDigests[0];
+        var path = $"/v2/private/demo/blobs/sha256:{digest}";
+        var token = await _registry.Tokens!.RequestTokenAsync("repository:private/demo:pull", cts.Token);
+        using (var authorised = new HttpRequestMessage(HttpMethod.Get, path))
+        {
+            authorised.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var pulled = await client.SendAsync(authorised, cts.Token);
+            pulled.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+            Convert.ToHexStringLower(SHA256.HashData(await pulled.Content.ReadAsByteArrayAsync(cts.Token))).Should().Be(digest);
+        }
+
+        using var anonymous = await client.GetAsync(path, cts.Token);
+
+        anonymous.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized, "the blob is in the P2P cache, but this client may not read it");
+        anonymous.Headers.WwwAuthenticate.ToString().Should().Contain(_registry.Tokens.Realm.ToString()).And.Contain("repository:private/demo:pull");
+        cache.Requests.Should().ContainSingle("only the authorised client reached P2P");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().BlobAccessRefused.Should().Be(1);
+    }
+
     private static void AssertBlobsVerified(string ociLayout)
     {
         var blobs = Directory.GetFiles(Path.Combine(ociLayout, "blobs", "sha256"));

@@ -45,6 +45,18 @@ public sealed class TokenIssuer : IAsyncDisposable
         return issuer;
     }
 
+    /// <summary>A pull token for <paramref name="scope"/> (e.g. <c>repository:private/demo:pull</c>), as docker would get one.</summary>
+    public async Task<string> RequestTokenAsync(string scope, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Realm}?service={Service}&scope={Uri.EscapeDataString(scope)}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(User + ":" + Password)));
+        using var response = await client.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        return json.RootElement.GetProperty("token").GetString()!;
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
         LastAuthorization = context.Request.Headers.Authorization.ToString() + " " + context.Request.Method + " " + context.Request.QueryString;

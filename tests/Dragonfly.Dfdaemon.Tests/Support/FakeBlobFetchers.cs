@@ -111,3 +111,37 @@ public sealed class OriginStreamingBlobFetcher : IBlobFetcher, IDisposable
 
     public void Dispose() => _client.Dispose();
 }
+
+/// <summary>
+/// The P2P cache as clients meet it: the first fetch of a URL goes through <c>origin</c> (with that client's headers); every later
+/// fetch of the same URL is served from memory whoever asks, as the supernode's CDN and the peers serve a finished task.
+/// </summary>
+public sealed class CachingBlobFetcher(IBlobFetcher origin) : IBlobFetcher
+{
+    private readonly ConcurrentDictionary<Uri, byte[]> _cache = new();
+
+    public ConcurrentQueue<BlobFetchRequest> Requests { get; } = new();
+
+    public async Task<BlobFetchResult> FetchAsync(BlobFetchRequest request, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue(request);
+        if (!_cache.TryGetValue(request.Url, out var bytes))
+        {
+            var result = await origin.FetchAsync(request, cancellationToken);
+            if (result is not BlobFetchResult.Started started)
+            {
+                return result;
+            }
+
+            using var copy = new MemoryStream();
+            await using (started.Content)
+            {
+                await started.Content.CopyToAsync(copy, cancellationToken);
+            }
+
+            bytes = _cache.GetOrAdd(request.Url, copy.ToArray());
+        }
+
+        return new BlobFetchResult.Started(bytes.Length, new MemoryStream(bytes, writable: false));
+    }
+}
