@@ -12,7 +12,7 @@ public abstract record BlobAccess
     {
     }
 
-    /// <summary><c>verify_blob_access: false</c>: nobody was asked.</summary>
+    /// <summary>Nobody was asked: <c>verify_blob_access: false</c>, or the URL is not a registry API blob (see <see cref="BlobAccessCheck"/>).</summary>
     public sealed record NotChecked : BlobAccess;
 
     /// <summary>The upstream answered the client's HEAD with 2xx or 3xx (a redirect to storage is how registries say yes).</summary>
@@ -35,6 +35,10 @@ public abstract record BlobAccess
 /// own request headers (<c>Authorization</c>, cookies...; minus Host and hop-by-hop ones), redirects not followed: 2xx and 3xx
 /// mean yes, anything else no. One round trip per blob, bounded by <see cref="Timeout"/>; <c>verify_blob_access: false</c>
 /// turns it off.
+/// Only registry API blob URLs (<c>…/blobs/sha256:&lt;digest&gt;</c>, where the registry decides by the request's headers) are
+/// asked about. Any other URL a <c>proxies</c> rule sends to P2P, such as the storage URL a registry redirects to
+/// (<c>…/blobs/sha256/ab/&lt;digest&gt;/data?X-Amz-Signature=…</c>), carries its credential in the URL itself, which is part
+/// of the P2P task's identity; and a URL signed for GET refuses a HEAD, which would keep every such download off P2P.
 /// </summary>
 public sealed partial class BlobAccessCheck
 {
@@ -60,7 +64,7 @@ public sealed partial class BlobAccessCheck
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(upstream);
-        if (!_enabled)
+        if (!_enabled || !NamesARegistryBlob(upstream))
         {
             return new BlobAccess.NotChecked();
         }
@@ -91,6 +95,9 @@ public sealed partial class BlobAccessCheck
             return new BlobAccess.Unknown(reason);
         }
     }
+
+    /// <summary>A registry API blob URL (<c>/blobs/sha256:&lt;64 hex&gt;</c>, percent-encoded or not).</summary>
+    internal static bool NamesARegistryBlob(Uri upstream) => BlobPath.Sha256Of(Uri.UnescapeDataString(upstream.AbsolutePath)) is not null;
 
     /// <summary>The HEAD: the client's headers as the forwarder would send them, minus Range (the answer is about the whole blob).</summary>
     internal static HttpRequestMessage BuildHead(HttpRequest request, Uri upstream)

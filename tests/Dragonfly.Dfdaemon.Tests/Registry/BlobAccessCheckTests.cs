@@ -135,6 +135,31 @@ public class BlobAccessCheckTests
     }
 
     [Fact]
+    public async Task Blob_StorageUrlSignedInItsQuery_NotAskedAndServedThroughP2p()
+    {
+        var (content, digest) = Blob();
+        await using var registry = await FakeRegistry.StartAsync();
+        var fetcher = RecordingBlobFetcher.Serving(content);
+        await using var daemon = await StartAsync(fetcher, registry.Address);
+        using var client = daemon.MirrorClient();
+
+        using var response = await client.SendAsync(
+            new HttpRequestMessage(HttpMethod.Get, $"/docker/registry/v2/blobs/sha256/{digest[..2]}/{digest}/data?sig=abc"), Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, "the URL's signature is its credential; a HEAD would be refused by a GET-only signature");
+        (await response.Content.ReadAsByteArrayAsync()).Should().Equal(content);
+        registry.Seen.Should().BeEmpty();
+        fetcher.Requests.Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData("https://reg.example/v2/a/blobs/sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true)]
+    [InlineData("https://reg.example/v2/a/blobs/sha256%3A0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true)]
+    [InlineData("https://s3.example/docker/registry/v2/blobs/sha256/01/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/data", false)]
+    public void NamesARegistryBlob_OnlyTheRegistryApiForm(string url, bool expected) =>
+        BlobAccessCheck.NamesARegistryBlob(new Uri(url)).Should().Be(expected);
+
+    [Fact]
     public async Task Blob_RegistryUnreachable_NotServedFromP2p()
     {
         var (content, digest) = Blob();
