@@ -7,6 +7,7 @@ using Dragonfly.Supernode.Hosting;
 using Dragonfly.Supernode.Managers.Gc;
 using Dragonfly.Supernode.Managers.Registration;
 using Dragonfly.Supernode.Managers.Tasks;
+using Dragonfly.Supernode.Origin;
 using TaskCdnStatus = Dragonfly.Supernode.Managers.Tasks.CdnStatus;
 
 namespace Dragonfly.Supernode.Preheat;
@@ -25,15 +26,17 @@ public sealed partial class PreheatService : IDisposable
     private readonly SupernodeRuntime _runtime;
     private readonly TimeProvider _time;
     private readonly ILogger<PreheatService> _logger;
-    private readonly RegistryClient _registry = new();
+    private readonly RegistryClient _registry;
     private readonly CancellationTokenSource _stopping = new();
 
-    public PreheatService(IServiceProvider services, SupernodeRuntime runtime, TimeProvider time, ILogger<PreheatService> logger)
+    public PreheatService(IServiceProvider services, SupernodeRuntime runtime, SourceConnector connector, TimeProvider time, ILogger<PreheatService> logger)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
+        _registry = new RegistryClient(connector);
         _services = services;
         _runtime = runtime;
         _time = time;

@@ -26,6 +26,22 @@ public sealed class ConfigExampleTests
         documented.Should().Contain(read);
     }
 
+    [Fact]
+    public void DocsExample_CommentedSourcePolicyExamples_Parse()
+    {
+        var examples = File.ReadAllLines(DocsExample())
+            .Where(l => l.StartsWith("  #   source", StringComparison.Ordinal))
+            .Select(l => "  " + l["  #   ".Length..])
+            .ToList();
+
+        examples.Should().HaveCount(2);
+        foreach (var example in examples)
+        {
+            var options = SupernodeConfigFile.Apply(new SupernodeOptions(), "base:\n" + example + "\n", "docs example");
+            (options.SourceAllow.Count + options.SourceDeny.Count).Should().BeGreaterThan(1, example);
+        }
+    }
+
     private static List<string> KeysOf(string yaml) => yaml.Split('\n')
         .Where(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.TrimStart().StartsWith('#') && l.Contains(':', StringComparison.Ordinal))
         .Select(l => l.Trim()[..l.Trim().IndexOf(':', StringComparison.Ordinal)])
