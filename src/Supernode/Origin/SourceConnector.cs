@@ -57,6 +57,11 @@ public sealed partial class SourceConnector
             ? [parsed]
             : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
 
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+
         var permitted = addresses.Where(_policy.Permits).ToList();
         if (permitted.Count == 0)
         {

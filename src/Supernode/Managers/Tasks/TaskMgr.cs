@@ -85,7 +85,7 @@ public sealed partial class TaskMgr : ITaskMgr
             case OriginProbeStatus.AddressNotAllowed:
                 // An operator's rule, not the source's answer: nothing is remembered (the policy answers the next one at
                 // once, before any byte is sent) and no task is created. dfget treats it like any refused registration.
-                Log.SourceNotAllowed(_logger, spec.RawUrl, probe.Error);
+                // The connector logged the refused addresses, the registration service logs the failure.
                 throw new DragonflyException(ErrorCode.UrlNotReachable, $"url {spec.RawUrl}: {probe.Error ?? "source address not allowed"}");
             case OriginProbeStatus.NotFound:
                 _unreachable[taskId] = _timeProvider.GetUtcNow();
@@ -290,8 +290,5 @@ public sealed partial class TaskMgr : ITaskMgr
 
         [LoggerMessage(EventId = Common.Logging.EventIds.SupernodeTasks + 5, Level = LogLevel.Information, Message = "CDN of task {TaskId} finished: success {Success}, file length {FileLength} {Error}")]
         public static partial void CdnCompleted(ILogger logger, TaskId taskId, bool success, long fileLength, string? error);
-
-        [LoggerMessage(EventId = Common.Logging.EventIds.SupernodeTasks + 6, Level = LogLevel.Warning, Message = "Registration for source {Url} refused: {Error}")]
-        public static partial void SourceNotAllowed(ILogger logger, string url, string? error);
     }
 }
