@@ -17,6 +17,9 @@ internal static partial class ApiLog
     [LoggerMessage(EventId = EventIds.SupernodeApi + 3, Level = LogLevel.Information, Message = "Supernode registered itself as CDN peer {PeerId}")]
     public static partial void SelfRegistered(ILogger logger, string peerId);
 
+    [LoggerMessage(EventId = EventIds.SupernodeApi + 7, Level = LogLevel.Information, Message = "Sources are fetched only from addresses the source address policy allows: {Policy}")]
+    public static partial void SourcePolicy(ILogger logger, string policy);
+
     [LoggerMessage(EventId = EventIds.SupernodeApi + 4, Level = LogLevel.Warning, Message = "Bound port {Bound} differs from the reserved port {Reserved} ({Kind})")]
     public static partial void PortMismatch(ILogger logger, string kind, int reserved, int bound);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dragonfly.Common.Durations;
 using Dragonfly.Common.Rates;
+using Dragonfly.Supernode.Origin;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -14,6 +15,9 @@ namespace Dragonfly.Supernode.Hosting;
 public static class SupernodeConfigFile
 {
     private static readonly HashSet<string> IgnoredKeys = new(StringComparer.OrdinalIgnoreCase) { "logConfig" };
+
+    /// <summary>Keys whose value is a list of networks: a YAML sequence, or one value of entries split by commas or spaces.</summary>
+    private static readonly HashSet<string> NetworkListKeys = new(StringComparer.OrdinalIgnoreCase) { "sourceAllow", "sourceDeny" };
 
     /// <summary>Applies the file's <c>base:</c> values on top of <paramref name="options"/>.</summary>
     /// <exception cref="SupernodeConfigurationException">The file is not valid YAML or holds a bad value.</exception>
@@ -57,6 +61,12 @@ public static class SupernodeConfigFile
             var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
             if (IgnoredKeys.Contains(key))
             {
+                continue;
+            }
+
+            if (NetworkListKeys.Contains(key))
+            {
+                options = ApplyNetworks(options, key, valueNode, $"config {sourceName}: base.{key}");
                 continue;
             }
 
@@ -107,6 +117,26 @@ public static class SupernodeConfigFile
         _ => throw new SupernodeConfigurationException($"{context}: unknown key"),
     };
 
+    /// <summary>Applies <c>sourceAllow</c> or <c>sourceDeny</c>: every entry must be a network or address, or start-up fails.</summary>
+    private static SupernodeOptions ApplyNetworks(SupernodeOptions o, string key, YamlNode value, string context)
+    {
+        var entries = value switch
+        {
+            YamlSequenceNode sequence => sequence.Children.Select(item => item is YamlScalarNode { Value: var v }
+                ? v ?? string.Empty
+                : throw new SupernodeConfigurationException($"{context}: each entry must be a single network (e.g. 10.0.0.0/8)")).ToList(),
+            YamlScalarNode { Value: var v } => (v ?? string.Empty).Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries).ToList(),
+            _ => throw new SupernodeConfigurationException($"{context}: must be a list of networks (e.g. [169.254.0.0/16, fe80::/10])"),
+        };
+
+        if (!SourceAddressPolicy.TryParseNetworks(entries, out var networks, out var error))
+        {
+            throw new SupernodeConfigurationException($"{context}: {error}");
+        }
+
+        return key.Equals("sourceAllow", StringComparison.OrdinalIgnoreCase) ? o with { SourceAllow = networks } : o with { SourceDeny = networks };
+    }
+
     /// <summary>The default configuration as YAML (<c>supernode config default</c>).</summary>
     public static string Render(SupernodeOptions o)
     {
@@ -143,8 +173,13 @@ public static class SupernodeConfigFile
         Line("maxRequestBodySize", new Rate(o.MaxRequestBodySize));
         Line("sourceHeadersTimeout", GoDuration.Format(o.SourceHeadersTimeout));
         Line("sourceIdleTimeout", GoDuration.Format(o.SourceIdleTimeout));
+        Line("sourceAllow", Networks(o.SourceAllow));
+        Line("sourceDeny", Networks(o.SourceDeny));
         return sb.ToString();
     }
+
+    private static string Networks(IReadOnlyList<System.Net.IPNetwork> networks) =>
+        "[" + string.Join(", ", networks.Select(n => $"\"{n}\"")) + "]";
 
     internal static int Int(string value, string context) =>
         int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)

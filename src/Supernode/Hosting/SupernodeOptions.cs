@@ -107,6 +107,15 @@ public sealed record SupernodeOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "sourceIdleTimeout must be between 1s and 24h")]
     public TimeSpan SourceIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Networks the supernode may fetch sources from (<c>sourceAllow</c>); empty = any address not in
+    /// <see cref="SourceDeny"/>. Checked after DNS resolution for every connection, redirects included.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> SourceAllow { get; init; } = [];
+
+    /// <summary>Networks the supernode never fetches sources from (<c>sourceDeny</c>), whatever <see cref="SourceAllow"/> says.</summary>
+    public IReadOnlyList<IPNetwork> SourceDeny { get; init; } = [];
+
     /// <summary>Largest accepted API request body (JSON/form); larger bodies get 413.</summary>
     [Range(1024, 64L * 1024 * 1024, ErrorMessage = "maxRequestBodySize must be between 1KB and 64MB")]
     public long MaxRequestBodySize { get; init; } = 1024 * 1024;

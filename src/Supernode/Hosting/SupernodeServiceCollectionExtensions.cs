@@ -4,6 +4,7 @@ using Dragonfly.Supernode.Hosting;
 using Dragonfly.Supernode.Managers;
 using Dragonfly.Supernode.Managers.Cdn;
 using Dragonfly.Supernode.Metrics;
+using Dragonfly.Supernode.Origin;
 using Dragonfly.Supernode.Preheat;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -88,6 +89,7 @@ public static class SupernodeServiceCollectionExtensions
             cdn.SourceHeadersTimeout = options.SourceHeadersTimeout;
             cdn.SourceIdleTimeout = options.SourceIdleTimeout;
         });
+        services.TryAddSingleton(new SourceAddressPolicy(options.SourceAllow, options.SourceDeny));
         services.AddSupernodeCdn();
         services.AddSupernodeDownloadPort();
 

@@ -8,7 +8,7 @@ namespace Dragonfly.Supernode.Hosting;
 /// <summary>
 /// After the server has started: reads the bound ports back from <see cref="IServerAddressesFeature"/> into
 /// <see cref="SupernodeRuntime"/>, and makes sure the supernode is registered as the CDN peer (advertise IP, download port),
-/// recording its peer id. Creates the home and log directories and starts the metrics listener before anything else.
+/// recording its peer id, and logs the source address policy when there is one. Creates the home and log directories and starts the metrics listener before anything else.
 /// </summary>
 internal sealed class SupernodeStartupService(
     IServer server,
@@ -16,6 +16,7 @@ internal sealed class SupernodeStartupService(
     IPeerMgr peers,
     Microsoft.Extensions.Options.IOptions<SupernodeOptions> options,
     Metrics.PrometheusExporter exporter,
+    Origin.SourceAddressPolicy sourcePolicy,
     ILogger<SupernodeStartupService> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
@@ -54,6 +55,11 @@ internal sealed class SupernodeStartupService(
         runtime.SetSupernodePeerId(self.Id);
         ApiLog.Listening(logger, runtime.ApiPort, runtime.DownloadPort, runtime.AdvertiseIp);
         ApiLog.SelfRegistered(logger, self.Id.Value);
+        if (!sourcePolicy.IsUnrestricted)
+        {
+            ApiLog.SourcePolicy(logger, sourcePolicy.ToString());
+        }
+
         return Task.CompletedTask;
     }
 

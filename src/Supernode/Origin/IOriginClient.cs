@@ -8,6 +8,12 @@ public enum OriginProbeStatus
     NotFound,
     AuthenticationRequired,
     Unreachable,
+
+    /// <summary>
+    /// The source address policy (<see cref="SourceAddressPolicy"/>) refused the source's address, or the address a
+    /// redirect led to; nothing was sent to it.
+    /// </summary>
+    AddressNotAllowed,
 }
 
 /// <param name="ContentLength">Source length in bytes, or -1 when unknown.</param>

@@ -13,6 +13,9 @@ namespace Dragonfly.Supernode.Origin;
 /// <summary>
 /// <see cref="IOriginClient"/> over one long-lived <see cref="SocketsHttpHandler"/> per TLS setting (default, insecure,
 /// or a custom root store built from the client's PEM CAs). Source headers, including Authorization, pass through.
+/// Every connection, redirects included, is opened by the <see cref="SourceConnector"/> under the operator's source
+/// address policy; a refused address probes as <see cref="OriginProbeStatus.AddressNotAllowed"/> and fails a GET with an
+/// <see cref="HttpRequestException"/> whose inner exception is a <see cref="SourceAddressNotAllowedException"/>.
 /// </summary>
 public sealed partial class OriginClient : IOriginClient, IDisposable
 {
@@ -25,11 +28,15 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
     };
 
     private readonly ConcurrentDictionary<string, HttpMessageInvoker> _invokers = new(StringComparer.Ordinal);
+    private readonly SourceConnector _connector;
     private readonly ILogger<OriginClient> _logger;
 
-    public OriginClient(ILogger<OriginClient> logger)
+    /// <param name="connector">Opens every connection to a source under the operator's source address policy.</param>
+    public OriginClient(SourceConnector connector, ILogger<OriginClient> logger)
     {
+        ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(logger);
+        _connector = connector;
         _logger = logger;
     }
 
@@ -77,6 +84,11 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         {
             Log.ProbeFailed(_logger, request.Url, "timeout");
             return new OriginProbe(OriginProbeStatus.Unreachable, -1, 0, "timeout");
+        }
+        catch (HttpRequestException e) when (SourceAddressNotAllowedException.Find(e) is { } refused)
+        {
+            Log.ProbeFailed(_logger, request.Url, refused.Message);
+            return new OriginProbe(OriginProbeStatus.AddressNotAllowed, -1, 0, refused.Message);
         }
         catch (HttpRequestException e)
         {
@@ -199,7 +211,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
         return "c" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private static SocketsHttpHandler CreateHandler(OriginRequest request)
+    private SocketsHttpHandler CreateHandler(OriginRequest request)
     {
         var handler = new SocketsHttpHandler
         {
@@ -212,6 +224,7 @@ public sealed partial class OriginClient : IOriginClient, IDisposable
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
+        _connector.Apply(handler);
 
         if (request.Insecure)
         {

@@ -12,6 +12,8 @@ internal sealed class PreheatRecord
     private DateTimeOffset? _finishTime;
     private string? _errorMsg;
     private IReadOnlyList<string> _children = [];
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _claimed;
 
     public PreheatRecord(string id, PreheatType type, string url, string? filter, string? identifier, IReadOnlyDictionary<string, string> headers, string? parentId, DateTimeOffset created)
     {
@@ -52,6 +54,15 @@ internal sealed class PreheatRecord
 
     public bool IsFinished => Status is PreheatStatus.Success or PreheatStatus.Failed;
 
+    /// <summary>Completes when the record reaches SUCCESS or FAILED.</summary>
+    public Task Finished => _finished.Task;
+
+    /// <summary>
+    /// True for the one caller that is to run this record; every other user of it (a second image sharing the layer)
+    /// waits for <see cref="Finished"/> instead of running it again.
+    /// </summary>
+    public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
     public void SetRunning(DateTimeOffset now)
     {
         lock (_lock)
@@ -85,8 +96,10 @@ internal sealed class PreheatRecord
             _status = success ? PreheatStatus.Success : PreheatStatus.Failed;
             _errorMsg = success ? null : error;
             _finishTime = now;
-            return true;
         }
+
+        _finished.TrySetResult();
+        return true;
     }
 
     public PreheatInfo ToInfo()

@@ -7,6 +7,7 @@ using Dragonfly.Supernode.Hosting;
 using Dragonfly.Supernode.Managers.Gc;
 using Dragonfly.Supernode.Managers.Registration;
 using Dragonfly.Supernode.Managers.Tasks;
+using Dragonfly.Supernode.Origin;
 using TaskCdnStatus = Dragonfly.Supernode.Managers.Tasks.CdnStatus;
 
 namespace Dragonfly.Supernode.Preheat;
@@ -16,6 +17,8 @@ namespace Dragonfly.Supernode.Preheat;
 /// (a cdn-pattern client, no uploader), which triggers the CDN; the status follows the task's CDN status. An image preheat
 /// fetches the manifest (token auth once on 401), and runs one child file preheat per layer blob, at most
 /// <see cref="MaxConcurrentChildren"/> at a time; the parent succeeds when every child did and fails on the first failure.
+/// A layer is one record whoever asks for it: a second image sharing it (or a file preheat of the blob) waits for the run
+/// already going or reuses its success, and only a failed one is run again. A child stopped with the supernode ends FAILED.
 /// An image of more than <see cref="ManifestParser.MaxEntries"/> layers (or a list of more child manifests) fails at once.
 /// </summary>
 public sealed partial class PreheatService : IDisposable
@@ -25,15 +28,17 @@ public sealed partial class PreheatService : IDisposable
     private readonly SupernodeRuntime _runtime;
     private readonly TimeProvider _time;
     private readonly ILogger<PreheatService> _logger;
-    private readonly RegistryClient _registry = new();
+    private readonly RegistryClient _registry;
     private readonly CancellationTokenSource _stopping = new();
 
-    public PreheatService(IServiceProvider services, SupernodeRuntime runtime, TimeProvider time, ILogger<PreheatService> logger)
+    public PreheatService(IServiceProvider services, SupernodeRuntime runtime, SourceConnector connector, TimeProvider time, ILogger<PreheatService> logger)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
+        _registry = new RegistryClient(connector);
         _services = services;
         _runtime = runtime;
         _time = time;
@@ -134,6 +139,11 @@ public sealed partial class PreheatService : IDisposable
 
     private void Start(PreheatRecord record)
     {
+        if (!record.TryClaim())
+        {
+            return;
+        }
+
         var ct = _stopping.Token;
         _ = Task.Run(() => RunAsync(record, ct), ct);
     }
@@ -250,15 +260,7 @@ public sealed partial class PreheatService : IDisposable
             childHeaders["Authorization"] = authorization;
         }
 
-        var children = new List<PreheatRecord>();
-        foreach (var digest in layers)
-        {
-            var url = image.BlobUrl(digest);
-            var id = IdOf(url, filter: null, parent.Identifier, childHeaders);
-            var child = _records.GetOrAdd(id, _ => new PreheatRecord(id, PreheatType.File, url, null, parent.Identifier, childHeaders, parent.Id, _time.GetUtcNow()));
-            children.Add(child);
-        }
-
+        var children = layers.Select(digest => AcquireChild(parent, image.BlobUrl(digest), childHeaders)).ToList();
         parent.SetChildren(children.Select(c => c.Id).ToList());
         if (children.Count == 0)
         {
@@ -266,9 +268,10 @@ public sealed partial class PreheatService : IDisposable
         }
 
         // Children run concurrently, a few at a time; the first failure fails the parent, and the rest are left to finish
-        // on their own (still a few at a time: the slots go once the last child is done).
+        // on their own (still a few at a time: the slots go once the last child is done). A child another preheat already
+        // runs (an image sharing the layer, or a file preheat of the blob) or has finished is awaited, not run again.
         var slots = new SemaphoreSlim(MaxConcurrentChildren);
-        var runs = children.Select(c => c.IsFinished ? Task.FromResult(c.Status == PreheatStatus.Success ? (true, (string?)null) : (false, c.ToInfo().ErrorMsg)) : RunChildAsync(c, slots, cancellationToken)).ToList();
+        var runs = children.Select(c => c.TryClaim() ? RunChildAsync(c, slots, cancellationToken) : AwaitChildAsync(c, cancellationToken)).ToList();
         _ = Task.WhenAll(runs).ContinueWith(static (_, state) => ((SemaphoreSlim)state!).Dispose(), slots, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         while (runs.Count > 0)
         {
@@ -284,24 +287,65 @@ public sealed partial class PreheatService : IDisposable
         return (true, null);
     }
 
+    /// <summary>
+    /// The record of one layer: the existing one when it is waiting, running or done (the same blob is preheated once,
+    /// whichever image or file preheat asked first), a new one in place of one that failed (tried again, as
+    /// <see cref="Create"/> does).
+    /// </summary>
+    private PreheatRecord AcquireChild(PreheatRecord parent, string url, IReadOnlyDictionary<string, string> headers)
+    {
+        var id = IdOf(url, filter: null, parent.Identifier, headers);
+        while (true)
+        {
+            var fresh = new PreheatRecord(id, PreheatType.File, url, null, parent.Identifier, headers, parent.Id, _time.GetUtcNow());
+            var child = _records.GetOrAdd(id, fresh);
+            if (ReferenceEquals(child, fresh) || child.Status != PreheatStatus.Failed)
+            {
+                return child;
+            }
+
+            if (_records.TryUpdate(id, fresh, child))
+            {
+                return fresh;
+            }
+        }
+    }
+
+    private static async Task<(bool, string?)> AwaitChildAsync(PreheatRecord child, CancellationToken cancellationToken)
+    {
+        await child.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var info = child.ToInfo();
+        return info.Status == PreheatStatus.Success ? (true, null) : (false, info.ErrorMsg);
+    }
+
     private async Task<(bool, string?)> RunChildAsync(PreheatRecord child, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            child.SetRunning(_time.GetUtcNow());
-            var (ok, error) = await RunFileAsync(child, cancellationToken).ConfigureAwait(false);
-            child.Finish(ok, error, _time.GetUtcNow());
-            return (ok, error);
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                child.SetRunning(_time.GetUtcNow());
+                var (ok, error) = await RunFileAsync(child, cancellationToken).ConfigureAwait(false);
+                child.Finish(ok, error, _time.GetUtcNow());
+                return (ok, error);
+            }
+            finally
+            {
+                slots.Release();
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Waiting for a slot or for its CDN when the supernode stops: it ends FAILED with the reason, never stays
+            // WAITING or RUNNING (which the parent's own FAILED would contradict).
+            child.Finish(false, "supernode stopping", _time.GetUtcNow());
+            throw;
+        }
+        catch (Exception e)
         {
             child.Finish(false, e.Message, _time.GetUtcNow());
             return (false, e.Message);
-        }
-        finally
-        {
-            slots.Release();
         }
     }
 }

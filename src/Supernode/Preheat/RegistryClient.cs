@@ -2,27 +2,33 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Dragonfly.Common.Http;
+using Dragonfly.Supernode.Origin;
 
 namespace Dragonfly.Supernode.Preheat;
 
 /// <summary>
 /// Fetches image manifests for image preheats: GET with every manifest media type in <c>Accept</c>; on 401 with a Bearer
-/// challenge it fetches a token once and retries. One long-lived handler; bodies are capped at 4 MiB.
+/// challenge it fetches a token once and retries. One long-lived handler; bodies are capped at 4 MiB. Its connections
+/// (the registry, the token realm, redirects) are opened by the <see cref="SourceConnector"/>, under the same source
+/// address policy as the layer downloads.
 /// </summary>
 internal sealed class RegistryClient : IDisposable
 {
     private const int MaxManifestBytes = 4 * 1024 * 1024;
     private readonly HttpClient _http;
 
-    public RegistryClient()
+    public RegistryClient(SourceConnector connector)
     {
-        _http = new HttpClient(new SocketErrorHandler(new SocketsHttpHandler
+        ArgumentNullException.ThrowIfNull(connector);
+        var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AllowAutoRedirect = true,
             AutomaticDecompression = DecompressionMethods.All,
-        }))
+        };
+        connector.Apply(handler);
+        _http = new HttpClient(new SocketErrorHandler(handler))
         {
             Timeout = TimeSpan.FromSeconds(60),
         };

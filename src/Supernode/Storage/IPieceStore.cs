@@ -12,7 +12,11 @@ public interface IPieceStore
     /// <summary>Absolute path of a task's wrapped data file (<c>&lt;home&gt;/repo/download/&lt;3&gt;/&lt;taskId&gt;</c>).</summary>
     string DataPath(TaskId taskId);
 
-    /// <summary>Writes at <paramref name="offset"/> of the data file, creating it (and its shard directory) when missing.</summary>
+    /// <summary>
+    /// Writes at <paramref name="offset"/> of the data file, which must exist: <see cref="Truncate"/> creates it when a CDN
+    /// run starts. A file that disappeared since (disk GC, an operator) is never created again here, which would leave
+    /// zeros where the earlier pieces were: the write throws <see cref="PieceFileMissingException"/>.
+    /// </summary>
     ValueTask WriteAsync(TaskId taskId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>Reads from the data file; returns 0 at end of file or when the file does not exist.</summary>
@@ -46,4 +50,16 @@ public interface IPieceStore
 
     /// <summary>Free bytes on the volume holding the store.</summary>
     long AvailableFreeSpace();
+}
+
+/// <summary>The task's data file is gone (deleted by disk GC or an operator while a CDN run was writing it).</summary>
+public sealed class PieceFileMissingException : IOException
+{
+    public PieceFileMissingException(TaskId taskId, string path, Exception? inner = null)
+        : base($"data file {path} of task {taskId.Value} disappeared while the CDN was writing it", inner)
+    {
+        TaskId = taskId;
+    }
+
+    public TaskId TaskId { get; }
 }

@@ -38,9 +38,21 @@ public sealed class LocalPieceStore : IPieceStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         var path = DataPath(taskId);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        await FileWrites.WriteAsync(handle, data, offset, cancellationToken);
+        SafeFileHandle handle;
+        try
+        {
+            // Open, not OpenOrCreate: a file deleted under a running CDN fetch must not come back sparse.
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new PieceFileMissingException(taskId, path, e);
+        }
+
+        using (handle)
+        {
+            await FileWrites.WriteAsync(handle, data, offset, cancellationToken);
+        }
     }
 
     public async ValueTask<int> ReadAsync(TaskId taskId, long offset, Memory<byte> buffer, CancellationToken cancellationToken)

@@ -461,6 +461,46 @@ public sealed class CDNMgrTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Trigger_DataFileDeletedMidRun_FailsWithoutASparseFileAndTheNextRunStartsOver()
+    {
+        var file = _origin.AddFile("/gone.bin", TenMiB, seed: 9);
+        using var cdn = new CdnTestHarness(_home.Path, wrapStore: inner => new DeletingPieceStore(inner, deleteBeforeOffset: Ps));
+        var spec = CdnTestHarness.Spec(_origin.Url("/gone.bin"), TenMiB);
+
+        var result = await cdn.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token);
+
+        result.Success.Should().BeFalse();
+        result.Error.Should().Contain("disappeared while the CDN was writing it");
+        File.Exists(cdn.Path(spec.TaskId)).Should().BeFalse("a later piece must not create the deleted file again with holes");
+        File.Exists(cdn.Path(spec.TaskId, ".md5")).Should().BeFalse();
+        File.Exists(cdn.Path(spec.TaskId, ".meta")).Should().BeFalse();
+        (await cdn.Observer.Completed.WaitAsync(_timeout.Token)).Success.Should().BeFalse();
+        (await cdn.Mgr.GetViewAsync(spec.TaskId, _timeout.Token)).Should().BeNull();
+
+        cdn.Observer = new RecordingCdnObserver();
+        var again = await cdn.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token);
+
+        again.Success.Should().BeTrue(again.Error);
+        again.RealMd5.Should().Be(file.Md5());
+        (await File.ReadAllBytesAsync(cdn.Path(spec.TaskId))).Length.Should().Be(10485775);
+    }
+
+    [Fact]
+    public async Task Trigger_DataFileDeletedAfterTheLastWrite_FailsInsteadOfReportingAFileThatIsGone()
+    {
+        _origin.AddFile("/late.bin", TenMiB, seed: 10);
+        using var cdn = new CdnTestHarness(_home.Path, wrapStore: inner => new DeletingPieceStore(inner, deleteAfterWrites: 3));
+        var spec = CdnTestHarness.Spec(_origin.Url("/late.bin"), TenMiB);
+
+        var result = await cdn.Mgr.TriggerAsync(spec).WaitAsync(_timeout.Token);
+
+        result.Success.Should().BeFalse();
+        result.Error.Should().Contain("disappeared while the CDN was writing it");
+        File.Exists(cdn.Path(spec.TaskId, ".md5")).Should().BeFalse();
+        File.Exists(cdn.Path(spec.TaskId, ".meta")).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Trigger_LaterPieceWrittenFirst_IsReportedAndServedOnlyAfterTheEarlierOne()
     {
         var file = _origin.AddFile("/order.bin", TenMiB, seed: 5);
@@ -655,6 +695,38 @@ internal sealed class FullDiskPieceStore(IPieceStore inner, int failAfterWrites)
         Interlocked.Increment(ref _writes) > failAfterWrites
             ? throw new IOException("No space left on device")
             : base.WriteAsync(taskId, offset, data, cancellationToken);
+}
+
+/// <summary>
+/// Deletes the task's data file (as disk GC or an operator would) just before the write at
+/// <c>deleteBeforeOffset</c>, or just after the <c>deleteAfterWrites</c>-th write has completed; once.
+/// </summary>
+internal sealed class DeletingPieceStore(IPieceStore inner, long deleteBeforeOffset = -1, int deleteAfterWrites = -1) : DelegatingPieceStore(inner)
+{
+    private int _writes;
+    private int _deleted;
+
+    public override async ValueTask WriteAsync(Common.Ids.TaskId taskId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (offset == deleteBeforeOffset)
+        {
+            DeleteOnce(taskId);
+        }
+
+        await base.WriteAsync(taskId, offset, data, cancellationToken);
+        if (Interlocked.Increment(ref _writes) == deleteAfterWrites)
+        {
+            DeleteOnce(taskId);
+        }
+    }
+
+    private void DeleteOnce(Common.Ids.TaskId taskId)
+    {
+        if (Interlocked.Exchange(ref _deleted, 1) == 0)
+        {
+            File.Delete(DataPath(taskId));
+        }
+    }
 }
 
 /// <summary>Holds the write at offset 0 (piece 0) until released; every other write goes through at once.</summary>

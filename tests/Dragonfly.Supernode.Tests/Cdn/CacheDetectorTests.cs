@@ -226,6 +226,7 @@ public sealed class CacheDetectorTests : IDisposable
         var pieces = new List<PieceMd5>();
         var buffer = new byte[Ps];
         long fileLength = 0;
+        _cdn.Store.Truncate(_spec.TaskId, 0);
         for (var k = 0; k < pieceCount; k++)
         {
             var n = (int)Math.Min(content, _source.Length - ((long)k * content));

@@ -58,7 +58,7 @@ public sealed class CdnTestHarness : IDisposable
         Store = wrapStore?.Invoke(LocalStore) ?? LocalStore;
         if (origin is null)
         {
-            _ownedOrigin = new OriginClient(NullLogger<OriginClient>.Instance);
+            _ownedOrigin = new OriginClient(new SourceConnector(SourceAddressPolicy.AllowAll, NullLogger<SourceConnector>.Instance), NullLogger<OriginClient>.Instance);
             origin = _ownedOrigin;
         }
 

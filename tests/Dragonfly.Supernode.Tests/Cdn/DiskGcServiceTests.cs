@@ -85,6 +85,7 @@ public sealed class DiskGcServiceTests : IDisposable
         for (var i = 0; i < count; i++)
         {
             var id = TaskId.Parse(new string((char)('a' + i), 64));
+            _cdn.Store.Truncate(id, 0);
             await _cdn.Store.WriteAsync(id, 0, new byte[] { 1, 2, 3 }, CancellationToken.None);
             await meta.WriteAsync(id, new CdnFileMetadata
             {

@@ -77,10 +77,12 @@ public sealed class DownloadPortTests : IAsyncLifetime
         var (spec, path) = await CachedAsync("/test.bin", TenMiB);
         var data = await File.ReadAllBytesAsync(_app.Services.GetRequiredService<Supernode.Storage.IPieceStore>().DataPath(spec.TaskId));
         long counted = 0;
+        var meters = _app.Services.GetRequiredService<IMeterFactory>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "dragonfly_supernode_download_port_bytes_total")
+            // Only this app's counter: the other test classes' supernodes run in parallel in this process.
+            if (instrument.Name == "dragonfly_supernode_download_port_bytes_total" && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }

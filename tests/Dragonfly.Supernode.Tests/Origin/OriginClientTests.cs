@@ -16,7 +16,7 @@ namespace Dragonfly.Supernode.Tests.Origin;
 public sealed class OriginClientTests : IAsyncLifetime
 {
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
-    private readonly OriginClient _client = new(NullLogger<OriginClient>.Instance);
+    private readonly OriginClient _client = new(new SourceConnector(SourceAddressPolicy.AllowAll, NullLogger<SourceConnector>.Instance), NullLogger<OriginClient>.Instance);
     private OriginServer _origin = null!;
 
     public async Task InitializeAsync() => _origin = await OriginServer.StartAsync(_timeout.Token);

@@ -28,6 +28,7 @@ public sealed class LocalPieceStoreTests : IDisposable
     {
         var a = Enumerable.Repeat((byte)1, 1000).ToArray();
         var b = Enumerable.Repeat((byte)2, 1000).ToArray();
+        _store.Truncate(Id, 0);
 
         await Task.WhenAll(_store.WriteAsync(Id, 1000, b, CancellationToken.None).AsTask(), _store.WriteAsync(Id, 0, a, CancellationToken.None).AsTask());
 
@@ -37,6 +38,33 @@ public sealed class LocalPieceStoreTests : IDisposable
         buffer[..1000].Should().OnlyContain(x => x == 1);
         buffer[1000..2000].Should().OnlyContain(x => x == 2);
         (await _store.ReadAsync(TaskId.Parse(new string('a', 64)), 0, buffer, CancellationToken.None)).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task WriteAsync_DataFileDeletedSinceItWasCreated_ThrowsAndDoesNotCreateItAgain()
+    {
+        _store.Truncate(Id, 0);
+        await _store.WriteAsync(Id, 0, new byte[] { 1, 2, 3 }, CancellationToken.None);
+        File.Delete(_store.DataPath(Id));
+
+        var write = () => _store.WriteAsync(Id, 4 * 1024 * 1024, new byte[] { 4, 5, 6 }, CancellationToken.None).AsTask();
+
+        var thrown = (await write.Should().ThrowAsync<PieceFileMissingException>()).Which;
+        thrown.TaskId.Should().Be(Id);
+        thrown.Message.Should().Contain("disappeared while the CDN was writing it");
+        _store.Exists(Id).Should().BeFalse("a write never creates the data file, which would leave holes where earlier pieces were");
+    }
+
+    [Fact]
+    public async Task WriteAsync_ShardDirectoryDeleted_ThrowsAndDoesNotCreateIt()
+    {
+        _store.Truncate(Id, 0);
+        Directory.Delete(Path.GetDirectoryName(_store.DataPath(Id))!, recursive: true);
+
+        var write = () => _store.WriteAsync(Id, 0, new byte[] { 1 }, CancellationToken.None).AsTask();
+
+        await write.Should().ThrowAsync<PieceFileMissingException>();
+        Directory.Exists(Path.GetDirectoryName(_store.DataPath(Id))).Should().BeFalse();
     }
 
     [Fact]
@@ -54,6 +82,7 @@ public sealed class LocalPieceStoreTests : IDisposable
     [Fact]
     public async Task EnumerateTasks_FindsOnlyValidTaskFilesAndDeleteRemovesAll()
     {
+        _store.Truncate(Id, 0);
         await _store.WriteAsync(Id, 0, new byte[] { 1 }, CancellationToken.None);
         await _store.WriteTextAsync(Id, ".md5", "x", CancellationToken.None);
         var other = TaskId.Parse(new string('b', 64));

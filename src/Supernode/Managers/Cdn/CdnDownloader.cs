@@ -19,7 +19,9 @@ namespace Dragonfly.Supernode.Managers.Cdn;
 /// predecessors are on disk. Up to <see cref="Writers"/> pieces are hashed or written while the next is read, so memory
 /// stays at a few pieces whatever the file size. A source that sends no headers within
 /// <see cref="CdnOptions.SourceHeadersTimeout"/>, or nothing for <see cref="CdnOptions.SourceIdleTimeout"/> mid-body, fails
-/// the run like a broken stream (resumable).
+/// the run like a broken stream (resumable). A data file deleted under the run (disk GC, an operator) fails it: the
+/// store never creates it again for a later piece, the run checks the file is still whole before it reports success, and
+/// the task's remaining files are removed so the next run downloads from the start.
 /// </summary>
 internal sealed partial class CdnDownloader
 {
@@ -138,6 +140,20 @@ internal sealed partial class CdnDownloader
                 : await PumpAsync(spec, state, response, prefix.Count, prefixSource, md5, onPiece, cancellationToken);
 
             var fileLength = sourceBytes + ((long)pieceCount * PieceFrame.Overhead);
+
+            // A piece written through a handle opened just before the file was deleted lands in the deleted file: one
+            // stat makes sure the run never reports a file that is no longer there (or was cut) as complete.
+            var onDisk = _store.Length(spec.TaskId);
+            if (onDisk < 0)
+            {
+                throw new StoreWriteException(new PieceFileMissingException(spec.TaskId, _store.DataPath(spec.TaskId)));
+            }
+
+            if (onDisk < fileLength)
+            {
+                return await FailAsync(spec, state, $"data file is {onDisk} bytes, less than the {fileLength} written: it was cut during the run", cancellationToken);
+            }
+
             state.AllPiecesWritten(fileLength);
             var realMd5 = md5.FinishFile();
             var expected = spec.HttpFileLength >= 0 ? spec.HttpFileLength
@@ -158,6 +174,15 @@ internal sealed partial class CdnDownloader
             await _meta.WriteAsync(spec.TaskId, meta with { RealMd5 = realMd5, FileLength = fileLength, Finish = true, Success = true }, cancellationToken);
             Log.Downloaded(_logger, spec.TaskId.Value, sourceBytes, pieceCount, realMd5);
             return new CdnResult(true, fileLength, sourceBytes, realMd5, CacheHit: false);
+        }
+        catch (StoreWriteException e) when (e.InnerException is PieceFileMissingException missing)
+        {
+            // Deleted under the run (disk GC, an operator): fail without writing anything for the task again, so neither
+            // a sparse data file nor a metadata file of a deleted task is left; the next run downloads from the start.
+            Log.DataFileVanished(_logger, spec.TaskId.Value, missing.Message);
+            _metrics.DownloadFailures.Add(1);
+            _store.Delete(spec.TaskId);
+            return new CdnResult(false, -1, -1, null, CacheHit: false, missing.Message);
         }
         catch (StoreWriteException e)
         {
@@ -378,6 +403,9 @@ internal sealed partial class CdnDownloader
 
         [LoggerMessage(EventId = EventIds.SupernodeCdn + 23, Level = LogLevel.Information, Message = "Source ignored the resume Range for task {TaskId}; downloading from the start")]
         public static partial void ResumeIgnored(ILogger logger, string taskId);
+
+        [LoggerMessage(EventId = EventIds.SupernodeCdn + 25, Level = LogLevel.Warning, Message = "CDN download of task {TaskId} failed: {Error}; its files are removed and the next run starts over")]
+        public static partial void DataFileVanished(ILogger logger, string taskId, string error);
 
         [LoggerMessage(EventId = EventIds.SupernodeCdn + 24, Level = LogLevel.Error, Message = "Could not write metadata of failed task {TaskId}: {Error}")]
         public static partial void MetaWriteFailed(ILogger logger, string taskId, string error);

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the supernode CDN: origin client, piece store, CDNMgr, disk GC. Configure it with <c>services.Configure&lt;CdnOptions&gt;</c>.</summary>
+/// <summary>Registers the supernode CDN: origin client (under the registered <see cref="SourceAddressPolicy"/>, allow-all unless one was added before), piece store, CDNMgr, disk GC. Configure it with <c>services.Configure&lt;CdnOptions&gt;</c>.</summary>
 public static class CdnServiceCollectionExtensions
 {
     public static IServiceCollection AddSupernodeCdn(this IServiceCollection services)
@@ -18,6 +18,8 @@ public static class CdnServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CdnMetrics>();
+        services.TryAddSingleton(SourceAddressPolicy.AllowAll);
+        services.TryAddSingleton<SourceConnector>();
         services.TryAddSingleton<IOriginClient, OriginClient>();
         services.TryAddSingleton<IPieceStore, LocalPieceStore>();
         services.TryAddSingleton(sp => new CDNMgr(

@@ -82,6 +82,11 @@ public sealed partial class TaskMgr : ITaskMgr
             case OriginProbeStatus.AuthenticationRequired:
                 Log.SourceAuthRequired(_logger, spec.RawUrl, probe.HttpStatus);
                 throw new DragonflyException(ErrorCode.AuthenticationRequired, $"url {spec.RawUrl} returned {probe.HttpStatus}");
+            case OriginProbeStatus.AddressNotAllowed:
+                // An operator's rule, not the source's answer: nothing is remembered (the policy answers the next one at
+                // once, before any byte is sent) and no task is created. dfget treats it like any refused registration.
+                // The connector logged the refused addresses, the registration service logs the failure.
+                throw new DragonflyException(ErrorCode.UrlNotReachable, $"url {spec.RawUrl}: {probe.Error ?? "source address not allowed"}");
             case OriginProbeStatus.NotFound:
                 _unreachable[taskId] = _timeProvider.GetUtcNow();
                 Log.SourceNotFound(_logger, spec.RawUrl, probe.HttpStatus);

@@ -141,6 +141,24 @@ public sealed class TaskMgrTests : IDisposable
     }
 
     [Fact]
+    public async Task GetOrCreate_AddressNotAllowed_ThrowsWithThePolicyMessageLeavesNoTaskAndRemembersNothing()
+    {
+        const string Refusal = "source address 10.0.0.1 is not allowed by the supernode's source address policy (sourceAllow/sourceDeny)";
+        _tracker.Origin.Probe = _ => new OriginProbe(OriginProbeStatus.AddressNotAllowed, -1, 0, Refusal);
+
+        var thrown = (await FluentActions.Awaiting(() => CreateAsync(Spec())).Should().ThrowAsync<DragonflyException>()).Which;
+
+        thrown.Code.Should().Be(ErrorCode.UrlNotReachable);
+        thrown.Detail.Should().Be($"url {Tracker.SourceUrl}: {Refusal}");
+        Tasks.List().Should().BeEmpty();
+
+        // Not remembered like a 404: the next registration asks again (the policy answers it before any byte is sent).
+        _tracker.Origin.Probe = _ => new OriginProbe(OriginProbeStatus.Ok, 5, 200);
+        (await CreateAsync(Spec())).Created.Should().BeTrue();
+        _tracker.Origin.ProbeCount.Should().Be(2);
+    }
+
+    [Fact]
     public async Task GetOrCreate_NotFound_RemembersUnreachableForFailAccessInterval()
     {
         _tracker.Origin.Probe = _ => new OriginProbe(OriginProbeStatus.NotFound, -1, 404);
