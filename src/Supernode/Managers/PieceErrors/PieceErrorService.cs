@@ -196,7 +196,7 @@ public sealed partial class PieceErrorService : BackgroundService, IPieceErrorQu
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = Common.Logging.EventIds.SupernodeCdn + 90, Level = LogLevel.Warning, Message = "CDN piece {PieceNum} of task {TaskId} is bad ({ErrorType}); collecting the task with its files")]
+        [LoggerMessage(EventId = Common.Logging.EventIds.SupernodeCdn + 92, Level = LogLevel.Warning, Message = "CDN piece {PieceNum} of task {TaskId} is bad ({ErrorType}); collecting the task with its files")]
         public static partial void BadCdnPiece(ILogger logger, TaskId taskId, int pieceNum, PieceErrorKind errorType);
 
         [LoggerMessage(EventId = Common.Logging.EventIds.SupernodeCdn + 91, Level = LogLevel.Error, Message = "Piece error check of task {TaskId} failed")]
