@@ -20,6 +20,8 @@ namespace Dragonfly.Supernode.Preheat;
 /// A layer is one record whoever asks for it: a second image sharing it (or a file preheat of the blob) waits for the run
 /// already going or reuses its success, and only a failed one is run again. A child stopped with the supernode ends FAILED.
 /// An image of more than <see cref="ManifestParser.MaxEntries"/> layers (or a list of more child manifests) fails at once.
+/// Once disposed (the supernode stopping) it refuses new preheats with 503, and a run it had not begun yet ends FAILED
+/// with <see cref="StoppingMessage"/> instead of staying WAITING.
 /// </summary>
 public sealed partial class PreheatService : IDisposable
 {
@@ -30,6 +32,10 @@ public sealed partial class PreheatService : IDisposable
     private readonly ILogger<PreheatService> _logger;
     private readonly RegistryClient _registry;
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Taken once: <see cref="CancellationTokenSource.Token"/> throws after <see cref="Dispose"/>, this stays usable.</summary>
+    private readonly CancellationToken _stoppingToken;
+    private int _disposed;
 
     public PreheatService(IServiceProvider services, SupernodeRuntime runtime, SourceConnector connector, TimeProvider time, ILogger<PreheatService> logger)
     {
@@ -43,7 +49,11 @@ public sealed partial class PreheatService : IDisposable
         _runtime = runtime;
         _time = time;
         _logger = logger;
+        _stoppingToken = _stopping.Token;
     }
+
+    /// <summary>Why a preheat ended (or was refused) because the supernode stops.</summary>
+    public const string StoppingMessage = "supernode stopping";
 
     /// <summary>How often a running file preheat looks at its task's CDN status.</summary>
     internal TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
@@ -58,10 +68,17 @@ public sealed partial class PreheatService : IDisposable
     /// Validates and starts a preheat; returns its id. An unfinished preheat with the same id is reused; a failed one is
     /// restarted.
     /// </summary>
-    /// <exception cref="ApiException">400 for bad input; 208 when a successful preheat with this id exists.</exception>
+    /// <exception cref="ApiException">
+    /// 400 for bad input; 208 when a successful preheat with this id exists; 503 once the service is disposed.
+    /// </exception>
     public string Create(PreheatCreateRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ApiException(StatusCodes.Status503ServiceUnavailable, StoppingMessage);
+        }
+
         // The enum converter also takes a JSON number, of any value: only image and file are preheat types.
         if (request.Type is not { } type || !Enum.IsDefined(type))
         {
@@ -124,8 +141,14 @@ public sealed partial class PreheatService : IDisposable
     /// <summary>Forgets a preheat record (a running preheat's CDN work continues). False when unknown.</summary>
     public bool Delete(string id) => _records.TryRemove(id, out _);
 
+    /// <summary>Stops every run (each ends FAILED with <see cref="StoppingMessage"/>); a second call does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
         _registry.Dispose();
@@ -144,12 +167,20 @@ public sealed partial class PreheatService : IDisposable
             return;
         }
 
-        var ct = _stopping.Token;
-        _ = Task.Run(() => RunAsync(record, ct), ct);
+        // Not Task.Run(..., token): a task whose token is cancelled before it starts never runs, and its record would stay
+        // WAITING for ever. RunAsync itself ends a run begun after the stop.
+        var ct = _stoppingToken;
+        _ = Task.Run(() => RunAsync(record, ct), CancellationToken.None);
     }
 
     private async Task RunAsync(PreheatRecord record, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            record.Finish(false, StoppingMessage, _time.GetUtcNow());
+            return;
+        }
+
         record.SetRunning(_time.GetUtcNow());
         try
         {
@@ -161,7 +192,7 @@ public sealed partial class PreheatService : IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            record.Finish(false, "supernode stopping", _time.GetUtcNow());
+            record.Finish(false, StoppingMessage, _time.GetUtcNow());
         }
         catch (Exception e)
         {
@@ -339,7 +370,7 @@ public sealed partial class PreheatService : IDisposable
         {
             // Waiting for a slot or for its CDN when the supernode stops: it ends FAILED with the reason, never stays
             // WAITING or RUNNING (which the parent's own FAILED would contradict).
-            child.Finish(false, "supernode stopping", _time.GetUtcNow());
+            child.Finish(false, StoppingMessage, _time.GetUtcNow());
             throw;
         }
         catch (Exception e)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Dragonfly.Supernode.Tests.Api;
 using Dragonfly.TestCommon;
+using Microsoft.Extensions.DependencyInjection;
 using static Dragonfly.Supernode.Tests.Api.ApiTestExtensions;
 
 namespace Dragonfly.Supernode.Tests.Preheat;
@@ -51,6 +52,21 @@ public sealed class PreheatEndpointsTests : IClassFixture<SupernodeApiFactory>, 
 
         (await _client.DeleteAsync($"/api/v1/preheats/{id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
         (await _client.GetAsync($"/api/v1/preheats/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Create_AfterThePreheatServiceStopped_503SupernodeStopping()
+    {
+        using var stopped = new SupernodeApiFactory();
+        using var client = stopped.CreateClient();
+        stopped.Services.GetRequiredService<Dragonfly.Supernode.Preheat.PreheatService>().Dispose();
+
+        var (status, body, text) = await client.PostAsync("/api/v1/preheats", JsonBody($$"""{"type":"file","url":"{{_origin.Url("/preheat/late.bin")}}"}""")).ReadJsonAsync();
+
+        status.Should().Be(HttpStatusCode.ServiceUnavailable, text);
+        body.GetProperty("code").GetInt32().Should().Be(503);
+        body.GetProperty("message").GetString().Should().Be("supernode stopping");
+        (await client.GetStringAsync("/api/v1/preheats")).Should().Be("[]");
     }
 
     [Fact]

@@ -131,6 +131,57 @@ public sealed class PreheatServiceTests : IAsyncLifetime
         _preheats.Get(parent)!.ErrorMsg.Should().Be("supernode stopping");
     }
 
+    [Fact]
+    public void Create_AfterDispose_Refuses503SupernodeStoppingAndKeepsNoRecord()
+    {
+        _preheats.Dispose();
+        _stopped = true;
+
+        var refused = () => _preheats.Create(new PreheatCreateRequest { Type = PreheatType.File, Url = _registry.Url("/file.bin").ToString() });
+
+        refused.Should().Throw<Dragonfly.Supernode.Api.ApiException>()
+            .Where(e => e.StatusCode == 503 && e.Message == "supernode stopping");
+        _preheats.List().Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Dispose_Twice_SecondCallDoesNothing()
+    {
+        _preheats.Dispose();
+        _stopped = true;
+
+        _preheats.Invoking(p => p.Dispose()).Should().NotThrow();
+    }
+
+    /// <summary>
+    /// A stop right after a create: the run may not have begun when the stop cancels it. It must still end FAILED with the
+    /// reason (a run handed to <c>Task.Run</c> with the stop's token never began once the token was cancelled, and its
+    /// record stayed WAITING). Many services, each stopped right after its create, so some stops win the race.
+    /// </summary>
+    [Fact]
+    public async Task Dispose_RightAfterCreate_TheRunEndsFailedNeverStaysWaiting()
+    {
+        _registry.AddFile("/race.bin", 1000, seed: 3);
+        var url = _registry.Url("/race.bin").ToString();
+        var services = Enumerable.Range(0, 200).Select(_ => NewService()).ToList();
+        var ids = new List<string>();
+        foreach (var service in services)
+        {
+            ids.Add(service.Create(new PreheatCreateRequest { Type = PreheatType.File, Url = url }));
+            service.Dispose();
+        }
+
+        using var settle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!settle.IsCancellationRequested && services.Zip(ids).Any(p => p.First.Get(p.Second)!.Status is PreheatStatus.Waiting or PreheatStatus.Running))
+        {
+            await Task.Delay(20);
+        }
+
+        var infos = services.Zip(ids).Select(p => p.First.Get(p.Second)!).ToList();
+        infos.Should().OnlyContain(i => i.Status == PreheatStatus.Failed || i.Status == PreheatStatus.Success, "a stopped preheat never stays WAITING");
+        infos.Where(i => i.Status == PreheatStatus.Failed).Should().OnlyContain(i => i.ErrorMsg == "supernode stopping");
+    }
+
     private PreheatService NewService(int maxConcurrentChildren = 4) =>
         new(_services, new SupernodeRuntime("10.0.0.1", 8002, 8001), new SourceConnector(SourceAddressPolicy.AllowAll, NullLogger<SourceConnector>.Instance),
             TimeProvider.System, NullLogger<PreheatService>.Instance)
