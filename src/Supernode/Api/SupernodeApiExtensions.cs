@@ -12,7 +12,8 @@ public static class SupernodeApiExtensions
     /// <summary>
     /// Adds the middleware (metrics, routing, Swagger UI) and maps every route of <see cref="SupernodeRoutes.All"/> at its
     /// mount points (§1.1): legacy at the root, v1 under <c>/api/v1</c> and at the root, everything again under
-    /// <c>/v{version}</c>; each surface with its own error mapper. The download port is not HTTP routing: its Kestrel
+    /// <c>/v{version}</c>; each surface with its own error mapper, and each route with its <c>RouteAccess</c> (the admin token
+    /// guards the management routes at every mount point). The download port is not HTTP routing: its Kestrel
     /// endpoint runs <c>DownloadPortConnectionHandler</c> instead.
     /// </summary>
     public static WebApplication MapSupernodeApi(this WebApplication app)
@@ -46,14 +47,14 @@ public static class SupernodeApiExtensions
                 var metadata = new ApiRouteMetadata(route.Method, route.DocumentedPath, route.Category);
                 if (route.Category == ApiCategory.Legacy)
                 {
-                    legacy.MapMethods(route.Path, [route.Method], route.Handler).WithMetadata(metadata);
+                    legacy.MapMethods(route.Path, [route.Method], route.Handler).WithMetadata(metadata).RequireAccess(route.Access);
                     continue;
                 }
 
-                v1.MapMethods(route.Path, [route.Method], route.Handler).WithMetadata(metadata);
+                v1.MapMethods(route.Path, [route.Method], route.Handler).WithMetadata(metadata).RequireAccess(route.Access);
                 if (SupernodeRoutes.MountsAtRoot(route))
                 {
-                    v1Root.MapMethods(route.Path, [route.Method], route.Handler).WithMetadata(metadata);
+                    v1Root.MapMethods(route.Path, [route.Method], route.Handler).WithMetadata(metadata).RequireAccess(route.Access);
                 }
             }
         }

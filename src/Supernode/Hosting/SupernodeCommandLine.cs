@@ -126,7 +126,7 @@ public static class SupernodeCommandLine
             case RunVerb run:
                 try
                 {
-                    var options = Build(run, fileExists, readFile);
+                    var options = Build(run, fileExists, readFile, environment);
                     var errors = options.ValidationErrors();
                     if (errors.Count > 0)
                     {
@@ -230,8 +230,11 @@ public static class SupernodeCommandLine
     private static bool IsHostArg(string arg) =>
         HostKeys.Any(k => arg.StartsWith($"--{k}=", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Defaults, then the YAML file, then the flags.</summary>
-    private static SupernodeOptions Build(RunVerb run, Func<string, bool> fileExists, Func<string, string> readFile)
+    /// <summary>
+    /// Defaults, then the YAML file, then the flags (the <c>SUPERNODE_*</c> variables are flags by now, except
+    /// <c>SUPERNODE_ADMIN_TOKEN</c>, applied between the file and the flags); last, the admin token file is read.
+    /// </summary>
+    private static SupernodeOptions Build(RunVerb run, Func<string, bool> fileExists, Func<string, string> readFile, Func<string, string?>? environment)
     {
         var options = new SupernodeOptions();
         var configPath = run.Config ?? SupernodeOptions.DefaultConfigPath;
@@ -277,7 +280,10 @@ public static class SupernodeCommandLine
         options = run.GcMetaInterval is { } gmi ? options with { GcMetaInterval = SupernodeConfigFile.Duration(gmi, Flag + "gc-meta-interval") } : options;
         options = run.TaskExpireTime is { } tet ? options with { TaskExpireTime = SupernodeConfigFile.Duration(tet, Flag + "task-expire-time") } : options;
         options = run.PeerGcDelay is { } pgd ? options with { PeerGcDelay = SupernodeConfigFile.Duration(pgd, Flag + "peer-gc-delay") } : options;
-        return options;
+        options = AdminTokenSettings.ApplyEnvironment(options, environment);
+        options = run.AdminTokenFile is { } tokenFile ? options with { AdminTokenFile = tokenFile, AdminToken = null } : options;
+        options = run.AdminProtectReads ? options with { AdminProtectReads = true } : options;
+        return AdminTokenSettings.ReadFile(options, fileExists, readFile);
     }
 
     [Verb("run", isDefault: true, HelpText = "Run the supernode (the default command).")]
@@ -339,6 +345,12 @@ public static class SupernodeCommandLine
 
         [Option("peer-gc-delay", HelpText = "Delay before a service-down peer is collected. Default 3m")]
         public string? PeerGcDelay { get; set; }
+
+        [Option("admin-token-file", HelpText = "File holding the admin token that the management routes (preheats, task and peer deletion) then need as 'Authorization: Bearer <token>'. Default: none, every route open (SUPERNODE_ADMIN_TOKEN also sets the token)")]
+        public string? AdminTokenFile { get; set; }
+
+        [Option("admin-protect-reads", HelpText = "With an admin token, also require it for the read-only views (peers, tasks, swarm, preheats).")]
+        public bool AdminProtectReads { get; set; }
     }
 
     [Verb("version", HelpText = "Print the version.")]

@@ -56,9 +56,16 @@ public static class SupernodeConfigFile
             throw new SupernodeConfigurationException($"config {sourceName}: 'base' must be a mapping");
         }
 
+        var tokenForms = 0;
         foreach (var (keyNode, valueNode) in map.Children)
         {
             var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            if ((key.Equals("adminToken", StringComparison.OrdinalIgnoreCase) || key.Equals("adminTokenFile", StringComparison.OrdinalIgnoreCase)) &&
+                valueNode is YamlScalarNode { Value.Length: > 0 } && ++tokenForms > 1)
+            {
+                throw new SupernodeConfigurationException($"config {sourceName}: set base.adminToken or base.adminTokenFile, not both");
+            }
+
             if (IgnoredKeys.Contains(key))
             {
                 continue;
@@ -114,6 +121,13 @@ public static class SupernodeConfigFile
         "MAXREQUESTBODYSIZE" => o with { MaxRequestBodySize = RateOf(value, context).BytesPerSecond },
         "SOURCEHEADERSTIMEOUT" => o with { SourceHeadersTimeout = Duration(value, context) },
         "SOURCEIDLETIMEOUT" => o with { SourceIdleTimeout = Duration(value, context) },
+        "ADMINTOKEN" => value.Length == 0
+            ? o with { AdminToken = null }
+            : o with { AdminToken = AdminTokenSettings.Token(value, context, context), AdminTokenFile = null },
+        "ADMINTOKENFILE" => value.Trim().Length == 0
+            ? o with { AdminTokenFile = null }
+            : o with { AdminTokenFile = value.Trim(), AdminToken = null },
+        "ADMINPROTECTREADS" => o with { AdminProtectReads = Bool(value, context) },
         _ => throw new SupernodeConfigurationException($"{context}: unknown key"),
     };
 
@@ -173,6 +187,8 @@ public static class SupernodeConfigFile
         Line("maxRequestBodySize", new Rate(o.MaxRequestBodySize));
         Line("sourceHeadersTimeout", GoDuration.Format(o.SourceHeadersTimeout));
         Line("sourceIdleTimeout", GoDuration.Format(o.SourceIdleTimeout));
+        Line("adminTokenFile", string.IsNullOrEmpty(o.AdminTokenFile) ? "\"\"" : o.AdminTokenFile);
+        Line("adminProtectReads", o.AdminProtectReads ? "true" : "false");
         Line("sourceAllow", Networks(o.SourceAllow));
         Line("sourceDeny", Networks(o.SourceDeny));
         return sb.ToString();

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Sockets;
 using Dragonfly.Common.Rates;
+using Dragonfly.Supernode.Admin;
 
 namespace Dragonfly.Supernode.Hosting;
 
@@ -120,6 +121,19 @@ public sealed record SupernodeOptions : IValidatableObject
     [Range(1024, 64L * 1024 * 1024, ErrorMessage = "maxRequestBodySize must be between 1KB and 64MB")]
     public long MaxRequestBodySize { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// The operator token the management routes need (<c>Authorization: Bearer &lt;token&gt;</c>); null = every route open, as
+    /// in the original. Set from <c>adminTokenFile</c> (read once at start-up), <c>SUPERNODE_ADMIN_TOKEN</c> or
+    /// <c>base.adminToken</c>; never shown (<see cref="Admin.AdminToken.ToString"/>).
+    /// </summary>
+    public AdminToken? AdminToken { get; init; }
+
+    /// <summary>The file the admin token was read from (<c>adminTokenFile</c>, <c>--admin-token-file</c>), if any.</summary>
+    public string? AdminTokenFile { get; init; }
+
+    /// <summary>With an admin token, also guard the read-only management views (<c>adminProtectReads</c>).</summary>
+    public bool AdminProtectReads { get; init; }
+
     /// <summary>The CDN's source rate limit: max bandwidth minus the reserved system bandwidth (180MB/s by default).</summary>
     public Rate CdnSourceRate => MaxBandwidth - SystemReservedBandwidth;
 
@@ -146,6 +160,19 @@ public sealed record SupernodeOptions : IValidatableObject
             (!IPAddress.TryParse(AdvertiseIp, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork || AdvertiseIp.Count(c => c == '.') != 3))
         {
             yield return new ValidationResult($"advertise-ip '{AdvertiseIp}' is not an IPv4 address", [nameof(AdvertiseIp)]);
+        }
+
+        if (AdminProtectReads && AdminToken is null)
+        {
+            yield return new ValidationResult(
+                "adminProtectReads needs an admin token (adminTokenFile, --admin-token-file, SUPERNODE_ADMIN_TOKEN_FILE or SUPERNODE_ADMIN_TOKEN)",
+                [nameof(AdminProtectReads)]);
+        }
+
+        if (!string.IsNullOrEmpty(AdminTokenFile) && AdminToken is null)
+        {
+            // Options built without the command line (which reads the file): never run open when a token was asked for.
+            yield return new ValidationResult($"admin token file {AdminTokenFile} was not read", [nameof(AdminTokenFile)]);
         }
 
         if (!string.IsNullOrEmpty(HomeDir) && !Path.IsPathFullyQualified(HomeDir))

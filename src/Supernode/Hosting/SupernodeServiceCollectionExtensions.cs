@@ -1,4 +1,5 @@
 using System.Net;
+using Dragonfly.Supernode.Admin;
 using Dragonfly.Supernode.Api;
 using Dragonfly.Supernode.Hosting;
 using Dragonfly.Supernode.Managers;
@@ -23,7 +24,7 @@ public static class SupernodeServiceCollectionExtensions
     /// <summary>
     /// Registers everything a supernode needs: validated options, the runtime facts (advertise IP, ports), Serilog logging to
     /// the console and <c>&lt;home&gt;/logs/app.log</c>, Kestrel on the API and download ports, the tracker managers, the
-    /// CDN, metrics, preheats and the startup service. Parts registered earlier (tests) win, as everything uses TryAdd.
+    /// CDN, metrics, preheats, the admin token policy and the startup service. Parts registered earlier (tests) win, as everything uses TryAdd.
     /// </summary>
     /// <param name="listenAddress">Where Kestrel listens; the original always listens on 0.0.0.0 (tests pass loopback).</param>
     /// <exception cref="SupernodeConfigurationException">No advertise IP can be found (pass <c>--advertise-ip</c>).</exception>
@@ -100,6 +101,8 @@ public static class SupernodeServiceCollectionExtensions
         services.TryAddSingleton<PreheatService>();
         services.TryAddSingleton<LegacyErrorFilter>();
         services.TryAddSingleton<V1ErrorFilter>();
+        // Protecting the views without a token is a validation failure reported at start (ValidateOnStart), not here.
+        services.TryAddSingleton(new AdminAccessPolicy(options.AdminToken, options.AdminProtectReads && options.AdminToken is not null));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SupernodeStartupService>());
         return services;
     }

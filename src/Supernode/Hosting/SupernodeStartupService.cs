@@ -1,3 +1,4 @@
+using Dragonfly.Supernode.Admin;
 using Dragonfly.Supernode.Api;
 using Dragonfly.Supernode.Managers.Peers;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,7 +9,8 @@ namespace Dragonfly.Supernode.Hosting;
 /// <summary>
 /// After the server has started: reads the bound ports back from <see cref="IServerAddressesFeature"/> into
 /// <see cref="SupernodeRuntime"/>, and makes sure the supernode is registered as the CDN peer (advertise IP, download port),
-/// recording its peer id, and logs the source address policy when there is one. Creates the home and log directories and starts the metrics listener before anything else.
+/// recording its peer id, and logs the source address policy when there is one and whether the management routes need the
+/// admin token (never the token itself). Creates the home and log directories and starts the metrics listener before anything else.
 /// </summary>
 internal sealed class SupernodeStartupService(
     IServer server,
@@ -17,6 +19,7 @@ internal sealed class SupernodeStartupService(
     Microsoft.Extensions.Options.IOptions<SupernodeOptions> options,
     Metrics.PrometheusExporter exporter,
     Origin.SourceAddressPolicy sourcePolicy,
+    AdminAccessPolicy adminPolicy,
     ILogger<SupernodeStartupService> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
@@ -58,6 +61,15 @@ internal sealed class SupernodeStartupService(
         if (!sourcePolicy.IsUnrestricted)
         {
             ApiLog.SourcePolicy(logger, sourcePolicy.ToString());
+        }
+
+        if (adminPolicy.Token is { } token)
+        {
+            AdminLog.Protected(logger, token.Source, adminPolicy.ProtectsViews ? "need it too" : "stay open");
+        }
+        else
+        {
+            AdminLog.Unprotected(logger);
         }
 
         return Task.CompletedTask;
