@@ -1,3 +1,4 @@
+using Dragonfly.Supernode.Admin;
 using Dragonfly.Supernode.Api;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +56,32 @@ public sealed class RouteContractTests(SupernodeApiFactory factory) : IClassFixt
     {
         var table = SupernodeRoutes.All.Select(r => (r.Method, r.DocumentedPath)).ToHashSet();
         table.Should().BeEquivalentTo(SwaggerRoutes());
+    }
+
+    /// <summary>apis/swagger.yml marks exactly the management operations with the <c>adminToken</c> security requirement.</summary>
+    [Fact]
+    public void Swagger_AdminTokenRequirement_OnExactlyTheManagementRoutes()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "swagger.yml"))));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        root.Children.Should().ContainKey(new YamlScalarNode("securityDefinitions"));
+        root.Children.Should().NotContainKey(new YamlScalarNode("security"), "no requirement applies to every operation");
+        var secured = new HashSet<(string, string)>();
+        foreach (var (path, item) in (YamlMappingNode)root.Children[new YamlScalarNode("paths")])
+        {
+            foreach (var (method, operation) in (YamlMappingNode)item)
+            {
+                if (operation is YamlMappingNode op &&
+                    op.Children.TryGetValue(new YamlScalarNode("security"), out var security) &&
+                    security.ToString().Contains("adminToken", StringComparison.Ordinal))
+                {
+                    secured.Add((method.ToString().ToUpperInvariant(), path.ToString()));
+                }
+            }
+        }
+
+        secured.Should().BeEquivalentTo(SupernodeRoutes.All.Where(r => r.Access == RouteAccess.Manage).Select(r => (r.Method, r.DocumentedPath)));
     }
 
     private static string Normalize(string pattern, HashSet<(string Method, string Path)> documented)
