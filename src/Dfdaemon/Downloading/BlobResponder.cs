@@ -55,11 +55,15 @@ public sealed partial class BlobResponder
 
         // The P2P cache holds what another client's credentials fetched: only a client the upstream lets read the blob gets it
         // from there. Any other answer goes to the upstream directly, so the client sees the registry's own answer to its own
-        // GET (401 + WWW-Authenticate, 403, 404, with their bodies).
-        BlobAccess access;
+        // GET (401 + WWW-Authenticate, 403, 404, with their bodies). Without a supernode nothing comes from that cache, so
+        // there is nothing to ask: the GET goes to the upstream below without a HEAD before it.
+        BlobAccess access = new BlobAccess.NotChecked();
         try
         {
-            access = await _access.CheckAsync(context.Request, upstream, cancellationToken).ConfigureAwait(false);
+            if (_fetcher is not DisabledBlobFetcher)
+            {
+                access = await _access.CheckAsync(context.Request, upstream, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

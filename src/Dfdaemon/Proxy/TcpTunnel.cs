@@ -103,10 +103,7 @@ public sealed class TcpTunnel : IDisposable
                 var buffer = result.Buffer;
                 try
                 {
-                    foreach (var segment in buffer)
-                    {
-                        await upstream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
-                    }
+                    await WriteAsync(upstream, buffer, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -131,6 +128,36 @@ public sealed class TcpTunnel : IDisposable
         {
             // A reset client (ConnectionResetException), an aborted connection (ConnectionAbortedException), a failed upstream.
             return PumpEnd.Failed;
+        }
+    }
+
+    /// <summary>
+    /// Sends what the client's pipe holds: one segment as it is; several (Kestrel's pipe is made of 4 KiB blocks) gathered
+    /// into one pooled buffer of up to <see cref="BufferSize"/> per send, so a fast client costs one send per buffer, not one
+    /// per block.
+    /// </summary>
+    internal static async ValueTask WriteAsync(Stream upstream, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await upstream.WriteAsync(buffer.First, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var gathered = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                var length = (int)Math.Min(buffer.Length, BufferSize);
+                buffer.Slice(0, length).CopyTo(gathered);
+                await upstream.WriteAsync(gathered.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                buffer = buffer.Slice(length);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gathered);
         }
     }
 

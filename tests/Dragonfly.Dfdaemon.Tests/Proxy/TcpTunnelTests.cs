@@ -206,6 +206,45 @@ public class TcpTunnelTests
         await server.WaitAsync(Timeout());
     }
 
+    [Fact]
+    public async Task WriteAsync_ClientDataInManyPipeBlocks_SentInBuffersNotBlockByBlock()
+    {
+        // What a fast client sent sits in Kestrel's pipe as 4 KiB blocks: each write to the upstream socket is a send, so
+        // 40 blocks go out as three buffers (64 KiB, 64 KiB, the rest), not 40 sends.
+        var data = new byte[(40 * 4096) - 100];
+        new Random(5).NextBytes(data);
+        var upstream = new CountingStream();
+
+        await TcpTunnel.WriteAsync(upstream, Blocks(data, 4096), Timeout());
+
+        upstream.ToArray().Should().Equal(data);
+        upstream.Writes.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task WriteAsync_OneBlock_WrittenAsItIs()
+    {
+        var upstream = new CountingStream();
+
+        await TcpTunnel.WriteAsync(upstream, new System.Buffers.ReadOnlySequence<byte>("one block"u8.ToArray()), Timeout());
+
+        Encoding.ASCII.GetString(upstream.ToArray()).Should().Be("one block");
+        upstream.Writes.Should().Be(1);
+    }
+
+    /// <summary><paramref name="data"/> as a sequence of <paramref name="blockSize"/>-byte segments, as a pipe holds it.</summary>
+    private static System.Buffers.ReadOnlySequence<byte> Blocks(byte[] data, int blockSize)
+    {
+        var first = new Block(data.AsMemory(0, Math.Min(blockSize, data.Length)), 0);
+        var last = first;
+        for (var offset = blockSize; offset < data.Length; offset += blockSize)
+        {
+            last = last.Append(data.AsMemory(offset, Math.Min(blockSize, data.Length - offset)));
+        }
+
+        return new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
     private static async Task<TcpClient> OpenTunnelAsync(TestDfdaemon daemon, int port)
     {
         var client = new TcpClient();
@@ -228,6 +267,34 @@ public class TcpTunnelTests
         using var all = new MemoryStream();
         await s.CopyToAsync(all, Timeout());
         return all.ToArray();
+    }
+
+    private sealed class Block : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Block(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Block Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Block(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+
+    /// <summary>A stream that counts its writes (each one a send on a socket).</summary>
+    private sealed class CountingStream : MemoryStream
+    {
+        public int Writes { get; private set; }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            return base.WriteAsync(buffer, cancellationToken);
+        }
     }
 
     /// <summary>A raw TCP server for one connection: reads the request until the client's EOF, then runs the answer, then closes.</summary>

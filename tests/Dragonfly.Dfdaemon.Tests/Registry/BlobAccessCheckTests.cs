@@ -135,6 +135,22 @@ public class BlobAccessCheckTests
     }
 
     [Fact]
+    public async Task Blob_NoSupernodeConfigured_NoQuestionAndTheGetGoesStraightToTheRegistry()
+    {
+        // Without supernodes nothing comes from the shared cache: a HEAD per blob would only add a round trip.
+        var (_, digest) = Blob();
+        await using var registry = await FakeRegistry.StartAsync();
+        await using var daemon = await StartAsync(new DisabledBlobFetcher(), registry.Address);
+        using var client = daemon.MirrorClient();
+
+        using var response = await client.SendAsync(Get(digest, authorization: null), Timeout());
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the registry's answer to the client's own GET");
+        registry.Seen.Should().Equal($"GET /v2/private/app/blobs/sha256:{digest} -");
+        daemon.Services.GetRequiredService<DfdaemonMetrics>().BlobAccessRefused.Should().Be(0);
+    }
+
+    [Fact]
     public async Task Blob_StorageUrlSignedInItsQuery_NotAskedAndServedThroughP2p()
     {
         var (content, digest) = Blob();

@@ -179,6 +179,24 @@ public sealed class PeerServerTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_ServiceFileIsAUnixSocket_Returns404(bool overHttpLayer)
+    {
+        await using var host = await UploaderTestHost.StartAsync();
+        await host.AddTaskAsync(Name, 100);
+        var service = Path.Combine(host.DataDir, Name + ".service");
+        File.Delete(service);
+        using var socket = ServiceFileOpenerTests.BindUnixSocket(service);
+
+        using var response = overHttpLayer
+            ? await host.GetPieceOverHttpLayerAsync(Name, "bytes=0-99", "0", "4194304", source: true)
+            : await host.GetPieceAsync(Name, "bytes=0-99", "0", "4194304", source: true);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound, "a socket is not a regular file, like a link or a FIFO");
+    }
+
     [Fact]
     public async Task Upload_StartBeyondEnd_Returns416()
     {

@@ -79,6 +79,27 @@ public sealed class ServiceFileOpenerTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Open_UnixSocket_IsRefusedAsNotRegular()
+    {
+        // open(2) of a socket fails (ENXIO) rather than opening something to check: still not a regular file, not an I/O fault.
+        var path = _dir.Combine("socket.service");
+        using var socket = BindUnixSocket(path);
+
+        var result = ServiceFileOpener.Open(path);
+
+        result.Status.Should().Be(ServiceFileOpenStatus.NotRegular);
+        result.Handle.Should().BeNull();
+    }
+
+    /// <summary>A UNIX domain socket bound at <paramref name="path"/> (the entry stays until deleted).</summary>
+    internal static System.Net.Sockets.Socket BindUnixSocket(string path)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        return socket;
+    }
+
     /// <summary>Creates a FIFO at <paramref name="path"/> with mkfifo(1).</summary>
     internal static async Task MakeFifoAsync(string path)
     {

@@ -91,6 +91,9 @@ public static class ServiceFileOpener
             {
                 Linux.ENOENT or Linux.ENOTDIR => ServiceFileOpenResult.Fail(ServiceFileOpenStatus.Missing, "no such file"),
                 Linux.ELOOP => ServiceFileOpenResult.Fail(ServiceFileOpenStatus.NotRegular, "a symbolic link"),
+
+                // What open(2) says of a socket (ENXIO) or a device without a driver: there was no regular file to open.
+                Linux.ENXIO or Linux.ENODEV => ServiceFileOpenResult.Fail(ServiceFileOpenStatus.NotRegular, "not a regular file"),
                 _ => ServiceFileOpenResult.Fail(ServiceFileOpenStatus.Failed, Marshal.GetPInvokeErrorMessage(errno)),
             };
         }
@@ -198,6 +201,8 @@ public static class ServiceFileOpener
     {
         public const int ENOENT = 2;
         public const int EPERM = 1;
+        public const int ENXIO = 6;
+        public const int ENODEV = 19;
         public const int ENOTDIR = 20;
         public const int ENOSYS = 38;
         public const int ELOOP = 40;
