@@ -101,9 +101,13 @@ public sealed partial class HttpForwarder
         }
     }
 
-    internal static HttpRequestMessage BuildRequest(HttpRequest incoming, Uri destination)
+    /// <summary>
+    /// The upstream request for <paramref name="incoming"/>: its method and body, and its headers minus hop-by-hop ones.
+    /// With <paramref name="method"/> given, that method instead and no body (so no content headers either).
+    /// </summary>
+    internal static HttpRequestMessage BuildRequest(HttpRequest incoming, Uri destination, HttpMethod? method = null)
     {
-        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), destination)
+        var request = new HttpRequestMessage(method ?? new HttpMethod(incoming.Method), destination)
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
@@ -112,7 +116,7 @@ public sealed partial class HttpForwarder
         var hasBody = incoming.ContentLength > 0
             || incoming.Headers.TransferEncoding.Count > 0
             || (incoming.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? false);
-        if (hasBody && !HttpMethods.IsGet(incoming.Method) && !HttpMethods.IsHead(incoming.Method))
+        if (method is null && hasBody && !HttpMethods.IsGet(incoming.Method) && !HttpMethods.IsHead(incoming.Method))
         {
             request.Content = new StreamContent(incoming.Body, BufferSize);
         }

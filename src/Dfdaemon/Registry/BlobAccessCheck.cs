@@ -99,26 +99,14 @@ public sealed partial class BlobAccessCheck
     /// <summary>A registry API blob URL (<c>/blobs/sha256:&lt;64 hex&gt;</c>, percent-encoded or not).</summary>
     internal static bool NamesARegistryBlob(Uri upstream) => BlobPath.Sha256Of(Uri.UnescapeDataString(upstream.AbsolutePath)) is not null;
 
-    /// <summary>The HEAD: the client's headers as the forwarder would send them, minus Range (the answer is about the whole blob).</summary>
+    /// <summary>
+    /// The HEAD: the client's request as the forwarder would send it (headers minus hop-by-hop ones, no body, so no content
+    /// headers), minus Range (the answer is about the whole blob).
+    /// </summary>
     internal static HttpRequestMessage BuildHead(HttpRequest request, Uri upstream)
     {
-        var head = new HttpRequestMessage(HttpMethod.Head, upstream)
-        {
-            Version = System.Net.HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-        };
-        foreach (var header in HeaderFilter.ForUpstream(request.Headers))
-        {
-            if (string.Equals(header.Key, "Range", StringComparison.OrdinalIgnoreCase)
-                || string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase)
-                || string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            head.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
-        }
-
+        var head = HttpForwarder.BuildRequest(request, upstream, HttpMethod.Head);
+        head.Headers.Remove("Range");
         return head;
     }
 
