@@ -13,10 +13,13 @@ namespace Dragonfly.Common.Http1;
 /// <paramref name="headersTimeout"/> to end (Kestrel's <c>KeepAliveTimeout</c> and <c>RequestHeadersTimeout</c>).</item>
 /// <item>Heads are parsed by <see cref="RequestHeadParser"/> (with <c>CONNECT</c> when <paramref name="acceptConnect"/>);
 /// its limits bound what is buffered.</item>
+/// <item>Both timeouts run on <paramref name="time"/> (the system clock when not given).</item>
 /// </list>
 /// </summary>
-public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeout, TimeSpan headersTimeout, bool acceptConnect = false)
+public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeout, TimeSpan headersTimeout, bool acceptConnect = false, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private ReadOnlySequence<byte> _buffer;
     private long _examined;
     private long _consumed;
@@ -33,8 +36,8 @@ public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeou
             throw new InvalidOperationException("the previous head was neither consumed nor released");
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-        timeout.CancelAfter(keepAliveTimeout);
+        using var timer = new CancellationTokenSource(keepAliveTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed, timer.Token);
         var started = false;
         while (true)
         {
@@ -68,7 +71,7 @@ public sealed class RequestHeadReader(PipeReader input, TimeSpan keepAliveTimeou
             if (!started && buffer.Length > parse.Consumed)
             {
                 started = true;
-                timeout.CancelAfter(headersTimeout);
+                timer.CancelAfter(headersTimeout);
             }
         }
     }

@@ -17,7 +17,7 @@ namespace Dragonfly.Dfdaemon.Proxy;
 /// goes on to HTTP untouched. A CONNECT to a hijacked host is answered <c>200</c>, TLS is terminated with a per-host
 /// leaf certificate, and the decrypted stream is handed back to Kestrel so inner requests take the normal rule/P2P path
 /// (marked with <see cref="HijackedConnectionFeature"/>). Other allowed hosts get a blind TCP tunnel (10 s dial) that honours
-/// half-close (<see cref="TcpTunnel"/>).
+/// half-close (<see cref="TcpTunnel"/>). Every timeout here runs on the injected <see cref="TimeProvider"/>.
 /// A <c>host:port</c> outside the policy (the port counts: the mirror's own, a hijack host's configured one) gets 403. The CONNECT head goes through the strict parser the raw-connection servers share
 /// (<see cref="RequestHeadParser"/>): a target that is not <c>host:port</c>, a malformed field or a body gets 400, a head
 /// over 16 KiB 431, a version other than 1.0 and 1.1 505; bytes the client sent behind the head (a TLS hello that did
@@ -25,8 +25,11 @@ namespace Dragonfly.Dfdaemon.Proxy;
 /// </summary>
 public sealed partial class ConnectHandler
 {
-    private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>How long dialling a tunnel's target, or a hijacked tunnel's TLS handshake, may take. 10 s.</summary>
+    public static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connection may take to send its first request head (a CONNECT or not). 30 s.</summary>
+    public static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(30);
     private static readonly byte[] ConnectPrefix = "CONNECT "u8.ToArray();
 
     private readonly ProxyRouter _router;
@@ -52,8 +55,8 @@ public sealed partial class ConnectHandler
         // Never ConnectionClosed here: Kestrel fires it at the client's EOF, and a client may send its CONNECT, its request and
         // its EOF in one go (printf ... | nc -N). A client that is really gone ends the reads (input complete or reset).
         var stopping = Stopping(connection);
-        using var headerCts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        headerCts.CancelAfter(HeaderTimeout);
+        using var headerTimer = new CancellationTokenSource(HeaderTimeout, _time);
+        using var headerCts = CancellationTokenSource.CreateLinkedTokenSource(stopping, headerTimer.Token);
 
         ReadResult read;
         ReadOnlySequence<byte> buffer;
@@ -87,7 +90,7 @@ public sealed partial class ConnectHandler
 
         // The whole CONNECT head, through the strict parser the raw-connection servers share, within what is left of the
         // head's time.
-        var reader = new RequestHeadReader(input, HeaderTimeout, HeaderTimeout, acceptConnect: true);
+        var reader = new RequestHeadReader(input, HeaderTimeout, HeaderTimeout, acceptConnect: true, _time);
         HeadParse? received;
         try
         {
@@ -167,9 +170,9 @@ public sealed partial class ConnectHandler
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using (socket)
         {
-            using (var dial = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            using (var dialTimer = new CancellationTokenSource(DialTimeout, _time))
+            using (var dial = CancellationTokenSource.CreateLinkedTokenSource(stopping, dialTimer.Token))
             {
-                dial.CancelAfter(DialTimeout);
                 try
                 {
                     await socket.ConnectAsync(host, port, dial.Token).ConfigureAwait(false);
@@ -203,8 +206,8 @@ public sealed partial class ConnectHandler
         {
             try
             {
-                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-                handshake.CancelAfter(DialTimeout);
+                using var handshakeTimer = new CancellationTokenSource(DialTimeout, _time);
+                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, handshakeTimer.Token);
                 await ssl.AuthenticateAsServerAsync(
                     new SslServerAuthenticationOptions
                     {

@@ -59,7 +59,7 @@ internal sealed class DownloadPortConnectionHandler(
     private async Task ServeAsync(ConnectionContext connection, SocketFileSender sender)
     {
         var limits = kestrel.Value.Limits;
-        var reader = new RequestHeadReader(connection.Transport.Input, limits.KeepAliveTimeout, limits.RequestHeadersTimeout);
+        var reader = new RequestHeadReader(connection.Transport.Input, limits.KeepAliveTimeout, limits.RequestHeadersTimeout, time: time);
         while (true)
         {
             if (await reader.ReadAsync(connection.ConnectionClosed) is not { } head)

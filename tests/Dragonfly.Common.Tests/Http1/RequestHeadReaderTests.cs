@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using Dragonfly.Common.Http1;
+using Dragonfly.TestCommon;
 
 namespace Dragonfly.Common.Tests.Http1;
 
@@ -61,22 +62,35 @@ public sealed class RequestHeadReaderTests
     }
 
     [Fact]
-    public async Task AnIdleConnection_ReadsNull_AfterTheKeepAliveTimeout()
+    public async Task AnIdleConnection_ReadsNull_AfterTheKeepAliveTimeout_OnTheGivenClock()
     {
+        var time = new FakeTimeProvider();
         var pipe = new Pipe();
-        var reader = new RequestHeadReader(pipe.Reader, TimeSpan.FromMilliseconds(100), Long);
+        var reader = new RequestHeadReader(pipe.Reader, TimeSpan.FromSeconds(130), TimeSpan.FromSeconds(30), time: time);
 
-        (await reader.ReadAsync(CancellationToken.None).AsTask().WaitAsync(Long)).Should().BeNull();
+        var read = reader.ReadAsync(CancellationToken.None).AsTask();
+        time.Advance(TimeSpan.FromSeconds(129));
+        read.IsCompleted.Should().BeFalse("the keep-alive timeout has not passed on the reader's clock");
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        (await read.WaitAsync(Long)).Should().BeNull();
     }
 
     [Fact]
-    public async Task AStartedHead_ReadsNull_AfterTheHeadersTimeout()
+    public async Task AStartedHead_ReadsNull_AfterTheHeadersTimeout_OnTheGivenClock()
     {
+        var time = new FakeTimeProvider();
         var pipe = new Pipe();
         await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes(Piece[..10]));
-        var reader = new RequestHeadReader(pipe.Reader, Long, TimeSpan.FromMilliseconds(100));
+        var reader = new RequestHeadReader(pipe.Reader, TimeSpan.FromSeconds(130), TimeSpan.FromSeconds(60), time: time);
 
-        (await reader.ReadAsync(CancellationToken.None).AsTask().WaitAsync(Long)).Should().BeNull();
+        // The bytes are there: the reader has seen them and waits for the rest before this returns.
+        var read = reader.ReadAsync(CancellationToken.None).AsTask();
+        time.Advance(TimeSpan.FromSeconds(59));
+        read.IsCompleted.Should().BeFalse("a started head has 60 s on the reader's clock, not the 130 s of an idle one");
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        (await read.WaitAsync(Long)).Should().BeNull();
     }
 
     [Fact]

@@ -323,6 +323,65 @@ public class ConnectHandlerTests
         seen.Should().BeEmpty("the late CONNECT never reaches the mirror");
     }
 
+    [Theory]
+    [InlineData("CONN")]
+    [InlineData("CONNECT a.example:443 HTTP/1.1\r\nHost: a.exa")]
+    public async Task Connect_HeadNeverFinished_ClosedAfterTheHeadTimeout_OnDfdaemonsClock(string partial)
+    {
+        var time = new FakeTimeProvider();
+        await using var daemon = await TestDfdaemon.StartAsync(
+            o => o with { Proxies = [new ProxyRule(new Regex(".*"), false, true, null)] },
+            s => s.AddSingleton<TimeProvider>(time));
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+        await s.WriteAsync(Encoding.ASCII.GetBytes(partial), Timeout());
+
+        var end = s.ReadAsync(new byte[64], Timeout()).AsTask();
+        time.Advance(ConnectHandler.HeaderTimeout - TimeSpan.FromSeconds(1));
+        (await Task.WhenAny(end, Task.Delay(300))).Should().NotBeSameAs(end, "the head's time has not passed yet");
+        await AdvanceUntilAsync(time, end);
+
+        end.IsCompleted.Should().BeTrue("a head that never ends is given up after the head timeout on dfdaemon's clock");
+        (await end).Should().Be(0, "nothing is answered to a head that never ended");
+    }
+
+    [Fact]
+    public async Task Connect_HijackedTunnelWithoutHandshake_ClosedAfterTheDialTimeout_OnDfdaemonsClock()
+    {
+        using var dir = new TempDirectory();
+        var (caCert, caKey, ca) = TestCertificates.WriteCa(dir.Path);
+        using var _ = ca;
+        var time = new FakeTimeProvider();
+        await using var daemon = await TestDfdaemon.StartAsync(
+            o => o with { HijackHttps = new HijackHttpsOptions(caCert, caKey, [new HijackHost(new Regex("^127\\.0\\.0\\.1$"), true, [], Port: 9)]) },
+            s => s.AddSingleton<TimeProvider>(time));
+        using var client = new TcpClient();
+        await client.ConnectAsync(daemon.Address.Host, daemon.Address.Port, Timeout());
+        var s = client.GetStream();
+        await s.WriteAsync("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"u8.ToArray(), Timeout());
+        (await ReadHeadAsync(s)).Should().StartWith("HTTP/1.1 200");
+
+        var end = s.ReadAsync(new byte[64], Timeout()).AsTask();
+        time.Advance(ConnectHandler.DialTimeout - TimeSpan.FromSeconds(1));
+        (await Task.WhenAny(end, Task.Delay(300))).Should().NotBeSameAs(end, "the handshake's time has not passed yet");
+        await AdvanceUntilAsync(time, end);
+
+        end.IsCompleted.Should().BeTrue("a client that never starts its TLS handshake is given up after the dial timeout on dfdaemon's clock");
+        (await end).Should().Be(0);
+    }
+
+    /// <summary>Advances <paramref name="time"/> in 2 s steps until <paramref name="end"/> completes (a timer armed after
+    /// an advance is still passed by the next), for at most 100 steps.</summary>
+    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Task end)
+    {
+        for (var i = 0; i < 100 && !end.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            await Task.WhenAny(end, Task.Delay(50));
+        }
+    }
+
     /// <summary>CONNECTs to <paramref name="authority"/> (a hijack host) and returns the TLS stream, trusting only <paramref name="ca"/>.</summary>
     private static async Task<SslStream> HijackedTunnelAsync(TestDfdaemon daemon, string authority, X509Certificate2 ca)
     {
