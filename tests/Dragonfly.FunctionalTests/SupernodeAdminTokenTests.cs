@@ -80,6 +80,48 @@ public class SupernodeAdminTokenTests
         supernode.Output.Should().NotContain(Token);
     }
 
+    /// <summary>
+    /// The published supernode, its lockout set in supernode.yml (2 wrong tokens; a day long, so nothing here depends on
+    /// how fast the requests go): the real client address (127.0.0.1) is locked out of the management routes, the right
+    /// token included, while the data plane and /metrics answer it; the lockout is logged and counted.
+    /// </summary>
+    [Fact]
+    public async Task WrongTokensFromOneAddress_ReachTheLimit_429WithRetryAfterEvenWithTheToken_DataPlaneStillOpen()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        using var dir = new TempDirectory("dragonfly-admin-lockout-");
+        var tokenFile = dir.Combine("admin.token");
+        await File.WriteAllTextAsync(tokenFile, Token + "\n", ct);
+        var config = dir.Combine("supernode.yml");
+        await File.WriteAllTextAsync(config, "base:\n  adminMaxFailures: 2\n  adminFailureWindow: 24h\n  adminLockout: 24h\n", ct);
+        var info = new SupernodeProcess(dir.Combine("home"), ProcessHost.FreeTcpPort(), ProcessHost.FreeTcpPort());
+        await using var supernode = Swarm.StartPublishedSupernode(
+            info, environment: new Dictionary<string, string> { ["SUPERNODE_ADMIN_TOKEN_FILE"] = tokenFile, ["SUPERNODE_CONFIG"] = config });
+        await Swarm.WaitForPingAsync(info, ct);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{info.Port}/"), Timeout = TimeSpan.FromSeconds(20) };
+
+        (await SendAsync(http, HttpMethod.Delete, "api/v1/preheats/unknown", "Bearer wrong-token-0123456789abcdef", ct)).Should().Be(HttpStatusCode.Forbidden);
+        (await SendAsync(http, HttpMethod.Delete, "api/v1/preheats/unknown", "Bearer wrong-token-0123456789abcdef", ct)).Should().Be(HttpStatusCode.Forbidden);
+
+        using var locked = new HttpRequestMessage(HttpMethod.Delete, "api/v1/preheats/unknown");
+        locked.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var refused = await http.SendAsync(locked, ct);
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter!.Delta!.Value.Should().BeGreaterThan(TimeSpan.FromHours(23));
+        (await Json(refused, ct)).RootElement.GetProperty("code").GetInt32().Should().Be(429);
+
+        (await http.GetAsync("_ping", ct)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.PostAsync("api/v1/peers", new StringContent("""{"IP":"127.0.0.1","hostName":"locked-out","port":15043}""", Encoding.UTF8, "application/json"), ct))
+            .StatusCode.Should().Be(HttpStatusCode.Created, "the data plane is never throttled");
+        var metrics = await http.GetStringAsync("metrics", ct);
+        metrics.Should().Contain("dragonfly_supernode_admin_lockouts_total 1\n")
+            .And.Contain("dragonfly_supernode_admin_refusals_total{code=\"403\"} 2\n")
+            .And.Contain("dragonfly_supernode_admin_refusals_total{code=\"429\"} 1\n");
+        await supernode.WaitForLineAsync(l => l.Contains("Locked 127.0.0.1 out of the management routes for 24h", StringComparison.Ordinal), ct);
+        supernode.Output.Should().Contain("Refused DELETE /api/v1/preheats/unknown from 127.0.0.1 with HTTP 403").And.NotContain(Token);
+    }
+
     [Fact]
     public async Task TokenFileMissing_SupernodeRefusesToStart_Exit10()
     {

@@ -13,7 +13,10 @@ namespace Dragonfly.Supernode.Admin;
 /// </summary>
 public sealed class AdminToken
 {
-    /// <summary>The shortest token accepted: a short one could be guessed over the network (nothing rate-limits the API).</summary>
+    /// <summary>
+    /// The shortest token accepted: a short one could be guessed over the network (<see cref="AdminLockouts"/> slows a
+    /// guesser per client address, not one with many addresses).
+    /// </summary>
     public const int MinLength = 16;
 
     private readonly byte[] _digest;

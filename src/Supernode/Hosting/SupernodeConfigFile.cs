@@ -128,6 +128,9 @@ public static class SupernodeConfigFile
             ? o with { AdminTokenFile = null }
             : o with { AdminTokenFile = value.Trim(), AdminToken = null },
         "ADMINPROTECTREADS" => o with { AdminProtectReads = Bool(value, context) },
+        "ADMINMAXFAILURES" => o with { AdminMaxFailures = Int(value, context) },
+        "ADMINFAILUREWINDOW" => o with { AdminFailureWindow = Duration(value, context) },
+        "ADMINLOCKOUT" => o with { AdminLockout = Duration(value, context) },
         _ => throw new SupernodeConfigurationException($"{context}: unknown key"),
     };
 
@@ -189,6 +192,9 @@ public static class SupernodeConfigFile
         Line("sourceIdleTimeout", GoDuration.Format(o.SourceIdleTimeout));
         Line("adminTokenFile", string.IsNullOrEmpty(o.AdminTokenFile) ? "\"\"" : o.AdminTokenFile);
         Line("adminProtectReads", o.AdminProtectReads ? "true" : "false");
+        Line("adminMaxFailures", o.AdminMaxFailures);
+        Line("adminFailureWindow", GoDuration.Format(o.AdminFailureWindow));
+        Line("adminLockout", GoDuration.Format(o.AdminLockout));
         Line("sourceAllow", Networks(o.SourceAllow));
         Line("sourceDeny", Networks(o.SourceDeny));
         return sb.ToString();

@@ -134,6 +134,21 @@ public sealed record SupernodeOptions : IValidatableObject
     /// <summary>With an admin token, also guard the read-only management views (<c>adminProtectReads</c>).</summary>
     public bool AdminProtectReads { get; init; }
 
+    /// <summary>
+    /// Wrong admin tokens (403) one client may present within <see cref="AdminFailureWindow"/> before it is locked out of
+    /// the protected routes for <see cref="AdminLockout"/> (<c>adminMaxFailures</c>); 0 = never locked out.
+    /// </summary>
+    [Range(0, 100_000, ErrorMessage = "adminMaxFailures must be between 0 (no lockout) and 100000")]
+    public int AdminMaxFailures { get; init; } = AdminLockoutOptions.Default.MaxFailures;
+
+    /// <summary>The window in which <see cref="AdminMaxFailures"/> wrong tokens lock a client out (<c>adminFailureWindow</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "adminFailureWindow must be between 1s and 24h")]
+    public TimeSpan AdminFailureWindow { get; init; } = AdminLockoutOptions.Default.FailureWindow;
+
+    /// <summary>How long a locked-out client gets 429 on the protected routes, even with the right token (<c>adminLockout</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "adminLockout must be between 1s and 24h")]
+    public TimeSpan AdminLockout { get; init; } = AdminLockoutOptions.Default.Lockout;
+
     /// <summary>The CDN's source rate limit: max bandwidth minus the reserved system bandwidth (180MB/s by default).</summary>
     public Rate CdnSourceRate => MaxBandwidth - SystemReservedBandwidth;
 

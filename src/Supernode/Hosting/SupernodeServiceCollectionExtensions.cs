@@ -24,7 +24,8 @@ public static class SupernodeServiceCollectionExtensions
     /// <summary>
     /// Registers everything a supernode needs: validated options, the runtime facts (advertise IP, ports), Serilog logging to
     /// the console and <c>&lt;home&gt;/logs/app.log</c>, Kestrel on the API and download ports, the tracker managers, the
-    /// CDN, metrics, preheats, the admin token policy and the startup service. Parts registered earlier (tests) win, as everything uses TryAdd.
+    /// CDN, metrics, preheats, the admin token policy (with its lockouts, refusal log and counters) and the startup service.
+    /// Parts registered earlier (tests) win, as everything uses TryAdd.
     /// </summary>
     /// <param name="listenAddress">Where Kestrel listens; the original always listens on 0.0.0.0 (tests pass loopback).</param>
     /// <exception cref="SupernodeConfigurationException">No advertise IP can be found (pass <c>--advertise-ip</c>).</exception>
@@ -103,6 +104,10 @@ public static class SupernodeServiceCollectionExtensions
         services.TryAddSingleton<V1ErrorFilter>();
         // Protecting the views without a token is a validation failure reported at start (ValidateOnStart), not here.
         services.TryAddSingleton(new AdminAccessPolicy(options.AdminToken, options.AdminProtectReads && options.AdminToken is not null));
+        services.TryAddSingleton(sp => new AdminLockouts(
+            new AdminLockoutOptions(options.AdminMaxFailures, options.AdminFailureWindow, options.AdminLockout), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<AdminRefusalLog>();
+        services.TryAddSingleton<AdminMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SupernodeStartupService>());
         return services;
     }

@@ -20,8 +20,9 @@ namespace Dragonfly.Supernode.Preheat;
 /// A layer is one record whoever asks for it: a second image sharing it (or a file preheat of the blob) waits for the run
 /// already going or reuses its success, and only a failed one is run again. A child stopped with the supernode ends FAILED.
 /// An image of more than <see cref="ManifestParser.MaxEntries"/> layers (or a list of more child manifests) fails at once.
-/// Once disposed (the supernode stopping) it refuses new preheats with 503, and a run it had not begun yet ends FAILED
-/// with <see cref="StoppingMessage"/> instead of staying WAITING.
+/// From the moment the host begins to stop (<see cref="IHostApplicationLifetime.ApplicationStopping"/>, before Kestrel
+/// drains its requests) or it is disposed, it refuses new preheats with 503 and ends every run FAILED with
+/// <see cref="StoppingMessage"/>, a run it had not begun yet included (instead of staying WAITING).
 /// </summary>
 public sealed partial class PreheatService : IDisposable
 {
@@ -32,17 +33,22 @@ public sealed partial class PreheatService : IDisposable
     private readonly ILogger<PreheatService> _logger;
     private readonly RegistryClient _registry;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenRegistration _onHostStopping;
 
     /// <summary>Taken once: <see cref="CancellationTokenSource.Token"/> throws after <see cref="Dispose"/>, this stays usable.</summary>
     private readonly CancellationToken _stoppingToken;
+    private int _stopped;
     private int _disposed;
 
-    public PreheatService(IServiceProvider services, SupernodeRuntime runtime, SourceConnector connector, TimeProvider time, ILogger<PreheatService> logger)
+    public PreheatService(
+        IServiceProvider services, SupernodeRuntime runtime, SourceConnector connector, TimeProvider time, IHostApplicationLifetime lifetime,
+        ILogger<PreheatService> logger)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(lifetime);
         ArgumentNullException.ThrowIfNull(logger);
         _registry = new RegistryClient(connector);
         _services = services;
@@ -50,6 +56,9 @@ public sealed partial class PreheatService : IDisposable
         _time = time;
         _logger = logger;
         _stoppingToken = _stopping.Token;
+
+        // Last: a host already stopping runs the callback here and now.
+        _onHostStopping = lifetime.ApplicationStopping.Register(static state => ((PreheatService)state!).Stop(), this);
     }
 
     /// <summary>Why a preheat ended (or was refused) because the supernode stops.</summary>
@@ -69,12 +78,12 @@ public sealed partial class PreheatService : IDisposable
     /// restarted.
     /// </summary>
     /// <exception cref="ApiException">
-    /// 400 for bad input; 208 when a successful preheat with this id exists; 503 once the service is disposed.
+    /// 400 for bad input; 208 when a successful preheat with this id exists; 503 once the host stops or the service is disposed.
     /// </exception>
     public string Create(PreheatCreateRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (Volatile.Read(ref _disposed) != 0)
+        if (Volatile.Read(ref _stopped) != 0)
         {
             throw new ApiException(StatusCodes.Status503ServiceUnavailable, StoppingMessage);
         }
@@ -141,7 +150,7 @@ public sealed partial class PreheatService : IDisposable
     /// <summary>Forgets a preheat record (a running preheat's CDN work continues). False when unknown.</summary>
     public bool Delete(string id) => _records.TryRemove(id, out _);
 
-    /// <summary>Stops every run (each ends FAILED with <see cref="StoppingMessage"/>); a second call does nothing.</summary>
+    /// <summary>Stops as the host's stopping does (<see cref="Stop"/>) and releases the registry client; a second call does nothing.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -149,9 +158,20 @@ public sealed partial class PreheatService : IDisposable
             return;
         }
 
-        _stopping.Cancel();
+        // Waits for a stop the host's callback is running, so the source is not disposed under its Cancel.
+        _onHostStopping.Dispose();
+        Stop();
         _stopping.Dispose();
         _registry.Dispose();
+    }
+
+    /// <summary>Refuses new preheats from now on and stops every run (each ends FAILED with <see cref="StoppingMessage"/>).</summary>
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        {
+            _stopping.Cancel();
+        }
     }
 
     internal static string IdOf(string url, string? filter, string? identifier, IReadOnlyDictionary<string, string> headers)

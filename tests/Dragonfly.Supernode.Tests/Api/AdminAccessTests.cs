@@ -4,22 +4,61 @@ using System.Text.Json;
 using Dragonfly.Supernode.Admin;
 using Dragonfly.Supernode.Api;
 using Dragonfly.TestCommon;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using static Dragonfly.Supernode.Tests.Api.ApiTestExtensions;
 
 namespace Dragonfly.Supernode.Tests.Api;
 
-/// <summary>A supernode whose supernode.yml names an admin token file (the views stay open).</summary>
+/// <summary>
+/// A supernode whose supernode.yml names an admin token file (the views stay open). A request's client address is the
+/// <see cref="ClientHeader"/> it sends (TestServer connections have none), so tests can speak for several clients.
+/// </summary>
 public class AdminTokenApiFactory : SupernodeApiFactory
 {
     public const string Token = "test-admin-token-0123456789abcdef";
+
+    /// <summary>The request header whose value becomes the connection's remote address.</summary>
+    public const string ClientHeader = "X-Test-Client";
+
+    /// <summary>
+    /// <c>adminMaxFailures</c>: 0 (no lockouts) here, since the access tests send many wrong tokens from one client;
+    /// lockouts are <see cref="AdminLockoutTests"/>' subject.
+    /// </summary>
+    protected virtual int MaxFailures => 0;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter, ClientFromHeader>());
+    }
 
     protected override string ExtraConfig(string home)
     {
         var file = Path.Combine(home, "admin.token");
         File.WriteAllText(file, Token + "\n");
-        return $"  adminTokenFile: {file}\n";
+        return $"  adminTokenFile: {file}\n  adminMaxFailures: {MaxFailures}\n";
+    }
+
+    private sealed class ClientFromHeader : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                if (IPAddress.TryParse(context.Request.Headers[ClientHeader].ToString(), out var client))
+                {
+                    context.Connection.RemoteIpAddress = client;
+                }
+
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 }
 
@@ -225,17 +264,19 @@ public sealed class AdminAccessTests(AdminTokenApiFactory factory) : IClassFixtu
             .StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    /// <summary>Each client's first refusal in a window is logged (two clients here), with its address and status.</summary>
     [Fact]
     public async Task Log_SaysTheRoutesAreProtectedAndNeverHoldsTheToken()
     {
-        (await SendAsync("DELETE", "/api/v1/preheats/unknown", authorization: null)).Status.Should().Be(HttpStatusCode.Unauthorized);
-        (await SendAsync("DELETE", "/api/v1/preheats/unknown", "Bearer " + AdminTokenApiFactory.Token + "-wrong")).Status.Should().Be(HttpStatusCode.Forbidden);
+        (await SendAsync("DELETE", "/api/v1/preheats/unknown", authorization: null, client: "192.0.2.41")).Status.Should().Be(HttpStatusCode.Unauthorized);
+        (await SendAsync("DELETE", "/api/v1/preheats/unknown", "Bearer " + AdminTokenApiFactory.Token + "-wrong", client: "192.0.2.42")).Status.Should().Be(HttpStatusCode.Forbidden);
         (await SendAsync("DELETE", "/api/v1/preheats/unknown", "Bearer " + AdminTokenApiFactory.Token)).Status.Should().Be(HttpStatusCode.NotFound);
 
         var log = await ReadLogAsync(factory.HomeDir);
 
         log.Should().Contain($"Management routes (preheats, task and peer deletion) need the admin token from file {Path.Combine(factory.HomeDir, "admin.token")}; read-only views (peers, tasks, swarm, preheats) stay open");
-        log.Should().Contain("Refused DELETE /api/v1/preheats/unknown from").And.Contain("with HTTP 401").And.Contain("with HTTP 403");
+        log.Should().Contain("Refused DELETE /api/v1/preheats/unknown from 192.0.2.41 with HTTP 401")
+            .And.Contain("Refused DELETE /api/v1/preheats/unknown from 192.0.2.42 with HTTP 403");
         log.Should().NotContain(AdminTokenApiFactory.Token);
     }
 
@@ -277,16 +318,22 @@ public sealed class AdminAccessTests(AdminTokenApiFactory factory) : IClassFixtu
         return (status, id, text);
     }
 
-    private Task<(HttpStatusCode Status, string Text, string? WwwAuthenticate)> SendAsync(string method, string path, string? authorization, string? json = null) =>
-        SendAsync(_client, method, path, authorization, json);
+    private Task<(HttpStatusCode Status, string Text, string? WwwAuthenticate)> SendAsync(string method, string path, string? authorization, string? json = null, string? client = null) =>
+        SendAsync(_client, method, path, authorization, json, client);
 
+    /// <summary>Sends a request, as <paramref name="client"/> (<see cref="AdminTokenApiFactory.ClientHeader"/>) when given.</summary>
     internal static async Task<(HttpStatusCode Status, string Text, string? WwwAuthenticate)> SendAsync(
-        HttpClient client, string method, string path, string? authorization, string? json = null)
+        HttpClient client, string method, string path, string? authorization, string? json = null, string? from = null)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (authorization is not null)
         {
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        if (from is not null)
+        {
+            request.Headers.Add(AdminTokenApiFactory.ClientHeader, from);
         }
 
         if (json is not null || method is "POST" or "PUT")

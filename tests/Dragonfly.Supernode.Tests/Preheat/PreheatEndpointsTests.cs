@@ -3,8 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dragonfly.Supernode.Tests.Api;
+using Dragonfly.Supernode.Tests.EndToEnd;
 using Dragonfly.TestCommon;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using static Dragonfly.Supernode.Tests.Api.ApiTestExtensions;
 
 namespace Dragonfly.Supernode.Tests.Preheat;
@@ -65,6 +67,25 @@ public sealed class PreheatEndpointsTests : IClassFixture<SupernodeApiFactory>, 
 
         status.Should().Be(HttpStatusCode.ServiceUnavailable, text);
         body.GetProperty("code").GetInt32().Should().Be(503);
+        body.GetProperty("message").GetString().Should().Be("supernode stopping");
+        (await client.GetStringAsync("/api/v1/preheats")).Should().Be("[]");
+    }
+
+    /// <summary>
+    /// The host has begun to stop (<c>IHostApplicationLifetime.ApplicationStopping</c>; a host started without Run keeps
+    /// serving, as Kestrel does while it drains): a preheat made now would only be cancelled again, so it is refused.
+    /// Real Kestrel, the real composition.
+    /// </summary>
+    [Fact]
+    public async Task Create_AfterTheHostBeganToStop_503SupernodeStopping()
+    {
+        await using var host = await SupernodeTestHost.StartAsync();
+        using var client = new HttpClient { BaseAddress = host.Api };
+        host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        var (status, body, text) = await client.PostAsync("/api/v1/preheats", JsonBody($$"""{"type":"file","url":"{{_origin.Url("/preheat/stopping.bin")}}"}""")).ReadJsonAsync();
+
+        status.Should().Be(HttpStatusCode.ServiceUnavailable, text);
         body.GetProperty("message").GetString().Should().Be("supernode stopping");
         (await client.GetStringAsync("/api/v1/preheats")).Should().Be("[]");
     }

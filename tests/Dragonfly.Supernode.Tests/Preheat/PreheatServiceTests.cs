@@ -24,6 +24,7 @@ public sealed class PreheatServiceTests : IAsyncLifetime
     private const string Repo = "/v2/library/shared";
     private readonly Tracker _tracker = new();
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
+    private readonly FakeHostLifetime _lifetime = new();
     private OriginServer _registry = null!;
     private CountingRegistration _registrations = null!;
     private ServiceProvider _services = null!;
@@ -53,6 +54,7 @@ public sealed class PreheatServiceTests : IAsyncLifetime
         await _registry.DisposeAsync();
         _tracker.Dispose();
         _timeout.Dispose();
+        _lifetime.Dispose();
     }
 
     [Fact]
@@ -144,6 +146,37 @@ public sealed class PreheatServiceTests : IAsyncLifetime
         _preheats.List().Should().BeEmpty();
     }
 
+    /// <summary>
+    /// The host's stopping begins before Kestrel drains its requests and long before the service is disposed: from then on
+    /// a create is refused, and what runs ends FAILED with the reason.
+    /// </summary>
+    [Fact]
+    public async Task Create_AfterTheHostBeganToStop_Refuses503AndRunsEndFailed()
+    {
+        var layer = Digest('h');
+        var running = _preheats.Create(Request(Image("stopping", layer)));
+        await UntilAsync(() => _registrations.For(Blob(layer)) == 1);
+
+        _lifetime.StopApplication();
+
+        var refused = () => _preheats.Create(new PreheatCreateRequest { Type = PreheatType.File, Url = _registry.Url("/late.bin").ToString() });
+        refused.Should().Throw<Dragonfly.Supernode.Api.ApiException>()
+            .Where(e => e.StatusCode == 503 && e.Message == "supernode stopping");
+        (await FinishedAsync(running)).ErrorMsg.Should().Be("supernode stopping");
+        _preheats.List().Should().NotContain(p => p.Url == _registry.Url("/late.bin").ToString());
+    }
+
+    [Fact]
+    public void Create_ServiceMadeAfterTheHostBeganToStop_Refuses503()
+    {
+        _lifetime.StopApplication();
+        using var late = NewService();
+
+        var refused = () => late.Create(new PreheatCreateRequest { Type = PreheatType.File, Url = _registry.Url("/late.bin").ToString() });
+
+        refused.Should().Throw<Dragonfly.Supernode.Api.ApiException>().Where(e => e.StatusCode == 503);
+    }
+
     [Fact]
     public void Dispose_Twice_SecondCallDoesNothing()
     {
@@ -184,7 +217,7 @@ public sealed class PreheatServiceTests : IAsyncLifetime
 
     private PreheatService NewService(int maxConcurrentChildren = 4) =>
         new(_services, new SupernodeRuntime("10.0.0.1", 8002, 8001), new SourceConnector(SourceAddressPolicy.AllowAll, NullLogger<SourceConnector>.Instance),
-            TimeProvider.System, NullLogger<PreheatService>.Instance)
+            TimeProvider.System, _lifetime, NullLogger<PreheatService>.Instance)
         {
             PollInterval = TimeSpan.FromMilliseconds(10),
             MaxConcurrentChildren = maxConcurrentChildren,
