@@ -240,6 +240,7 @@ public sealed class DfgetCommandLineTests : IDisposable
         server.Options.HostMetaPath.Should().Be("/w/meta/host.meta");
         server.Options.LockPath.Should().Be("/w/meta/uploader.lock");
         server.Options.DataDirs.Should().Equal("/w/data");
+        server.Options.OwnsDataDirs.Should().BeTrue("the work home's own data dir, under its lock");
         server.Options.ExpireTime.Should().Be(TimeSpan.FromMinutes(3));
         server.Options.AliveTime.Should().Be(TimeSpan.FromMinutes(5));
         server.Home.Root.Should().Be("/w");
@@ -255,6 +256,16 @@ public sealed class DfgetCommandLineTests : IDisposable
         server.Options.DataDirs.Should().Equal("/home/test/.small-dragonfly/data");
         server.Options.Port.Should().Be(0);
         server.Options.BindAddress.ToString().Should().Be("0.0.0.0");
+    }
+
+    [Theory]
+    [InlineData("server", "--data", "/shared/data", "--home", "/w")]
+    [InlineData("server", "--meta", "/elsewhere/host.meta", "--data", "/w/data", "--home", "/w")]
+    public void Parse_ServerDataDirAnotherUploaderMayShare_DoesNotOwnIt(params string[] args)
+    {
+        var server = DfgetCommandLine.Parse(args, Context).Should().BeOfType<ParsedCommand.Server>().Subject.Invocation;
+
+        server.Options.OwnsDataDirs.Should().BeFalse();
     }
 
     [Theory]

@@ -22,6 +22,21 @@ public sealed class DownloadCommandTests
     }
 
     [Fact]
+    public void ResultLines_PiecesFetchedAgain_SaysHowManyOfTheTransferredBytesWere()
+    {
+        var result = new DownloadResult
+        {
+            Success = true,
+            Length = 3145851,
+            Duration = TimeSpan.FromMilliseconds(612),
+            Bytes = new ByteAccounting { FromPeers = 3145851, FromSupernode = 2097152, Refetched = 2097152 },
+        };
+
+        DownloadCommand.ResultLines(result).Last().Should().Be(
+            "from peers: 3145851 B, from supernode: 2097152 B, from origin: 0 B (fetched again: 2097152 B)");
+    }
+
+    [Fact]
     public void ResultLines_Registered_PrintsSignAndClientLines()
     {
         var result = new DownloadResult

@@ -104,17 +104,7 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
     {
         // The new supernode cuts the file in 2 MiB pieces: its pieces 0 and 1 are not the 1 MiB pieces 0 and 1 on disk.
         await using var bigPieces = await PeerPieceServer.StartAsync(_peer.Content, 2 * PieceSize);
-        var session = Session();
-        var small = _peer.Pieces();
-        session.Script.Enqueue(_ => new PullOutcome.Continue([small[0], small[1]]));
-        session.Script.Enqueue(_ =>
-        {
-            session.Pieces = bigPieces.Pieces();
-            return new PullOutcome.Failed(500, "supernode going away");
-        });
-        session.MigrateForgetsProgress = true;
-        session.FinishedFileLength = Dragonfly.Common.Pieces.PieceLayout.WrappedLength(_peer.Content.Length, 2 * PieceSize);
-        session.MigrateResult = new RegisterOutcome.Registered(session.DefaultRegistration("10.0.0.2") with { PieceSize = 2 * PieceSize });
+        var session = MigratingToBiggerPieces(bigPieces);
 
         var (outcome, file, hash) = await RunWithHashAsync(session);
 
@@ -124,6 +114,27 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
         session.AlreadyOnDiskReports.Should().BeEmpty("no piece of the new size was on disk");
         (await File.ReadAllBytesAsync(file)).Take(_peer.Content.Length).Should().Equal(_peer.Content);
         hash.Should().Be(Md5Hex.Of(_peer.Content));
+    }
+
+    [Fact]
+    public async Task RunAsync_MigratedToASupernodeWithAnotherPieceSize_CountsTheBytesFetchedAgainAsTransferredButNotAsProgress()
+    {
+        await using var bigPieces = await PeerPieceServer.StartAsync(_peer.Content, 2 * PieceSize);
+        var session = MigratingToBiggerPieces(bigPieces);
+        var stats = new DownloadStats();
+        var progress = new RecordingProgress();
+
+        var (outcome, _, _) = await RunWithHashAsync(session, stats, progress);
+
+        outcome.Should().BeOfType<P2POutcome.Finished>();
+        var completed = progress.Reports.Where(r => r.Kind == DownloadProgressKind.PieceCompleted).Select(r => r.CompletedBytes).ToList();
+        completed.Should().HaveCount(4).And.OnlyContain(c => c <= _peer.Content.Length, "the 2 MiB piece 0 adds nothing over the 1 MiB pieces 0 and 1 on disk");
+        completed.Max().Should().Be(_peer.Content.Length);
+        stats.Completed.Should().Be(_peer.Content.Length);
+        var bytes = stats.ToAccounting();
+        var smallPiecesContent = 2L * (PieceSize - 5);
+        (bytes.FromPeers + bytes.FromSupernode).Should().Be(_peer.Content.Length + smallPiecesContent, "every byte transferred counts, those fetched twice included");
+        bytes.Refetched.Should().Be(smallPiecesContent, "the content of the 1 MiB pieces 0 and 1 came again in the 2 MiB piece 0");
     }
 
     [Fact]
@@ -302,6 +313,26 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
         hash.Should().Be(Md5Hex.Of(_peer.Content));
     }
 
+    /// <summary>
+    /// A session that hands out the 1 MiB pieces 0 and 1, then fails, and migrates to a supernode that cuts the file in
+    /// the 2 MiB pieces of <paramref name="bigPieces"/> and knows none of them done.
+    /// </summary>
+    private ScriptedSupernodeSession MigratingToBiggerPieces(PeerPieceServer bigPieces)
+    {
+        var session = Session();
+        var small = _peer.Pieces();
+        session.Script.Enqueue(_ => new PullOutcome.Continue([small[0], small[1]]));
+        session.Script.Enqueue(_ =>
+        {
+            session.Pieces = bigPieces.Pieces();
+            return new PullOutcome.Failed(500, "supernode going away");
+        });
+        session.MigrateForgetsProgress = true;
+        session.FinishedFileLength = Dragonfly.Common.Pieces.PieceLayout.WrappedLength(_peer.Content.Length, 2 * PieceSize);
+        session.MigrateResult = new RegisterOutcome.Registered(session.DefaultRegistration("10.0.0.2") with { PieceSize = 2 * PieceSize });
+        return session;
+    }
+
     private ScriptedSupernodeSession Session()
     {
         var session = new ScriptedSupernodeSession(_peer.Pieces(), Md5Hex.Of(_peer.Content), _peer.Content.Length, PieceSize);
@@ -315,16 +346,24 @@ public sealed class P2PDownloaderTests : IAsyncLifetime
         return (outcome, path);
     }
 
-    private async Task<(P2POutcome Outcome, string File, string Hash)> RunWithHashAsync(ScriptedSupernodeSession session)
+    private async Task<(P2POutcome Outcome, string File, string Hash)> RunWithHashAsync(
+        ScriptedSupernodeSession session, DownloadStats? stats = null, IProgress<DownloadProgress>? progress = null)
     {
         var path = _dir.Combine(Guid.NewGuid().ToString("N") + ".service");
         using var file = PieceFile.Create(path);
         using var hasher = new OrderedFileHasher(file, new Md5Batcher());
         using var limiter = new DownloadRateLimiter(Rate.Zero);
         var downloader = new P2PDownloader(new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher()), TimeProvider.System, NullLogger<P2PDownloader>.Instance);
-        var context = new P2PContext(session, file, hasher, _peer.Content.Length, new Rate(64 * 1024), limiter, new Random(1), 6, new DownloadStats(), null, SupernodeRecovery: TimeSpan.FromSeconds(7));
+        var context = new P2PContext(session, file, hasher, _peer.Content.Length, new Rate(64 * 1024), limiter, new Random(1), 6, stats ?? new DownloadStats(), progress, SupernodeRecovery: TimeSpan.FromSeconds(7));
         var outcome = await downloader.RunAsync(context, _cts.Token);
         var hash = outcome is P2POutcome.Finished ? await hasher.FinishAsync(_peer.Content.Length, _cts.Token) : string.Empty;
         return (outcome, path, hash);
+    }
+
+    private sealed class RecordingProgress : IProgress<DownloadProgress>
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<DownloadProgress> Reports { get; } = new();
+
+        public void Report(DownloadProgress value) => Reports.Enqueue(value);
     }
 }

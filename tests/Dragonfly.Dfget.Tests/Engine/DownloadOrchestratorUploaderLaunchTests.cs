@@ -123,6 +123,55 @@ public sealed class DownloadOrchestratorUploaderLaunchTests()
         Launcher.Finished.Should().ContainSingle();
     }
 
+    [Fact]
+    public async Task DownloadAsync_P2PFailsWhileTheUploaderIsStarting_StopsTheLaunchBeforeItRegistersTheName()
+    {
+        // As the real launch: stopped before its /check/, it never serves (and never registers the name).
+        Launcher.OnLaunchCancelled = serving => serving.TrySetCanceled();
+        Session.Script.Enqueue(_ => new PullOutcome.Failed(500, "cdn failed"));
+
+        var result = await Engine().DownloadAsync(Request(), null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+        result.BackSourceReason.Should().Be((int)BackSourceReason.DownloadError);
+        Launcher.LaunchToken.IsCancellationRequested.Should().BeTrue("going back to the origin stops the launch, so no /check/ goes out after it");
+        Launcher.Abandoned.Should().BeEmpty("the uploader never heard of the name");
+        Session.ServiceDownCalls.Should().Be(0, "no piece success went out, so no supernode sends peers here");
+        Directory.GetFiles(Home.DataDir).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task DownloadAsync_P2PFailsWhileTheStartingUploaderChecksTheName_TellsItToForgetTheNameAfterTheCheck()
+    {
+        // A /check/ already sent is finished: the uploader registers the name just after the download gave it up.
+        Launcher.OnLaunchCancelled = serving => _ = Task.Run(() => serving.TrySetResult(true));
+        Session.Script.Enqueue(_ => new PullOutcome.Failed(500, "cdn failed"));
+
+        var result = await Engine().DownloadAsync(Request(), null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+        result.BackSourceReason.Should().Be((int)BackSourceReason.DownloadError);
+        Launcher.Abandoned.Should().ContainSingle().Which.Should().Be((15001, Factory.Info!.Path["/peer/file/".Length..]));
+        Launcher.AbandonedAfterServing.Should().Equal([true], "the abandon follows the registration it undoes");
+        Session.ServiceDownCalls.Should().Be(0);
+        Directory.GetFiles(Home.DataDir).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task DownloadAsync_CancelledWhileTheStartingUploaderChecksTheName_TellsItToForgetTheNameAfterTheCheck()
+    {
+        Launcher.OnLaunchCancelled = serving => _ = Task.Run(() => serving.TrySetResult(true));
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Cts.Token);
+        var progress = new CancelOnFirstPiece(cancel);
+
+        var act = () => Engine().DownloadAsync(Request(), progress, cancel.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        Launcher.Abandoned.Should().ContainSingle().Which.Port.Should().Be(15001);
+        Launcher.AbandonedAfterServing.Should().Equal([true]);
+        Directory.GetFiles(Home.DataDir).Should().BeEmpty();
+    }
+
     private Task<DownloadResult> StartDownload() =>
         Task.Run(() => Engine().DownloadAsync(Request(), new CountingProgress(this), Cts.Token));
 
@@ -141,6 +190,17 @@ public sealed class DownloadOrchestratorUploaderLaunchTests()
         while (Volatile.Read(ref _completedPieces) < 4)
         {
             await Task.Delay(10, Cts.Token);
+        }
+    }
+
+    private sealed class CancelOnFirstPiece(CancellationTokenSource cancel) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value)
+        {
+            if (value.Kind == DownloadProgressKind.PieceCompleted)
+            {
+                cancel.Cancel();
+            }
         }
     }
 

@@ -90,6 +90,19 @@ public sealed class DownloadOrchestratorWithdrawalTests() : OrchestratorTestBase
     }
 
     [Fact]
+    public async Task DownloadAsync_RegistrationFailsAfterTheUploaderTookTheName_TellsTheUploaderToForgetIt()
+    {
+        Session.RegisterResult = new RegisterOutcome.Failed(-100, "connection refused");
+
+        var result = await Engine().DownloadAsync(Request(), null, Cts.Token);
+
+        result.Success.Should().BeTrue(result.Message);
+        result.BackSourceReason.Should().Be((int)BackSourceReason.RegisterFail);
+        Launcher.Abandoned.Should().ContainSingle("the running uploader registered the name on /check/").Which.Should().Be((15001, TaskFileName));
+        Session.ServiceDownCalls.Should().Be(0, "no supernode knows this peer");
+    }
+
+    [Fact]
     public async Task DownloadAsync_CancelledAsACdnPeer_HasNothingToWithdraw()
     {
         Launcher.Port = null;

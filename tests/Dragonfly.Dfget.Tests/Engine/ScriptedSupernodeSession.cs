@@ -290,9 +290,24 @@ public sealed class FakeUploaderLauncher : Dragonfly.Dfget.Uploader.IUploaderLau
 
     public ConcurrentQueue<(int Port, string TaskFileName, string TaskId)> Finished { get; } = new();
 
+    /// <summary>The token the last <see cref="LaunchAsync"/> was given (a starting uploader's launch watches it).</summary>
+    public CancellationToken LaunchToken { get; private set; }
+
+    /// <summary>
+    /// What a starting uploader's launch does when its token is cancelled, given <see cref="Serving"/>: the real one
+    /// cancels it (no <c>/check/</c> sent yet) or completes it (a <c>/check/</c> already sent is finished).
+    /// </summary>
+    public Action<TaskCompletionSource<bool>>? OnLaunchCancelled { get; set; }
+
     public Task<Dragonfly.Dfget.Uploader.UploaderLaunch> LaunchAsync(Dragonfly.Dfget.Uploader.UploaderLaunchRequest request, CancellationToken cancellationToken)
     {
         Launches.Enqueue(request);
+        LaunchToken = cancellationToken;
+        if (Serving is { } serving && OnLaunchCancelled is { } onCancelled)
+        {
+            cancellationToken.Register(() => onCancelled(serving));
+        }
+
         if (Throw)
         {
             throw new InvalidOperationException("launch failed");
@@ -320,8 +335,12 @@ public sealed class FakeUploaderLauncher : Dragonfly.Dfget.Uploader.IUploaderLau
 
     public ConcurrentQueue<(int Port, string TaskFileName)> Abandoned { get; } = new();
 
+    /// <summary>Whether <see cref="Serving"/> had completed when each abandon was sent.</summary>
+    public ConcurrentQueue<bool> AbandonedAfterServing { get; } = new();
+
     public Task NotifyAbandonedAsync(int port, string bindIp, string taskFileName, CancellationToken cancellationToken)
     {
+        AbandonedAfterServing.Enqueue(Serving is null || Serving.Task.IsCompleted);
         Abandoned.Enqueue((port, taskFileName));
         return Task.CompletedTask;
     }

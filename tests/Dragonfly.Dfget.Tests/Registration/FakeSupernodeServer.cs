@@ -39,6 +39,9 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
     /// <summary>When set, answers each v1 piece update (204 otherwise).</summary>
     public Func<Task<IResult>>? OnPieceUpdate { get; set; }
 
+    /// <summary>When set, <c>/peer/service/down</c> never answers (the request is recorded first), as a supernode that hangs.</summary>
+    public bool ServiceDownHangs { get; set; }
+
     /// <summary>Every request: method, path, raw query, body.</summary>
     public ConcurrentQueue<(string Method, string Path, string Query, string Body)> Requests { get; } = new();
 
@@ -77,7 +80,15 @@ public sealed class FakeSupernodeServer : IAsyncDisposable
         });
         app.MapGet("/peer/piece/suc", () => Results.Text("{\"code\":611}", "application/json"));
         app.MapGet("/peer/piece/error", () => Results.Empty);
-        app.MapGet("/peer/service/down", () => Results.Text("{\"code\":612}", "application/json"));
+        app.MapGet("/peer/service/down", async (HttpContext context) =>
+        {
+            if (server.ServiceDownHangs)
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+
+            return Results.Text("{\"code\":612}", "application/json");
+        });
         app.MapPost("/task/metrics", () => Results.Text("null", "application/json"));
         server.Port = await LoopbackWebApp.StartAsync(app);
         return server;

@@ -327,6 +327,56 @@ public sealed class SupernodeSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task ServiceDownAsync_AfterAMigration_TellsTheEarlierSupernodeToo()
+    {
+        await using var first = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        await using var second = await FakeSupernodeServer.StartAsync(hasV1Tasks: true);
+        var session = Create([Node(first.Port), Node(second.Port)]);
+        await session.RegisterAsync(_cts.Token);
+        await session.MigrateAsync(_cts.Token);
+
+        await session.ServiceDownAsync(_cts.Token);
+
+        var expected = $"?taskId={FakeSupernodeServer.TaskId}&cid=127.0.0.1-1-2.000";
+        first.Requests.Where(r => r.Path == "/peer/service/down").Should().ContainSingle("it may have recovered and still send peers here").Which.Query.Should().Be(expected);
+        second.Requests.Where(r => r.Path == "/peer/service/down").Should().ContainSingle().Which.Query.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task ServiceDownAsync_EarlierSupernodeHangs_TellsTheCurrentOneMeanwhile()
+    {
+        await using var first = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        await using var second = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        first.ServiceDownHangs = true;
+        var session = Create([Node(first.Port), Node(second.Port)]);
+        await session.RegisterAsync(_cts.Token);
+        await session.MigrateAsync(_cts.Token);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
+
+        var down = session.ServiceDownAsync(budget.Token);
+        while (!second.Requests.Any(r => r.Path == "/peer/service/down") || !first.Requests.Any(r => r.Path == "/peer/service/down"))
+        {
+            await Task.Delay(10, _cts.Token);
+        }
+
+        down.IsCompleted.Should().BeFalse("the earlier supernode does not answer");
+        await budget.CancelAsync();
+        var act = () => down;
+        await act.Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Fact]
+    public async Task ServiceDownAsync_NotRegistered_SendsNothing()
+    {
+        await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);
+        var session = Create([Node(server.Port)]);
+
+        await session.ServiceDownAsync(_cts.Token);
+
+        server.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task MigrateAsync_OnlySameNodeLeft_Fails()
     {
         await using var server = await FakeSupernodeServer.StartAsync(hasV1Tasks: false);

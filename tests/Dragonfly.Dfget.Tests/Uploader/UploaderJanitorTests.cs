@@ -58,6 +58,39 @@ public sealed class UploaderJanitorTests
     }
 
     [Fact]
+    public async Task Expire_AbandonedNameWhoseFileItsDownloadCouldNotDelete_DeletesTheFile()
+    {
+        var clock = new UploaderManualClock();
+        await using var host = await UploaderTestHost.StartAsync(time: clock);
+        await host.AddTaskAsync("stuck", 100);
+        using (var abandon = await host.Client.GetAsync("client/abandon?taskFileName=stuck"))
+        {
+            abandon.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // The download's own delete failed: the file is still there, and no task tracks it any more.
+        await host.Server.Janitor.ExpireAsync(CancellationToken.None);
+
+        File.Exists(Path.Combine(host.DataDir, "stuck.service")).Should().BeFalse();
+        using var response = await host.GetPieceAsync("stuck", "bytes=0-4194303", "0", "4194304");
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Shutdown_FileLeftBehindInItsOwnDataDir_IsDeleted()
+    {
+        var clock = new UploaderManualClock();
+        await using var host = await UploaderTestHost.StartAsync(o => o with { OwnsDataDirs = true }, time: clock);
+        var left = Path.Combine(host.DataDir, "crashed-1-1.000.service");
+        await File.WriteAllBytesAsync(left, new byte[10]);
+        File.SetLastWriteTimeUtc(left, clock.GetUtcNow().UtcDateTime - TimeSpan.FromHours(1));
+
+        await host.Server.Janitor.ShutdownAsync(CancellationToken.None);
+
+        File.Exists(left).Should().BeFalse("no task tracks it and nobody wrote it for longer than the alive time");
+    }
+
+    [Fact]
     public async Task Expire_ServedRecently_KeepsFile()
     {
         var clock = new UploaderManualClock();

@@ -2,6 +2,8 @@ using System.Net;
 using Dragonfly.Dfget.Uploader;
 using Dragonfly.Dfget.WorkHome;
 using Dragonfly.TestCommon;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Dragonfly.Dfget.Tests.Uploader;
@@ -100,6 +102,61 @@ public sealed class UploaderLauncherTests
         (await launch2.Serving).Should().BeTrue();
         starter1.HandedSocket.Should().BeTrue();
         starter2.Server!.Port.Should().Be(launch2.Port);
+    }
+
+    [Fact]
+    public async Task LaunchAsync_CancelledWhileItsCheckIsUnderway_FinishesTheCheckAndServes()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var app = LoopbackWebApp.Build();
+        app.MapGet("/check/{name}", async (string name) =>
+        {
+            arrived.TrySetResult();
+            await release.Task;
+            return Results.Text($"{name}@{Dragonfly.Dfget.Engine.DfgetVersion.Current}");
+        });
+        var port = await LoopbackWebApp.StartAsync(app);
+        await using var uploader = app;
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions { RequestTimeout = TimeSpan.FromSeconds(30) }, new FixedPortStarter(port), NullLogger<UploaderLauncher>.Instance);
+        using var cancel = new CancellationTokenSource();
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000") with { Port = port }, cancel.Token);
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await cancel.CancelAsync();
+        release.SetResult();
+
+        (await launch.Serving.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue(
+            "the uploader registered the name: the download must learn it, to withdraw it after, not before");
+    }
+
+    [Fact]
+    public async Task LaunchAsync_CancelledBeforeItsCheck_SendsNone()
+    {
+        using var temp = new TempDirectory();
+        var home = new WorkHomeLayout(temp.Path);
+        var checks = 0;
+        var app = LoopbackWebApp.Build();
+        app.MapGet("/check/{name}", (string name) =>
+        {
+            Interlocked.Increment(ref checks);
+            return Results.Text($"{name}@{Dragonfly.Dfget.Engine.DfgetVersion.Current}");
+        });
+        var port = await LoopbackWebApp.StartAsync(app);
+        await using var uploader = app;
+        var starter = new FixedPortStarter(port) { Gate = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        using var launcher = new UploaderLauncher(new UploaderLauncherOptions(), starter, NullLogger<UploaderLauncher>.Instance);
+        using var cancel = new CancellationTokenSource();
+
+        var launch = await launcher.LaunchAsync(Request(home, "a-1-1.000") with { Port = port }, cancel.Token);
+        await cancel.CancelAsync();
+        starter.Gate.SetResult();
+
+        var serving = () => launch.Serving.WaitAsync(TimeSpan.FromSeconds(30));
+        await serving.Should().ThrowAsync<OperationCanceledException>();
+        Volatile.Read(ref checks).Should().Be(0);
     }
 
     [Fact]
@@ -292,6 +349,23 @@ public sealed class UploaderLauncherTests
             {
                 await Server.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>An "uploader" that is already listening on <paramref name="port"/> (once <see cref="Gate"/> opens).</summary>
+    private sealed class FixedPortStarter(int port) : IUploaderProcessStarter
+    {
+        public TaskCompletionSource? Gate { get; init; }
+
+        public async Task<int?> StartAsync(IReadOnlyList<string> serverArguments, TimeSpan timeout, UploaderPortReservation? listener, CancellationToken cancellationToken)
+        {
+            listener?.Dispose();
+            if (Gate is not null)
+            {
+                await Gate.Task;
+            }
+
+            return port;
         }
     }
 

@@ -29,17 +29,24 @@ public static class ServerOptionsBinder
         }
 
         var data = string.IsNullOrWhiteSpace(flags.Data) ? home.DataDir : Path.GetFullPath(flags.Data.Trim(), context.CurrentDirectory);
+        var lockPath = Path.Combine(Path.GetDirectoryName(meta)!, "uploader.lock");
         var options = new UploaderOptions
         {
             BindAddress = ip!,
             Port = DownloadRequestBinder.IntOr(flags.Port, "--port", 0, min: 0, max: 65535),
             DataDirs = [data],
             HostMetaPath = meta,
-            LockPath = Path.Combine(Path.GetDirectoryName(meta)!, "uploader.lock"),
+            LockPath = lockPath,
+
+            // The work home's own data dir, under its own lock (what a download's uploader always is): no other uploader's.
+            OwnsDataDirs = SamePath(data, home.DataDir) && SamePath(lockPath, home.UploaderLockPath),
             ExpireTime = DownloadRequestBinder.DurationOr(flags.ExpireTime, "--expiretime", UploaderOptions.DefaultExpireTime, allowZero: false),
             AliveTime = DownloadRequestBinder.DurationOr(flags.AliveTime, "--alivetime", UploaderOptions.DefaultAliveTime, allowZero: false),
             TotalLimit = DownloadRequestBinder.RateOr(flags.TotalLimit, "--totallimit", null, Rate.Zero),
         };
         return new ServerInvocation(options, home, flags.Verbose);
     }
+
+    private static bool SamePath(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
 }

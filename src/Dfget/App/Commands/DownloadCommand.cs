@@ -62,7 +62,10 @@ public static class DownloadCommand
         return result.ExitCode;
     }
 
-    /// <summary>The closing lines: the original's SUCCESS/FAIL line, then (on success) the byte accounting.</summary>
+    /// <summary>
+    /// The closing lines: the original's SUCCESS/FAIL line, then (on success) the byte accounting: bytes transferred per
+    /// source, with the part fetched again over bytes already on disk when there is one.
+    /// </summary>
     public static IEnumerable<string> ResultLines(DownloadResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -81,7 +84,8 @@ public static class DownloadCommand
         {
             yield return string.Create(CultureInfo.InvariantCulture, $"download SUCCESS cost:{cost}s length:{result.Length} reason:{result.BackSourceReason}");
             var bytes = result.Bytes;
-            yield return string.Create(CultureInfo.InvariantCulture, $"from peers: {bytes.FromPeers} B, from supernode: {bytes.FromSupernode} B, from origin: {bytes.FromSource} B");
+            var sources = string.Create(CultureInfo.InvariantCulture, $"from peers: {bytes.FromPeers} B, from supernode: {bytes.FromSupernode} B, from origin: {bytes.FromSource} B");
+            yield return bytes.Refetched > 0 ? string.Create(CultureInfo.InvariantCulture, $"{sources} (fetched again: {bytes.Refetched} B)") : sources;
             yield break;
         }
 

@@ -36,11 +36,13 @@ internal static class ProgressBar
             }).ConfigureAwait(false);
     }
 
-    /// <summary>Thread-safe: reports arrive from several piece tasks at once.</summary>
-    private sealed class Sink(ProgressTask task) : IProgress<DownloadProgress>
+    /// <summary>
+    /// Thread-safe: reports arrive from several piece tasks at once, so out of order. The bar shows the engine's completed
+    /// bytes (a piece fetched again after a migration counts once), never going back, until the origin takes over.
+    /// </summary>
+    internal sealed class Sink(ProgressTask task) : IProgress<DownloadProgress>
     {
         private readonly Lock _gate = new();
-        private long _pieces;
 
         public void Report(DownloadProgress value)
         {
@@ -53,14 +55,12 @@ internal static class ProgressBar
                         task.MaxValue = value.TotalLength;
                         if (value.Kind == DownloadProgressKind.BackSource)
                         {
-                            _pieces = 0;
                             task.Value = 0;
                         }
 
                         break;
                     case DownloadProgressKind.PieceCompleted:
-                        _pieces += value.Length;
-                        task.Value = Math.Min(_pieces, task.MaxValue);
+                        task.Value = Math.Max(task.Value, Math.Min(value.CompletedBytes, task.MaxValue));
                         break;
                     case DownloadProgressKind.SourceBytes:
                         task.Value = Math.Min(value.CompletedBytes, task.MaxValue);

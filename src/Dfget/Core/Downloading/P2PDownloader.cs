@@ -296,10 +296,10 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                 result = await fetcher.FetchAsync(piece, new PieceFetchTarget(context.File, context.SourceLength, context.MinRate, context.Limiter), token).ConfigureAwait(false);
                 if (result is PieceFetchResult.Success success)
                 {
-                    context.Stats.AddPiece(piece, success.ContentLength);
+                    var completed = context.Stats.AddPiece(piece, success.ContentOffset, success.ContentLength);
                     run.Completed[piece.PieceNum] = true;
                     context.Progress?.Report(new DownloadProgress(
-                        DownloadProgressKind.PieceCompleted, context.SourceLength, context.Stats.Total, piece.PieceNum, piece.PieceSize,
+                        DownloadProgressKind.PieceCompleted, context.SourceLength, completed, piece.PieceNum, piece.PieceSize,
                         success.ContentOffset, success.ContentLength, context.File.Path));
                 }
             }

@@ -147,7 +147,9 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             request.WorkHome, localIp, request.Port, taskFileName, request.TotalLimit.BytesPerSecond, request.ExpireTime, request.AliveTime, request.Verbose);
         if (pattern == DownloadPattern.P2p)
         {
-            launch = await LaunchUploaderAsync(launchRequest, token).ConfigureAwait(false);
+            // Its own token: a withdrawal stops a launch still starting, also when the download goes on from the origin.
+            run.LaunchCancellation = CancellationTokenSource.CreateLinkedTokenSource(token);
+            launch = await LaunchUploaderAsync(launchRequest, run.LaunchCancellation.Token).ConfigureAwait(false);
             if (launch.Port == 0)
             {
                 pattern = DownloadPattern.Cdn;
@@ -174,6 +176,10 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             Pattern = pattern == DownloadPattern.P2p ? "p2p" : "cdn",
         };
         var session = _sessions.Create(order, info, run.Random);
+        var uploader = pattern == DownloadPattern.P2p ? new AdvertisedUploader(_launcher, launchRequest, launch, info, _logger) : null;
+
+        // From here on the uploader may have the name registered (or register it once it starts): withdrawn if given up.
+        run.Advertised = uploader is null ? null : new AdvertisedService(session, uploader, taskFileName, run.LaunchCancellation!);
         var registered = await session.RegisterAsync(token).ConfigureAwait(false);
         if (registered is not RegisterOutcome.Registered { Registration: var registration })
         {
@@ -191,8 +197,6 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
         var piecePath = pattern == DownloadPattern.P2p ? request.WorkHome.ServiceFilePath(taskFileName) : run.TempTarget!;
         run.Progress?.Report(new DownloadProgress(
             DownloadProgressKind.Registered, registration.FileLength, 0, PieceSize: registration.PieceSize, FilePath: piecePath, Node: registration.Node.HostPort, LocalIp: localIp, Sign: run.Sign));
-        var uploader = pattern == DownloadPattern.P2p ? new AdvertisedUploader(_launcher, launchRequest, launch, info, _logger) : null;
-        run.Advertised = uploader is null ? null : new AdvertisedService(session, uploader, taskFileName);
         var p2p = await RunP2PAsync(run, session, registration, piecePath, uploader, outputFull, token).ConfigureAwait(false);
         var metrics = new DownloadMetricsReport(p2p.Success, _timeProvider.GetElapsedTime(run.Started), (int)p2p.Reason, p2p.Length, request.CallSystem);
         await session.ReportMetricsAsync(metrics, token).ConfigureAwait(false);
@@ -290,7 +294,9 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 await TargetPublisher.PublishLinkAsync(piecePath, output, run.TempTarget!, token).ConfigureAwait(false);
                 if (served)
                 {
+                    // Handed over: the uploader serves the file until it expires.
                     run.ServiceFile = null;
+                    run.Advertised = null;
                 }
             }
             else
@@ -346,26 +352,19 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
     }
 
     /// <summary>
-    /// Gives up the download's <c>.service</c> file, if it still has one: deletes it, and when the uploader served it
-    /// (so the supernode may send peers here for its pieces) tells the supernode and the uploader, within
-    /// <see cref="ServiceWithdrawal.Budget"/>. Once per download.
+    /// Gives up the download's <c>.service</c> file, if it still has one: deletes it, and takes back what it advertised
+    /// (a launch still starting is stopped; the supernodes and the uploader are told what they know of it), within
+    /// <see cref="ServiceWithdrawal.Budget"/>. Once per download; nothing once the file was handed over to the uploader.
     /// </summary>
     private async Task WithdrawServiceAsync(RunState run)
     {
-        var serving = run.ServiceFile is not null && run.Advertised is { } advertised && advertised.IsServed ? advertised : null;
-        run.DeleteServiceFile();
+        var advertised = run.Advertised;
         run.Advertised = null;
-        if (serving is not null)
+        run.DeleteServiceFile();
+        if (advertised is not null)
         {
-            await _withdrawal.WithdrawAsync(serving.Session, serving.Uploader.Port, run.LocalIp!, serving.TaskFileName).ConfigureAwait(false);
+            await _withdrawal.WithdrawAsync(advertised, run.LocalIp!).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>What a p2p download advertised: the session that registered it and the uploader that serves its file.</summary>
-    private sealed record AdvertisedService(ISupernodeSession Session, AdvertisedUploader Uploader, string TaskFileName)
-    {
-        /// <summary>The uploader serves the file on the registered port: the supernode may have sent peers to it.</summary>
-        public bool IsServed => Uploader.Port != 0 && Session.Current is not null && Uploader.Serving.IsCompletedSuccessfully && Uploader.Serving.Result;
     }
 
     private async Task<DownloadResult> BackSourceAsync(RunState run, BackSourceReason reason, string p2pMessage, CancellationToken token)
@@ -457,8 +456,11 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
 
         public string? ServiceFile { get; set; }
 
-        /// <summary>The p2p registration and uploader of <see cref="ServiceFile"/>; null for a cdn peer or once withdrawn.</summary>
+        /// <summary>What a p2p download advertises (its uploader and session); null for a cdn peer, once withdrawn or handed over.</summary>
         public AdvertisedService? Advertised { get; set; }
+
+        /// <summary>Cancels the uploader launch of a p2p download.</summary>
+        public CancellationTokenSource? LaunchCancellation { get; set; }
 
         public SupernodeRegistration? Registration { get; set; }
 
@@ -500,6 +502,7 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             TargetPublisher.TryDelete(TempTarget);
             TargetPublisher.TryDelete(BackSourceTemp);
             DeleteServiceFile();
+            LaunchCancellation?.Dispose();
         }
     }
 

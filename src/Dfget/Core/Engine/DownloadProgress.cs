@@ -9,7 +9,11 @@ public enum DownloadProgressKind
     /// </summary>
     Registered,
 
-    /// <summary>One piece's content is on disk at <see cref="DownloadProgress.Offset"/>.</summary>
+    /// <summary>
+    /// One piece's content is on disk at <see cref="DownloadProgress.Offset"/>; <see cref="DownloadProgress.CompletedBytes"/>
+    /// are the distinct bytes of the file on disk so far (a piece fetched again adds nothing), never more than its length.
+    /// Reports of concurrent pieces may arrive out of order.
+    /// </summary>
     PieceCompleted,
 
     /// <summary>P2P gave up; the file now comes from the origin (written in order into <see cref="DownloadProgress.FilePath"/>).</summary>

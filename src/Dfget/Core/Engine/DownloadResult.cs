@@ -30,7 +30,11 @@ public enum DfgetErrorCode
     Download = 1104,
 }
 
-/// <summary>Where the bytes of a download came from.</summary>
+/// <summary>
+/// Where the bytes of a download came from: bytes transferred, each counted once per transfer. They add up to more than
+/// the file's length when P2P fetched pieces on disk again (<see cref="Refetched"/>) or gave up midway for the origin;
+/// progress toward completion is counted apart and never passes the length.
+/// </summary>
 public sealed record ByteAccounting
 {
     public long FromPeers { get; init; }
@@ -38,6 +42,12 @@ public sealed record ByteAccounting
     public long FromSupernode { get; init; }
 
     public long FromSource { get; init; }
+
+    /// <summary>
+    /// Of <see cref="FromPeers"/> and <see cref="FromSupernode"/>, the bytes fetched again over ranges already on disk: after
+    /// a migration to a supernode that cuts the file in pieces of another size, its pieces are fetched whole.
+    /// </summary>
+    public long Refetched { get; init; }
 
     /// <summary>Pieces downloaded per uploader (<c>ip:port</c>), supernode included.</summary>
     public IReadOnlyDictionary<string, int> PiecesPerPeer { get; init; } = new Dictionary<string, int>();

@@ -45,6 +45,11 @@ public interface ISupernodeSession
 
     Task ReportPieceErrorAsync(PieceTask piece, PieceErrorKind kind, string? realMd5, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Tells every supernode this download registered with that this peer no longer serves the task: the current one and
+    /// any it migrated away from (which may have recovered and still send peers here), each with the task id it gave, in
+    /// parallel. Failures are logged, not thrown; only <paramref name="cancellationToken"/> ends it early.
+    /// </summary>
     Task ServiceDownAsync(CancellationToken cancellationToken);
 
     Task ReportMetricsAsync(DownloadMetricsReport report, CancellationToken cancellationToken);

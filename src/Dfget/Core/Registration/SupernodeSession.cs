@@ -22,6 +22,7 @@ internal sealed partial class SupernodeSession : ISupernodeSession
     private readonly TimeProvider _timeProvider;
     private readonly Random _random;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, SupernodeRegistration> _registrations = new(StringComparer.OrdinalIgnoreCase);
     private int _currentIndex = -1;
 
     public SupernodeSession(
@@ -200,14 +201,11 @@ internal sealed partial class SupernodeSession : ISupernodeSession
         }
     }
 
-    public async Task ServiceDownAsync(CancellationToken cancellationToken)
-    {
-        var registration = Current;
-        if (registration is null)
-        {
-            return;
-        }
+    public Task ServiceDownAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_registrations.Values.Select(registration => ServiceDownAsync(registration, cancellationToken)));
 
+    private async Task ServiceDownAsync(SupernodeRegistration registration, CancellationToken cancellationToken)
+    {
         try
         {
             await _legacy.ServiceDownAsync(registration, _info.Cid, cancellationToken).ConfigureAwait(false);
@@ -254,6 +252,7 @@ internal sealed partial class SupernodeSession : ISupernodeSession
             {
                 _currentIndex = i;
                 Current = registered.Registration;
+                _registrations[node.HostPort] = registered.Registration;
                 Log.Registered(_logger, node.HostPort, registered.Registration.Api, registered.Registration.TaskId, registered.Registration.FileLength);
                 return outcome;
             }

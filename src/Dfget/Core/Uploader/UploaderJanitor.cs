@@ -6,7 +6,8 @@ namespace Dragonfly.Dfget.Uploader;
 /// The uploader's housekeeping: every scan interval (15 s) finished tasks not accessed for the expire time are deleted and
 /// reported service-down; when no upload/check/rate request arrived for the alive time, and no registered download wrote
 /// its file within it, the uploader is told to stop.
-/// Only files of tasks registered with this uploader are touched (never "every file in the data dir", #1378).
+/// Only files of tasks registered with this uploader are touched (never "every file in the data dir", #1378), and files
+/// left behind in its own data dir that no task tracks any more (<see cref="OrphanServiceFileSweeper"/>).
 /// </summary>
 public sealed partial class UploaderJanitor
 {
@@ -20,6 +21,7 @@ public sealed partial class UploaderJanitor
     private readonly UploadTaskRegistry _tasks;
     private readonly UploaderActivity _activity;
     private readonly IServiceDownReporter _reporter;
+    private readonly OrphanServiceFileSweeper _orphans;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -43,6 +45,7 @@ public sealed partial class UploaderJanitor
         _reporter = reporter;
         _time = time;
         _logger = logger;
+        _orphans = new OrphanServiceFileSweeper(options, tasks, time, logger);
     }
 
     /// <summary>
@@ -69,7 +72,10 @@ public sealed partial class UploaderJanitor
         }
     }
 
-    /// <summary>Deletes finished tasks idle for the expire time, then reports them service-down; returns how many were removed.</summary>
+    /// <summary>
+    /// Deletes finished tasks idle for the expire time and files left behind (<see cref="OrphanServiceFileSweeper"/>), then
+    /// reports the tasks service-down; returns how many tasks were removed.
+    /// </summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)
     {
         var expired = new List<UploadTask>();
@@ -101,6 +107,9 @@ public sealed partial class UploaderJanitor
             Log.Expired(_logger, task.TaskFileName, task.BytesServed);
         }
 
+        // Before the withdrawn names are forgotten: the file of one its download could not delete goes now.
+        _orphans.Sweep();
+
         // Names withdrawn by their clients answer 404 for as long as a finished task is kept; then they are unknown.
         _tasks.ForgetWithdrawnBefore(_options.ExpireTime);
         await ReportDownAsync(expired, cancellationToken).ConfigureAwait(false);
@@ -108,12 +117,14 @@ public sealed partial class UploaderJanitor
     }
 
     /// <summary>
-    /// The shutdown sweep: every task released and the files of finished and abandoned ones deleted first (cancellation
-    /// never stops that), then service-down reported for them, in parallel. Files of downloads in progress are kept —
-    /// their downloading client still owns them.
+    /// The shutdown sweep: files left behind deleted, every task released and the files of finished and abandoned ones
+    /// deleted first (cancellation never stops that), then service-down reported for them, in parallel. Files of downloads
+    /// in progress are kept — their downloading client still owns them.
     /// </summary>
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        // While the tasks are still registered, so no download's file counts as left behind.
+        _orphans.Sweep();
         var released = new List<UploadTask>();
         foreach (var task in _tasks.Snapshot())
         {

@@ -224,23 +224,30 @@ public sealed partial class UploaderLauncher : IUploaderLauncher, IDisposable
     private static string FormatDuration(TimeSpan value) =>
         string.Create(CultureInfo.InvariantCulture, $"{(long)value.TotalMilliseconds}ms");
 
+    /// <summary>
+    /// <c>GET /check/&lt;name&gt;</c>: registers the task with the uploader on <paramref name="port"/>. A cancelled download
+    /// sends none, but one already sent is not cut off (only <see cref="UploaderLauncherOptions.RequestTimeout"/> ends it):
+    /// a request abandoned halfway may still reach the uploader and register the name after the download withdrew it
+    /// (<c>/client/abandon</c>). Finished, its answer says whether the name is registered, and the withdrawal follows it.
+    /// </summary>
     private async Task<bool> CheckAsync(UploaderLaunchRequest request, int port, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(UploaderUri(request.BindIp, port), "check/" + Uri.EscapeDataString(request.TaskFileName)));
         message.Headers.TryAddWithoutValidation("dataDir", Path.GetFullPath(request.Home.DataDir));
         message.Headers.TryAddWithoutValidation("totalLimit", request.TotalLimitBytesPerSecond.ToString(CultureInfo.InvariantCulture));
         try
         {
-            using var response = await _client.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            using var response = await _client.SendAsync(message, CancellationToken.None).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 return false;
             }
 
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(CancellationToken.None).ConfigureAwait(false);
             return body == $"{request.TaskFileName}@{Engine.DfgetVersion.Current}";
         }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             return false;
         }

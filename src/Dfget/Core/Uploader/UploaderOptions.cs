@@ -34,6 +34,14 @@ public sealed record UploaderOptions
     /// <summary>The data dirs this uploader may serve from; <c>/check/</c> registrations must point inside one of them.</summary>
     public IReadOnlyList<string> DataDirs { get; init; } = [];
 
+    /// <summary>
+    /// Whether <see cref="DataDirs"/> are this uploader's alone: its work home's data dir, under the work-home lock
+    /// (<see cref="LockPath"/>). Then a <c>.service</c> file there that no task is registered under and nobody wrote for a
+    /// while was left behind (a failed delete, a crash) and is removed (<see cref="OrphanServiceFileSweeper"/>); in a data dir
+    /// another uploader may share, such a file may be that uploader's and is left alone.
+    /// </summary>
+    public bool OwnsDataDirs { get; init; }
+
     /// <summary><c>host.meta</c> to record the port in (null = do not record, e.g. an in-process host).</summary>
     public string? HostMetaPath { get; init; }
 
