@@ -74,14 +74,14 @@ publish() {
   # A fresh bin/ each time: nothing from an earlier layout or build is left beside the programs.
   rm -rf "$ROOT/bin"
   mkdir -p "$ROOT/bin"
-  # The supernode and dfdaemon are framework-dependent ReadyToRun and share bin/. dfget carries its own trimmed runtime
-  # in one composite image (Directory.Build.targets, PublishComposite), so it gets a directory of its own; bin/dfget
-  # links to its executable, which finds its files through its real path.
+  # The supernode and dfdaemon are framework-dependent ReadyToRun and share bin/. dfget is one native executable (Native
+  # AOT: Directory.Build.targets, PublishNative), published into a directory of its own with its debug symbols; bin/dfget
+  # links to it.
   for p in src/Supernode/Dragonfly.Supernode.csproj src/Dfdaemon/Dragonfly.Dfdaemon.csproj; do
     log "publishing $p -> bin/"
     dotnet publish "$p" -c "$CONFIG" -o "$ROOT/bin" -nologo -v:q -clp:ErrorsOnly >/dev/null
   done
-  log "publishing src/Dfget/App/Dragonfly.Dfget.csproj -> bin/dfget.app/ (self-contained, trimmed, composite)"
+  log "publishing src/Dfget/App/Dragonfly.Dfget.csproj -> bin/dfget.app/ (native, Native AOT)"
   dotnet publish src/Dfget/App/Dragonfly.Dfget.csproj -c "$CONFIG" -o "$ROOT/bin/dfget.app" -nologo -v:q -clp:ErrorsOnly >/dev/null
   ln -sfn dfget.app/dfget "$ROOT/bin/dfget"
   log "done: bin/supernode bin/dfget bin/dfdaemon"

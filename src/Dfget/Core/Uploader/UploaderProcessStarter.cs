@@ -169,7 +169,8 @@ public sealed partial class DfgetProcessStarter : IUploaderProcessStarter
             return (processPath, []);
         }
 
-        var entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+        // Run by the dotnet host, this process's first argument is the program's .dll (a native dfget has no .dll).
+        var entry = Environment.GetCommandLineArgs() is [var first, ..] ? first : null;
         if (processName == "dotnet" && processPath is not null && Path.GetFileName(entry) == "dfget.dll")
         {
             return (processPath, [entry!]);
