@@ -5,7 +5,7 @@ namespace Dragonfly.Common.Tests.Durations;
 
 /// <summary>
 /// Hostile duration text (flags and YAML of all three programs): false or <see cref="FormatException"/>, never an
-/// overflow; a duration that parses is not negative.
+/// overflow; a duration that parses is not negative, and every formatted duration parses back to itself.
 /// </summary>
 [Trait("Category", "Fuzz")]
 public sealed class GoDurationFuzzTests
@@ -28,5 +28,22 @@ public sealed class GoDurationFuzzTests
         {
             FluentActions.Invoking(() => GoDuration.Parse(text)).Should().Throw<FormatException>();
         }
+    });
+
+    [Fact]
+    public Task Format_AnyDuration_ParsesBackToItself() => Fuzzer.RunAsync(20_000, c =>
+    {
+        var ticks = c.Random.Next(4) switch
+        {
+            0 => c.Random.NextInt64(0, TimeSpan.MaxValue.Ticks),
+            1 => c.Random.NextInt64(0, 100_000) * TimeSpan.TicksPerSecond,
+            2 => c.Random.NextInt64(0, 10_000_000) * TimeSpan.TicksPerMillisecond,
+            _ => c.Random.NextInt64(0, 1_000_000),
+        };
+        var value = TimeSpan.FromTicks(ticks);
+        var text = GoDuration.Format(value);
+        c.SetInput($"{ticks} ticks -> {text}");
+        GoDuration.TryParse(text, out var again).Should().BeTrue();
+        again.Should().Be(value);
     });
 }
