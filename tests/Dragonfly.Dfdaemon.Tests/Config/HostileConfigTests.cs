@@ -54,4 +54,15 @@ public sealed class HostileConfigTests
 
         parse.Should().Throw<DfdaemonConfigException>().Which.Message.Should().StartWith("config /etc/dragonfly/dfdaemon.yml line 1: ");
     }
+
+    [Theory]
+    [InlineData("dfget_flags: ")]
+    [InlineData("proxies:\n  - regx: ")]
+    [InlineData("")]
+    public void ParseYaml_DeeplyNestedValue_IsAConfigErrorNotAStackOverflow(string prefix)
+    {
+        var parse = () => DfdaemonConfigLoader.ParseYaml(prefix + new string('[', 100_000), "/etc/dragonfly/dfdaemon.yml");
+
+        parse.Should().Throw<DfdaemonConfigException>().Which.Message.Should().StartWith("config /etc/dragonfly/dfdaemon.yml line ");
+    }
 }

@@ -61,4 +61,14 @@ public sealed class HostileConfigTests : IDisposable
         DfgetCommandLine.Parse(["-u", "http://origin.example/file"], context).Should().BeOfType<ParsedCommand.Invalid>()
             .Which.Message.Should().Contain("dfget.yml").And.Contain("invalid YAML");
     }
+
+    [Fact]
+    public void Parse_DeeplyNestedValue_IsInvalidNamingTheFileNotAStackOverflow()
+    {
+        // YamlDotNet's document model recurses once per level: 100,000 of them overflowed the stack and killed dfget.
+        File.WriteAllText(_temp.Combine("dfget.yml"), "nodes: " + new string('[', 100_000));
+
+        DfgetCommandLine.Parse(["-u", "http://origin.example/file"], new CliContext(_temp.Path, _temp.Combine("dfget.yml"), _temp.Combine("dragonfly.conf"), () => "/home/test/.small-dragonfly")).Should().BeOfType<ParsedCommand.Invalid>()
+            .Which.Message.Should().Contain("dfget.yml").And.Contain("nesting deeper than 64 levels");
+    }
 }

@@ -58,4 +58,16 @@ public sealed class HostileConfigTests
         result.ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
         stderr.ToString().Should().StartWith("supernode: config /etc/dragonfly/supernode.yml: invalid YAML");
     }
+
+    [Fact]
+    public void Parse_DeeplyNestedValue_IsAConfigErrorNotAStackOverflow()
+    {
+        // YamlDotNet's document model recurses once per level: 100,000 of them overflowed the stack and killed the process.
+        var stderr = new StringWriter();
+
+        var result = SupernodeCommandLine.Parse(["--config", "/etc/dragonfly/supernode.yml"], new StringWriter(), stderr, _ => true, _ => "base:\n  cdnPattern: " + new string('[', 100_000));
+
+        result.ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
+        stderr.ToString().Should().StartWith("supernode: config /etc/dragonfly/supernode.yml: invalid YAML").And.Contain("nesting deeper than 64 levels");
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dragonfly.Common.Rates;
+using Dragonfly.Common.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace Dragonfly.Dfget.App.Cli;
@@ -53,10 +54,10 @@ public static class DfgetConfigFile
 
     public static DfgetConfig LoadYaml(string source, string text)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = DepthLimitedParser.Load(text);
         }
         catch (YamlDotNet.Core.YamlException e)
         {
