@@ -71,4 +71,14 @@ public sealed class HostileConfigTests : IDisposable
         DfgetCommandLine.Parse(["-u", "http://origin.example/file"], new CliContext(_temp.Path, _temp.Combine("dfget.yml"), _temp.Combine("dragonfly.conf"), () => "/home/test/.small-dragonfly")).Should().BeOfType<ParsedCommand.Invalid>()
             .Which.Message.Should().Contain("dfget.yml").And.Contain("nesting deeper than 64 levels");
     }
+
+    [Fact]
+    public void Parse_KeyThatIsAList_IsInvalidNamingTheFileNotACrash()
+    {
+        // A complex key is valid YAML; it was cast to a scalar and threw InvalidCastException out of dfget.
+        File.WriteAllText(_temp.Combine("dfget.yml"), "? [a, b]\n: c\nnodes: sn1\n");
+
+        DfgetCommandLine.Parse(["-u", "http://origin.example/file"], new CliContext(_temp.Path, _temp.Combine("dfget.yml"), _temp.Combine("dragonfly.conf"), () => "/home/test/.small-dragonfly")).Should().BeOfType<ParsedCommand.Invalid>()
+            .Which.Message.Should().Contain("dfget.yml").And.Contain("a key must be a plain name");
+    }
 }

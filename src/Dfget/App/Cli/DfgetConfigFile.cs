@@ -82,7 +82,12 @@ public static class DfgetConfigFile
         var config = new DfgetConfig { Source = source };
         foreach (var (keyNode, valueNode) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value;
+            if (keyNode is not YamlScalarNode { Value: var key })
+            {
+                // "? [a, b]\n: c" is valid YAML, but no key of this file is a list or a mapping.
+                throw new FormatException($"invalid config {source}: line {keyNode.Start.Line}: a key must be a plain name");
+            }
+
             switch (key)
             {
                 case "nodes":
