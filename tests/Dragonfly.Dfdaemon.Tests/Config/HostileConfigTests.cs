@@ -65,4 +65,14 @@ public sealed class HostileConfigTests
 
         parse.Should().Throw<DfdaemonConfigException>().Which.Message.Should().StartWith("config /etc/dragonfly/dfdaemon.yml line ");
     }
+
+    [Fact]
+    public void Load_FlagValueWithALineBreak_TheMessageStaysOneLine()
+    {
+        using var dir = new TempDirectory();
+        var load = () => DfdaemonConfigLoader.Load(
+            DfdaemonCommandLine.Parse(["--config", dir.Combine("none.yml"), "--streamMode=-1\r\nx\u001b[2J"]), new Dictionary<string, string>(), dir.Combine("user"));
+
+        load.Should().Throw<DfdaemonConfigException>().Which.Message.Should().NotContain("\n").And.NotContain("\u001b").And.Contain("streamMode");
+    }
 }

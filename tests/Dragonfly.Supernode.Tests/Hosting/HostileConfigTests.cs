@@ -70,4 +70,22 @@ public sealed class HostileConfigTests
         result.ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
         stderr.ToString().Should().StartWith("supernode: config /etc/dragonfly/supernode.yml: invalid YAML").And.Contain("nesting deeper than 64 levels");
     }
+
+    [Fact]
+    public void Parse_ValuesWithLineBreaks_TheErrorStaysOneLine()
+    {
+        var fromEnvironment = new StringWriter();
+        var fromFile = new StringWriter();
+
+        SupernodeCommandLine.Parse([], new StringWriter(), fromEnvironment, _ => false, _ => string.Empty, v => v == "SUPERNODE_PORT" ? "1\r\n2" : null)
+            .ExitCode.Should().NotBe(0);
+        SupernodeCommandLine.Parse(["--config", "/etc/dragonfly/supernode.yml"], new StringWriter(), fromFile, _ => true, _ => "base:\n  listenPort: \"1\\n2\\u001b[2J\"\n")
+            .ExitCode.Should().Be(SupernodeCommandLine.ExitConfig);
+
+        foreach (var error in new[] { fromEnvironment.ToString(), fromFile.ToString() })
+        {
+            error.Should().StartWith("supernode: ").And.EndWith(Environment.NewLine);
+            error.TrimEnd().Should().NotContain("\n").And.NotContain("\u001b");
+        }
+    }
 }
