@@ -113,4 +113,21 @@ public sealed class HostileConfigTests : IDisposable
         DfgetCommandLine.Parse(["-u", "http://origin.example/file"], Context()).Should().BeOfType<ParsedCommand.Invalid>()
             .Which.Message.Should().Contain("dfget.yml").And.Contain("a key must be a plain name");
     }
+
+    [Theory]
+    [InlineData("workHome: \"/data/\\0df\"\n")]
+    [InlineData("", "--home", "/data/<NUL>df")]
+    [InlineData("", "--cacerts", "/etc/<NUL>ca.pem")]
+    [InlineData("", "server", "--data", "/data/<NUL>df")]
+    [InlineData("", "server", "--meta", "/data/<NUL>meta")]
+    public void Parse_PathWithANulCharacter_IsInvalidNotACrash(string yaml, params string[] args)
+    {
+        // A YAML "\0" holds one; .NET's path functions threw ArgumentException out of dfget for it.
+        File.WriteAllText(_temp.Combine("dfget.yml"), yaml);
+        args = [.. args.Select(a => a.Replace("<NUL>", "\0", StringComparison.Ordinal))];
+
+        var parsed = DfgetCommandLine.Parse(args.Length > 0 && args[0] == "server" ? args : ["-u", "http://origin.example/file", .. args], Context());
+
+        parsed.Should().BeOfType<ParsedCommand.Invalid>().Which.Message.Should().Contain("NUL");
+    }
 }
