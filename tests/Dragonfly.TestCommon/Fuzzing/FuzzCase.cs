@@ -28,34 +28,19 @@ public sealed class FuzzCase
     /// <summary>What the case fed the target, for the failure message; set it before calling the target.</summary>
     public string? Input { get; set; }
 
-    /// <summary>Records bytes as <see cref="Input"/>, control and non-ASCII bytes escaped.</summary>
-    public void SetInput(ReadOnlySpan<byte> bytes)
+    /// <summary>Records bytes as <see cref="Input"/> (<see cref="Escape(ReadOnlySpan{byte})"/>).</summary>
+    public void SetInput(ReadOnlySpan<byte> bytes) => Input = Escape(bytes);
+
+    /// <summary>Records text as <see cref="Input"/> (<see cref="Escape(string)"/>).</summary>
+    public void SetInput(string? text) => Input = text is null ? "(null)" : Escape(text);
+
+    /// <summary>Bytes as readable text (each byte one Latin-1 character, escaped as <see cref="Escape(string)"/> does).</summary>
+    public static string Escape(ReadOnlySpan<byte> bytes) => Escape(Encoding.Latin1.GetString(bytes));
+
+    /// <summary>Text as readable text: control, non-ASCII, surrogate and backslash characters escaped.</summary>
+    public static string Escape(string text)
     {
-        var sb = new StringBuilder(bytes.Length);
-        foreach (var b in bytes)
-        {
-            if (b is >= 0x20 and < 0x7F and not (byte)'\\')
-            {
-                sb.Append((char)b);
-            }
-            else
-            {
-                sb.Append(b switch { (byte)'\r' => "\\r", (byte)'\n' => "\\n", (byte)'\t' => "\\t", (byte)'\\' => "\\\\", _ => $"\\x{b:X2}" });
-            }
-        }
-
-        Input = sb.ToString();
-    }
-
-    /// <summary>Records text as <see cref="Input"/>, control, non-ASCII and surrogate characters escaped.</summary>
-    public void SetInput(string? text)
-    {
-        if (text is null)
-        {
-            Input = "(null)";
-            return;
-        }
-
+        ArgumentNullException.ThrowIfNull(text);
         var sb = new StringBuilder(text.Length);
         foreach (var c in text)
         {
@@ -69,7 +54,7 @@ public sealed class FuzzCase
             }
         }
 
-        Input = sb.ToString();
+        return sb.ToString();
     }
 
     /// <summary>One of <paramref name="choices"/>.</summary>

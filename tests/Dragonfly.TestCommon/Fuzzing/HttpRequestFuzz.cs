@@ -70,8 +70,17 @@ public sealed class HttpRequestFuzz(IReadOnlyList<string> paths, IReadOnlyList<s
     private readonly IReadOnlyList<string> _paths = paths ?? throw new ArgumentNullException(nameof(paths));
     private readonly IReadOnlyList<string> _headers = headers ?? throw new ArgumentNullException(nameof(headers));
 
+    /// <summary>
+    /// A body for a request to <c>path</c>, sent whole with its <c>Content-Length</c> (a JSON document for an API, say);
+    /// null for none. Without it only the generator's own hostile bodies are sent.
+    /// </summary>
+    public Func<Random, string, string?>? Bodies { get; init; }
+
     /// <summary>One hostile request, as bytes.</summary>
-    public byte[] Next(Random random)
+    public byte[] Next(Random random) => NextRequest(random).Bytes;
+
+    /// <summary>One hostile request, and whether it is whole (<see cref="FuzzRequest.Complete"/>).</summary>
+    public FuzzRequest NextRequest(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
         var sb = new StringBuilder();
@@ -83,7 +92,8 @@ public sealed class HttpRequestFuzz(IReadOnlyList<string> paths, IReadOnlyList<s
         var eol = random.Next(12) switch { 0 => "\n", 1 => "\r", _ => "\r\n" };
         var method = random.Next(6) == 0 ? Pick(random, HostileMethods) : Pick(random, Methods);
         var separator = random.Next(15) switch { 0 => "  ", 1 => "\t", _ => " " };
-        sb.Append(method).Append(separator).Append(Target(random)).Append(separator);
+        var path = _paths.Count > 0 ? Pick(random, _paths) : "/";
+        sb.Append(method).Append(separator).Append(Target(random, path)).Append(separator);
         sb.Append(random.Next(8) == 0 ? Pick(random, HostileVersions) : Pick(random, Versions)).Append(eol);
 
         if (random.Next(8) != 0)
@@ -100,8 +110,8 @@ public sealed class HttpRequestFuzz(IReadOnlyList<string> paths, IReadOnlyList<s
                 1 => "Range: " + Pick(random, Ranges),
                 _ => _headers.Count > 0 ? Pick(random, _headers) : "X-None: x",
             };
-            bodyKind ??= field.StartsWith("Transfer-Encoding: chunked", StringComparison.Ordinal) ? "chunked"
-                : field.StartsWith("Content-Length: ", StringComparison.Ordinal) ? "length" : null;
+            bodyKind ??= field.Contains("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) ? "chunked"
+                : field.Contains("Content-Length:", StringComparison.OrdinalIgnoreCase) || field.Contains("Expect:", StringComparison.OrdinalIgnoreCase) ? "length" : null;
             sb.Append(field).Append(eol);
         }
 
@@ -114,19 +124,35 @@ public sealed class HttpRequestFuzz(IReadOnlyList<string> paths, IReadOnlyList<s
             }
         }
 
-        if (random.Next(12) != 0)
+        var ended = random.Next(12) != 0;
+        var body = string.Empty;
+        if (ended && bodyKind is null && Bodies?.Invoke(random, path) is { } framed)
         {
-            sb.Append(eol);
-            sb.Append(Body(random, bodyKind));
+            var bytes = Encoding.UTF8.GetByteCount(framed);
+            sb.Append("Content-Type: ").Append(random.Next(6) == 0 ? "application/x-www-form-urlencoded" : "application/json").Append(eol);
+            sb.Append(CultureInfo.InvariantCulture, $"Content-Length: {bytes}").Append(eol).Append(eol);
+            var head = Encoding.Latin1.GetBytes(sb.ToString());
+            return new FuzzRequest([.. head, .. Encoding.UTF8.GetBytes(framed)], Complete: eol == "\r\n");
         }
 
-        var bytes = Encoding.Latin1.GetBytes(sb.ToString());
-        return random.Next(5) == 0 ? RequestMutations.Mutate(random, bytes) : bytes;
+        if (ended)
+        {
+            sb.Append(eol);
+            body = bodyKind is null && random.Next(3) != 0 ? string.Empty : Body(random, bodyKind);
+            sb.Append(body);
+        }
+
+        var request = Encoding.Latin1.GetBytes(sb.ToString());
+        if (random.Next(5) == 0)
+        {
+            return new FuzzRequest(RequestMutations.Mutate(random, request), Complete: false);
+        }
+
+        return new FuzzRequest(request, Complete: ended && eol == "\r\n" && bodyKind is null && body.Length == 0);
     }
 
-    private string Target(Random random)
+    private string Target(Random random, string path)
     {
-        var path = _paths.Count > 0 ? Pick(random, _paths) : "/";
         return random.Next(10) switch
         {
             0 => Pick(random, HostileTargets),
@@ -158,3 +184,7 @@ public sealed class HttpRequestFuzz(IReadOnlyList<string> paths, IReadOnlyList<s
 
     private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];
 }
+
+/// <summary>A request's bytes, and whether they are one whole request with nothing after it (a head ending in an empty
+/// line, no body or a body framed by its <c>Content-Length</c>), which a server must answer.</summary>
+public sealed record FuzzRequest(byte[] Bytes, bool Complete);
