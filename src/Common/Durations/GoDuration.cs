@@ -97,7 +97,8 @@ public static class GoDuration
 
         if (value.Ticks % TimeSpan.TicksPerSecond != 0)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{value.TotalMilliseconds}ms");
+            // Exact: TotalMilliseconds is a double, which drops ticks of a duration beyond about 2.8 years.
+            return string.Create(CultureInfo.InvariantCulture, $"{value.Ticks / (decimal)TimeSpan.TicksPerMillisecond:0.####}ms");
         }
 
         var sb = new StringBuilder();

@@ -3,10 +3,16 @@ using System.Globalization;
 
 namespace Dragonfly.Common.Nodes;
 
-/// <summary>One supernode a client may talk to: <c>host[:port][=weight]</c>.</summary>
+/// <summary>One supernode a client may talk to: <c>host[:port][=weight]</c>, the weight from 1 to <see cref="MaxWeight"/>.</summary>
 public sealed record SupernodeAddress(string Host, int Port, int Weight)
 {
     public const int DefaultPort = 8002;
+
+    /// <summary>
+    /// The largest weight: a client walks its supernodes in a list holding each one weight times
+    /// (<see cref="SupernodeList.Expand"/>), so <c>a=2000000000,b=1</c> would take gigabytes before the first request.
+    /// </summary>
+    public const int MaxWeight = 1000;
 
     public string HostPort => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
@@ -29,9 +35,9 @@ public sealed record SupernodeAddress(string Host, int Port, int Weight)
         var eq = s.LastIndexOf('=');
         if (eq >= 0)
         {
-            if (!int.TryParse(s.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out weight) || weight < 1)
+            if (!int.TryParse(s.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out weight) || weight is < 1 or > MaxWeight)
             {
-                error = $"invalid weight in supernode address '{text}'";
+                error = $"invalid weight in supernode address '{text}': use 1 to {MaxWeight}";
                 return false;
             }
 

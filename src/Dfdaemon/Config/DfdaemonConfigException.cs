@@ -1,3 +1,5 @@
+using Dragonfly.Common.Errors;
+
 namespace Dragonfly.Dfdaemon.Config;
 
 /// <summary>dfdaemon's exit codes (same numbers as the original).</summary>
@@ -14,11 +16,12 @@ public enum DfdaemonExitCode
     StartFail = 17,
 }
 
-/// <summary>A configuration problem: a one-line message and the exit code to end with.</summary>
+/// <summary>A configuration problem: a one-line message (<see cref="ErrorText.OneLine"/>, whatever values it quotes) and the
+/// exit code to end with.</summary>
 public sealed class DfdaemonConfigException : Exception
 {
     public DfdaemonConfigException(DfdaemonExitCode exitCode, string message)
-        : base(message)
+        : base(ErrorText.OneLine(message))
     {
         ExitCode = exitCode;
     }
@@ -28,12 +31,12 @@ public sealed class DfdaemonConfigException : Exception
     }
 
     public DfdaemonConfigException(string message)
-        : base(message)
+        : base(ErrorText.OneLine(message))
     {
     }
 
     public DfdaemonConfigException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(ErrorText.OneLine(message), innerException)
     {
     }
 

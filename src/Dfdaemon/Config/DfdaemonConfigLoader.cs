@@ -58,7 +58,7 @@ public static class DfdaemonConfigLoader
         catch (YamlException e)
         {
             var detail = e.InnerException?.Message ?? e.Message;
-            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"config {source} line {e.Start.Line}: {OneLine(detail)}");
+            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"config {source} line {e.Start.Line}: {detail}");
         }
     }
 
@@ -155,7 +155,7 @@ public static class DfdaemonConfigLoader
         }
         catch (FormatException e)
         {
-            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, OneLine(e.Message));
+            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, e.Message);
         }
 
         CheckFiles(dfgetFlags.CaCertFiles, "dfget_flags --cacerts");
@@ -251,7 +251,7 @@ public static class DfdaemonConfigLoader
         {
             if (!SupernodeList.TryParse(nodeTexts, out var parsed, out var error))
             {
-                throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"invalid node list '{string.Join(',', nodeTexts)}': {OneLine(error ?? "invalid")}");
+                throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"invalid node list '{string.Join(',', nodeTexts)}': {error ?? "invalid"}");
             }
 
             nodes = parsed;
@@ -381,7 +381,7 @@ public static class DfdaemonConfigLoader
         }
         catch (ArgumentException e)
         {
-            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"{where}: invalid regex '{pattern}': {OneLine(e.Message)}");
+            throw new DfdaemonConfigException(DfdaemonExitCode.ConfigError, $"{where}: invalid regex '{pattern}': {e.Message}");
         }
     }
 
@@ -398,6 +398,4 @@ public static class DfdaemonConfigLoader
 
         return list;
     }
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

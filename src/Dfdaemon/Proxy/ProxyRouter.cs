@@ -71,6 +71,13 @@ public sealed class ProxyRouter
             return RouteDecision.Deny($"scheme {url.Scheme} is not proxied");
         }
 
+        // RFC 9110 §4.2.4: userinfo in an http(s) URI is an error. It is also what .NET's UriBuilder cannot always
+        // rebuild ("http://:%@host/" parses, and rewriting it threw), so the request is refused, never forwarded.
+        if (url.UserInfo.Length > 0)
+        {
+            return RouteDecision.Deny("a URL with user information is not proxied");
+        }
+
         var rule = FirstMatch(url.AbsoluteUri);
         var target = rule is null ? url : Rewrite(url, rule);
         if (rule?.Redirect is null && !MayReach(target.Host, target.Port))

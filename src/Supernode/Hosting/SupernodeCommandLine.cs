@@ -1,5 +1,6 @@
 using CommandLine;
 using CommandLine.Text;
+using Dragonfly.Common.Errors;
 using Microsoft.Extensions.Options;
 
 namespace Dragonfly.Supernode.Hosting;
@@ -39,17 +40,17 @@ public static class SupernodeCommandLine
         }
         catch (SupernodeConfigurationException e)
         {
-            await stderr.WriteLineAsync($"supernode: {e.Message}").ConfigureAwait(false);
+            await stderr.WriteLineAsync(ErrorLine(e.Message)).ConfigureAwait(false);
             return ExitConfig;
         }
         catch (OptionsValidationException e)
         {
-            await stderr.WriteLineAsync($"supernode: invalid configuration: {string.Join("; ", e.Failures)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync(ErrorLine($"invalid configuration: {string.Join("; ", e.Failures)}")).ConfigureAwait(false);
             return ExitConfig;
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
-            await stderr.WriteLineAsync($"supernode: cannot listen: {e.Message}").ConfigureAwait(false);
+            await stderr.WriteLineAsync(ErrorLine($"cannot listen: {e.Message}")).ConfigureAwait(false);
             return ExitStartup;
         }
     }
@@ -73,7 +74,7 @@ public static class SupernodeCommandLine
         var fromEnvironment = FlagsFromEnvironment(ownArgs, environment);
         if (fromEnvironment.Error is { } envError)
         {
-            stderr.WriteLine($"supernode: {envError}");
+            WriteError(stderr, envError);
             return new ParseResult(null, ExitConfig, hostArgs);
         }
 
@@ -105,7 +106,7 @@ public static class SupernodeCommandLine
             var sentence = SentenceBuilder.Create();
             var messages = notParsed.Errors.Select(e => sentence.FormatError(e)).Where(m => m.Length > 0);
             var fromEnv = fromEnvironment.Flags.Count == 0 ? string.Empty : $" (with flags from the environment: {string.Join(' ', fromEnvironment.Flags)})";
-            stderr.WriteLine($"supernode: {string.Join("; ", messages)}{fromEnv} (see 'supernode --help')");
+            WriteError(stderr, $"{string.Join("; ", messages)}{fromEnv} (see 'supernode --help')");
             return new ParseResult(null, ExitUsage, hostArgs);
         }
 
@@ -117,7 +118,7 @@ public static class SupernodeCommandLine
             case ConfigVerb config:
                 if (!string.Equals(config.Action, "default", StringComparison.Ordinal))
                 {
-                    stderr.WriteLine($"supernode: unknown config action '{config.Action}' (only 'config default' exists)");
+                    WriteError(stderr, $"unknown config action '{config.Action}' (only 'config default' exists)");
                     return new ParseResult(null, ExitUsage, hostArgs);
                 }
 
@@ -130,7 +131,7 @@ public static class SupernodeCommandLine
                     var errors = options.ValidationErrors();
                     if (errors.Count > 0)
                     {
-                        stderr.WriteLine($"supernode: invalid configuration: {string.Join("; ", errors)}");
+                        WriteError(stderr, $"invalid configuration: {string.Join("; ", errors)}");
                         return new ParseResult(null, ExitConfig, hostArgs);
                     }
 
@@ -138,7 +139,7 @@ public static class SupernodeCommandLine
                 }
                 catch (SupernodeConfigurationException e)
                 {
-                    stderr.WriteLine($"supernode: {e.Message}");
+                    WriteError(stderr, e.Message);
                     return new ParseResult(null, ExitConfig, hostArgs);
                 }
 
@@ -146,6 +147,11 @@ public static class SupernodeCommandLine
                 return new ParseResult(null, ExitUsage, hostArgs);
         }
     }
+
+    /// <summary>An error for stderr: one line however many the values it quotes had (a flag, a variable, a YAML string).</summary>
+    private static string ErrorLine(string message) => "supernode: " + ErrorText.OneLine(message);
+
+    private static void WriteError(TextWriter stderr, string message) => stderr.WriteLine(ErrorLine(message));
 
     private static string VersionLine()
     {

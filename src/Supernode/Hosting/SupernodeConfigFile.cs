@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dragonfly.Common.Durations;
 using Dragonfly.Common.Rates;
+using Dragonfly.Common.Yaml;
 using Dragonfly.Supernode.Origin;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -25,10 +26,10 @@ public static class SupernodeConfigFile
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(yaml);
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream = DepthLimitedParser.Load(yaml);
         }
         catch (YamlException e)
         {

@@ -62,4 +62,14 @@ public sealed class GoDurationTests
 
     [Fact]
     public void Format_SubSecond_InMilliseconds() => GoDuration.Format(TimeSpan.FromMilliseconds(500)).Should().Be("500ms");
+
+    [Fact]
+    public void Format_FractionOfASecondInAYearsLongDuration_ParsesBackToTheSameTicks()
+    {
+        // A double of milliseconds holds such a duration only to about a tenth of a millisecond.
+        var value = TimeSpan.FromTicks(7_543_355_630_314_027_824);
+
+        GoDuration.Format(value).Should().Be("754335563031402.7824ms");
+        GoDuration.Parse(GoDuration.Format(value)).Should().Be(value);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Dragonfly.Common.Http1;
+using Dragonfly.TestCommon;
 
 namespace Dragonfly.Common.Tests.Http1;
 
@@ -128,36 +129,6 @@ public sealed class RequestHeadParserTests
         RequestHeadParser.Parse(Sequence(endless)).ErrorStatus.Should().Be(431, "a head that cannot end within the limit is refused before it ends");
     }
 
-    private static ReadOnlySequence<byte> Sequence(params string[] parts)
-    {
-        if (parts.Length == 1)
-        {
-            return new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(parts[0]));
-        }
-
-        var first = new Segment(Encoding.Latin1.GetBytes(parts[0]), 0);
-        var last = first;
-        foreach (var part in parts.Skip(1))
-        {
-            last = last.Append(Encoding.Latin1.GetBytes(part));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(byte[] data, long runningIndex)
-        {
-            Memory = data;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(byte[] data)
-        {
-            var next = new Segment(data, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Sequence(params string[] parts) =>
+        Sequences.Of([.. parts.Select(p => (ReadOnlyMemory<byte>)Encoding.Latin1.GetBytes(p))]);
 }

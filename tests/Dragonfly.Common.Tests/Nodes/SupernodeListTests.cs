@@ -21,6 +21,16 @@ public class SupernodeListTests
     }
 
     [Fact]
+    public void TryParse_WeightAboveTheMaximum_IsAnErrorInsteadOfAHugeExpansion()
+    {
+        // Coprime weights stay as they are after the GCD: 2·10⁹ entries for a client to walk.
+        SupernodeList.TryParse(["a=2000000000,b=1999999999"], out _, out var error).Should().BeFalse();
+        error.Should().Contain("weight").And.Contain("1000");
+
+        SupernodeList.Parse(["a=1000,b=999"]).Expand(new Random(1)).Should().HaveCount(1999);
+    }
+
+    [Fact]
     public void Expand_RepeatsByWeightAndShufflesDeterministically()
     {
         var list = SupernodeList.Parse(["a=2,b=1"]);

@@ -114,6 +114,20 @@ public class ProxyModeTests
         log.Should().BeEmpty("dfdaemon is not an open proxy by default");
     }
 
+    [Fact]
+    public async Task Proxy_AbsoluteUriWithBadUserInfo_ForbiddenNotAServerError()
+    {
+        var log = new List<string>();
+        await using var upstream = await Echo(log);
+        await using var daemon = await TestDfdaemon.StartAsync(o => o with { OpenProxy = true, Proxies = [Rule("blobs/sha256.*")] }, s => s.AddSingleton<IBlobFetcher>(RecordingBlobFetcher.Failing()));
+        var request = System.Text.Encoding.ASCII.GetBytes($"GET http://:%@127.0.0.1:{upstream.Port}/v2/x/blobs/sha256:0123 HTTP/1.1\r\nHost: 127.0.0.1:{upstream.Port}");
+
+        var status = await Dragonfly.TestCommon.RawHttpResponse.StatusOfEditedRequestAsync(daemon.Address.Port, request, TimeSpan.FromSeconds(30), Timeout());
+
+        status.Should().Be(403, "a URL with user information is refused; rewriting it for the rule threw, and the client got a 500");
+        log.Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData("echo?x=blobs/sha256")]
     [InlineData("v2/x/blobs/sha256:0123")]

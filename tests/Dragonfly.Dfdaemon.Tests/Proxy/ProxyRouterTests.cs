@@ -94,6 +94,14 @@ public class ProxyRouterTests
     public void DecideProxy_RuleMatchesButHostOutsidePolicy_Denied(string url) =>
         Router(false, false, Rule("blobs/sha256.*")).DecideProxy("GET", new Uri(url)).Kind.Should().Be(RouteKind.Deny);
 
+    [Theory]
+    [InlineData("http://:%@registry.example:5000/v2/x/blobs/sha256:" + Digest)]
+    [InlineData("HTTP://:%@4959://v2/library/alpine/blobs/sha256:" + Digest)]
+    [InlineData("https://user:pw@registry.example:5000/v2/x/blobs/sha256:" + Digest)]
+    public void DecideProxy_UrlWithUserInfo_Denied(string url) =>
+        // The first two parse, and rewriting them for the matching rule threw UriFormatException (a 500).
+        Router(true, false, Rule("blobs/sha256.*")).DecideProxy("GET", new Uri(url)).Kind.Should().Be(RouteKind.Deny);
+
     [Fact]
     public void DecideProxy_RuleMatchesAndHostIsTheMirror_P2p() =>
         Router(false, false, Rule("blobs/sha256.*")).DecideProxy("GET", new Uri("https://registry.example:5000/v2/x/blobs/sha256:" + Digest)).Kind

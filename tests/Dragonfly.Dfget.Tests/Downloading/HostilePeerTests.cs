@@ -7,6 +7,7 @@ using Dragonfly.Common.Rates;
 using Dragonfly.Dfget.Downloading;
 using Dragonfly.Dfget.Registration;
 using Dragonfly.TestCommon;
+using Dragonfly.TestCommon.Fuzzing;
 
 namespace Dragonfly.Dfget.Tests.Downloading;
 
@@ -15,9 +16,9 @@ namespace Dragonfly.Dfget.Tests.Downloading;
 /// right response (its status line and headers, or its frame head, content and tail). The fetcher must never throw, must
 /// call a piece good only when every byte is, and must never write outside the piece's own place in the file.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public sealed class HostilePeerTests : IAsyncLifetime
 {
-    private const int Seed = 20261122;
     private const int Responses = 300;
     private const int PieceSize = 1024 * 1024;
     private const byte Untouched = 0xEE;
@@ -42,7 +43,6 @@ public sealed class HostilePeerTests : IAsyncLifetime
     {
         var wrapped = _reference.Wrap(1);
         var head = Encoding.ASCII.GetBytes($"HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\nContent-Length: {wrapped.Length}\r\n\r\n");
-        var random = new Random(Seed);
         await using var peer = HostilePeer.Start(_cts.Token);
         var piece = _reference.Pieces()[1] with { PeerPort = peer.Port };
         var contentOffset = PieceLayout.SourceOffset(1, PieceSize);
@@ -50,23 +50,24 @@ public sealed class HostilePeerTests : IAsyncLifetime
         var fetcher = new PieceFetcher(_clients, TimeProvider.System, new Md5Batcher());
         var accepted = 0;
 
-        for (var i = 0; i < Responses; i++)
+        await Fuzzer.RunAsync(Responses, async c =>
         {
-            var editHead = random.Next(2) == 0;
+            var editHead = c.Random.Next(2) == 0;
             byte[] response = editHead
-                ? [.. RequestMutations.Mutate(random, head), .. wrapped]
-                : [.. head, .. RequestMutations.Mutate(random, wrapped)];
-            var what = $"seed {Seed}, response {i}: {(editHead ? "head" : "body")} edited";
+                ? [.. RequestMutations.Mutate(c.Random, head), .. wrapped]
+                : [.. head, .. RequestMutations.Mutate(c.Random, wrapped)];
+            var what = $"{(editHead ? "head" : "body")} edited";
+            c.SetInput(response);
             var path = _dir.Combine("piece");
             File.Delete(path);
             using var file = PieceFile.Create(path);
-            await file.WriteAsync(0, Enumerable.Repeat(Untouched, _reference.Content.Length).ToArray(), _cts.Token);
+            await file.WriteAsync(0, Enumerable.Repeat(Untouched, _reference.Content.Length).ToArray(), c.CancellationToken);
 
             peer.Response = response;
-            var result = await fetcher.FetchAsync(piece, new PieceFetchTarget(file, _reference.Content.Length, new Rate(64 * 1024), DownloadRateLimiter.Unlimited), _cts.Token);
+            var result = await fetcher.FetchAsync(piece, new PieceFetchTarget(file, _reference.Content.Length, new Rate(64 * 1024), DownloadRateLimiter.Unlimited), c.CancellationToken);
 
             var bytes = new byte[_reference.Content.Length];
-            await file.ReadAsync(0, bytes, _cts.Token);
+            await file.ReadAsync(0, bytes, c.CancellationToken);
             bytes.AsSpan(0, (int)contentOffset).ContainsAnyExcept(Untouched).Should().BeFalse($"{what}: nothing is written before the piece");
             bytes.AsSpan((int)contentOffset + contentLength).ContainsAnyExcept(Untouched).Should().BeFalse($"{what}: nothing is written after the piece");
             if (result is PieceFetchResult.Success success)
@@ -80,9 +81,9 @@ public sealed class HostilePeerTests : IAsyncLifetime
             {
                 result.Should().BeAssignableTo<PieceFetchResult>(what).Which.Should().NotBeOfType<PieceFetchResult.WriteFailed>(what);
             }
-        }
+        });
 
-        accepted.Should().BeLessThan(Responses, "most edits break the piece, and each of those must be refused");
+        accepted.Should().BeLessThan(FuzzSettings.Current.Cases(Responses), "most edits break the piece, and each of those must be refused");
     }
 
     /// <summary>

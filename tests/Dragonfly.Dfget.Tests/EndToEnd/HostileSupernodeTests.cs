@@ -6,6 +6,7 @@ using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
 using Dragonfly.Dfget.WorkHome;
 using Dragonfly.TestCommon;
+using Dragonfly.TestCommon.Fuzzing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -18,9 +19,9 @@ namespace Dragonfly.Dfget.Tests.EndToEnd;
 /// supernode or back to the source) or with a failure and nothing at <c>-o</c>; and it leaves no temporary file beside
 /// the output. A failure names the seed and the download.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public sealed class HostileSupernodeTests : IAsyncLifetime
 {
-    private const int Seed = 20261122;
     private const int Downloads = 40;
     private const string TaskId = "6dafc821ffe8bf28cc58d1507e9bf0a52893bbf07ccd288458225f43246f38f9";
 
@@ -46,17 +47,19 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
         var content = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 31)).ToArray();
         _origin.AddFile("/hostile.bin", content);
         var expected = Md5Hex.Of(content);
-        // The supernode's answers and the downloads' options draw from random streams of their own.
-        var random = new Random(Seed);
-        await using var supernode = await HostileSupernode.StartAsync(new Random(Seed + 1), content);
+        await using var supernode = await HostileSupernode.StartAsync(new Random(0), content);
         var outcomes = new Dictionary<string, int>();
 
-        for (var i = 0; i < Downloads; i++)
+        await Fuzzer.RunAsync(Downloads, async c =>
         {
-            var notBackSource = random.Next(4) == 0;
+            // The supernode's answers and the download's options draw from random streams of their own.
+            supernode.Random = new Random(c.Random.Next());
+            var i = c.Index;
+            var notBackSource = c.Random.Next(4) == 0;
             var output = _dir.Combine("out", $"d{i}", "hostile.bin");
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-            var what = $"seed {Seed}, download {i} (notbs {notBackSource})";
+            var what = $"download {i} (notbs {notBackSource})";
+            c.Input = what;
             var request = new DownloadRequest
             {
                 Url = _origin.Url("/hostile.bin"),
@@ -69,13 +72,13 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
                 SupernodeRecovery = TimeSpan.Zero,
             };
 
-            var result = await Engine().DownloadAsync(request, null, _cts.Token);
+            var result = await Engine().DownloadAsync(request, null, c.CancellationToken);
 
             var key = result.Success ? $"success, back-source reason {result.BackSourceReason}" : $"failed {result.ErrorCode}";
             outcomes[key] = outcomes.GetValueOrDefault(key) + 1;
             if (result.Success)
             {
-                (await Md5Hex.OfFileAsync(output, _cts.Token)).Should().Be(expected, $"{what}: a download that succeeds has the origin's bytes");
+                (await Md5Hex.OfFileAsync(output, c.CancellationToken)).Should().Be(expected, $"{what}: a download that succeeds has the origin's bytes");
             }
             else
             {
@@ -84,7 +87,7 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
             }
 
             Directory.GetFiles(Path.GetDirectoryName(output)!).Where(f => f != output).Should().BeEmpty($"{what}: no temporary file is left beside the output");
-        }
+        }, TimeSpan.FromSeconds(90));
 
         outcomes.Keys.Should().Contain(k => k.StartsWith("success", StringComparison.Ordinal), string.Join(", ", outcomes.Select(o => $"{o.Key}: {o.Value}")));
     }
@@ -105,7 +108,7 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
         ];
 
         private readonly WebApplication _app;
-        private readonly Random _random;
+        private Random _random;
         private readonly byte[] _content;
         private readonly object _gate = new();
 
@@ -117,6 +120,13 @@ public sealed class HostileSupernodeTests : IAsyncLifetime
         }
 
         public int Port { get; private set; }
+
+        /// <summary>The random stream the answers draw from (each fuzz case sets its own).</summary>
+        public Random Random
+        {
+            get => _random;
+            set => _random = value;
+        }
 
         public static async Task<HostileSupernode> StartAsync(Random random, byte[] content)
         {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Dragonfly.Supernode.Api;
 using Dragonfly.Supernode.Tests.EndToEnd;
 using Dragonfly.TestCommon;
+using Dragonfly.TestCommon.Fuzzing;
 using Microsoft.Extensions.Logging;
 using static Dragonfly.Supernode.Tests.Api.ApiTestExtensions;
 
@@ -14,11 +15,12 @@ namespace Dragonfly.Supernode.Tests.Api;
 /// Seeded random hostile input against the real supernode on loopback sockets: every route of <see cref="SupernodeRoutes.All"/>
 /// at each of its mounts with hostile ids, query values and bodies, and mutated request heads on the download port. Nothing
 /// may end in an unexpected exception (an <c>Error</c> log line), a v1 route may not answer 5xx, and the supernode must
-/// still serve a real download afterwards. A failure names the seed and the request, so it can be replayed.
+/// still serve a real download afterwards; and requests built from hostile parts on raw connections to both ports
+/// (<see cref="ServerFuzz"/>). A failure names the seed, the case and the request, so it can be replayed.
 /// </summary>
+[Trait("Category", "Fuzz")]
 public sealed class HostileInputTests
 {
-    private const int Seed = 20261122;
     private const int ApiRequests = 2000;
     private const int DownloadPortConnections = 300;
 
@@ -32,32 +34,30 @@ public sealed class HostileInputTests
         await using var host = await SupernodeTestHost.StartAsync(cancellationToken: timeout.Token, logs: logs);
         using var client = new HttpClient { BaseAddress = host.Api, Timeout = TimeSpan.FromSeconds(30) };
         var known = await RegisterAsync(client, origin.Url("/real.bin"), "real", timeout.Token);
-        var requests = new HostileRequests(new Random(Seed), origin.Url("/real.bin"), known);
+        var requests = new HostileRequests(origin.Url("/real.bin"), known);
 
-        var serverErrors = new List<string>();
-        for (var i = 0; i < ApiRequests; i++)
+        await Fuzzer.RunAsync(ApiRequests, async c =>
         {
-            if (i % 50 == 49)
+            if (c.Index % 50 == 49)
             {
                 // The barrage deletes peers and tasks now and then: register again so that ids keep reaching past lookups.
-                requests.Known = await RegisterAsync(client, origin.Url("/real.bin"), "real", timeout.Token);
+                requests.Known = await RegisterAsync(client, origin.Url("/real.bin"), "real", c.CancellationToken);
             }
 
-            var (route, request) = requests.Next();
+            var (route, request) = requests.Next(c.Random);
             using (request)
             {
-                var what = $"seed {Seed}, request {i}: {request.Method} {request.RequestUri}";
-                using var response = await client.SendAsync(request, timeout.Token);
-                var text = await response.Content.ReadAsStringAsync(timeout.Token);
+                c.Input = $"{request.Method} {request.RequestUri} {(request.Content is null ? string.Empty : await request.Content.ReadAsStringAsync(c.CancellationToken))}";
+                using var response = await client.SendAsync(request, c.CancellationToken);
+                var text = await response.Content.ReadAsStringAsync(c.CancellationToken);
                 if ((int)response.StatusCode >= 500 && route.Category == ApiCategory.V1)
                 {
-                    serverErrors.Add($"{what} -> {(int)response.StatusCode} {text}");
+                    throw new InvalidOperationException($"the v1 surface answers bad input with 4xx, not {(int)response.StatusCode} {text}");
                 }
             }
-        }
+        });
 
         logs.Lines.Take(5).Should().BeEmpty("hostile input is refused with a status, never met with an exception");
-        serverErrors.Take(5).Should().BeEmpty($"the v1 surface answers bad input with 4xx ({serverErrors.Count} did not)");
         (await client.GetStringAsync(new Uri("/_ping", UriKind.Relative), timeout.Token)).Should().Be("OK");
         var after = await RegisterAsync(client, origin.Url("/real.bin"), "after", timeout.Token);
         after.TaskId.Should().Be(known.TaskId, "the same URL is still the same task");
@@ -76,26 +76,24 @@ public sealed class HostileInputTests
         var known = await RegisterAsync(client, origin.Url("/real.bin"), "real", timeout.Token);
         var path = await CdnPathAsync(client, known, timeout.Token);
         var valid = $"GET {path} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n";
-        var random = new Random(Seed);
         var silent = 0;
 
         int[] allowed = [200, 206, 400, 404, 405, 416, 431, 505];
-        for (var i = 0; i < DownloadPortConnections; i++)
+        await Fuzzer.RunAsync(DownloadPortConnections, async c =>
         {
-            var bytes = RequestMutations.Mutate(random, Encoding.ASCII.GetBytes(valid));
-            var what = $"seed {Seed}, connection {i}: {Convert.ToBase64String(bytes)}";
-            var status = await RawHttpResponse.StatusOfEditedRequestAsync(host.Runtime.DownloadPort, bytes, TimeSpan.FromSeconds(2), timeout.Token);
-            if (status is { } answered)
+            var bytes = RequestMutations.Mutate(c.Random, Encoding.ASCII.GetBytes(valid));
+            c.SetInput(bytes);
+            if (await RawHttpResponse.StatusOfEditedRequestAsync(host.Runtime.DownloadPort, bytes, TimeSpan.FromSeconds(2), c.CancellationToken) is { } answered)
             {
-                allowed.Should().Contain(answered, what);
+                allowed.Should().Contain(answered);
             }
             else
             {
                 silent++;
             }
-        }
+        });
 
-        silent.Should().BeLessThan(DownloadPortConnections / 20, "nearly every edited head is answered; a port that hung would answer none");
+        silent.Should().BeLessThan(FuzzSettings.Current.Cases(DownloadPortConnections) / 20, "nearly every edited head is answered; a port that hung would answer none");
 
         logs.Lines.Take(5).Should().BeEmpty("a malformed head is answered or dropped, never met with an exception");
         using var check = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -105,6 +103,79 @@ public sealed class HostileInputTests
         var response = await RawHttpResponse.ReadAsync(checkStream, hasBody: true, timeout.Token);
         response.Status.Should().Be(206);
         response.Body[4..].Should().Equal(data[..6], "the port still serves the cached file (after its 4-byte piece head) after the barrage");
+    }
+
+    [Fact]
+    public async Task ApiPort_HostileRawRequests_NoServerErrorNoExceptionAndItKeepsServing()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var logs = new ListLoggerProvider(LogLevel.Error);
+        await using var origin = await OriginServer.StartAsync(timeout.Token);
+        origin.AddFile("/real.bin", 10_000, seed: 3);
+        await using var host = await SupernodeTestHost.StartAsync(cancellationToken: timeout.Token, logs: logs);
+        using var client = new HttpClient { BaseAddress = host.Api, Timeout = TimeSpan.FromSeconds(30) };
+        var known = await RegisterAsync(client, origin.Url("/real.bin"), "real", timeout.Token);
+        string[] ids = [known.TaskId, known.PeerId, "x", "%2e%2e", new string('f', 64), "0-4194303"];
+        var paths = SupernodeRoutes.All
+            .SelectMany(r => (r.Category == ApiCategory.Legacy ? ["", "/v1.0"] : SupernodeRoutes.MountsAtRoot(r) ? ["/api/v1", "", "/v1/api/v1"] : new[] { "/api/v1" })
+                .SelectMany(prefix => ids.Select(id => prefix + r.Path.Replace("{id}", id, StringComparison.Ordinal).Replace("{pieceRange}", id == known.TaskId ? "0-4194303" : id, StringComparison.Ordinal))))
+            .Concat([$"/peer/task?taskId={known.TaskId}&srcCid={known.Cid}&status=700", $"/api/v1/tasks/{known.TaskId}/pieces?clientID={known.Cid}&dfgetTaskStatus=STARTED&waitMs=0"])
+            .Distinct()
+            .ToArray();
+        var fuzz = new ServerFuzz
+        {
+            Port = host.Runtime.ApiPort,
+            Requests = new HttpRequestFuzz(paths, ["Content-Type: application/json", "Accept: */*", "User-Agent: Go-http-client/1.1", "Content-Type: application/x-www-form-urlencoded"])
+            {
+                Bodies = (random, path) => random.Next(4) switch
+                {
+                    0 => null,
+                    1 when path.Contains("registry", StringComparison.Ordinal) => $"rawUrl={Uri.EscapeDataString(origin.Url("/real.bin").ToString())}&cid={FuzzText.Hostile(random, [known.Cid], ["=", "&", "%"])}&port={FuzzText.Number(random)}&path=/peer/file/x",
+                    _ => JsonFuzz.Document(random),
+                },
+            },
+            Valid = "GET /_ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"u8.ToArray(),
+            IsValidAnswer = a => a.Status == 200 && a.Body.AsSpan().SequenceEqual("OK"u8),
+            Judge = ServerJudges.SupernodeApi,
+            Secrets = ServerJudges.PlantSecrets(host.HomeDir),
+        };
+
+        await fuzz.RunAsync(10);
+        await fuzz.SlowClientsAsync(100, timeout.Token);
+        await fuzz.CheckStillServesAsync(timeout.Token);
+
+        logs.Lines.Take(5).Should().BeEmpty("hostile input is refused with a status, never met with an exception");
+        (await RegisterAsync(client, origin.Url("/real.bin"), "after", timeout.Token)).TaskId.Should().Be(known.TaskId, "the supernode still registers clients");
+    }
+
+    [Fact]
+    public async Task DownloadPort_HostileRawRequests_DocumentedStatusOnlyTheCdnFileAndItKeepsServing()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var logs = new ListLoggerProvider(LogLevel.Error);
+        await using var origin = await OriginServer.StartAsync(timeout.Token);
+        var data = Enumerable.Range(0, 10_000).Select(i => (byte)(i * 7)).ToArray();
+        origin.AddFile("/real.bin", data);
+        await using var host = await SupernodeTestHost.StartAsync(cancellationToken: timeout.Token, logs: logs);
+        using var client = new HttpClient { BaseAddress = host.Api, Timeout = TimeSpan.FromSeconds(30) };
+        var known = await RegisterAsync(client, origin.Url("/real.bin"), "real", timeout.Token);
+        var path = await CdnPathAsync(client, known, timeout.Token);
+        var valid = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n");
+        var fuzz = new ServerFuzz
+        {
+            Port = host.Runtime.DownloadPort,
+            Requests = new HttpRequestFuzz([path, path.ToUpperInvariant(), path[..^1], "/download/", "/download/abc/..", "/"], ["Range: bytes=0-9", "Range: bytes=0-4194303", "Connection: keep-alive"]),
+            Valid = valid,
+            IsValidAnswer = a => a.Status == 206 && a.Body.Length == 10 && a.Body.AsSpan(4).SequenceEqual(data.AsSpan(0, 6)),
+            Judge = ServerJudges.DownloadPort(path),
+            Secrets = ServerJudges.PlantSecrets(host.HomeDir),
+        };
+
+        await fuzz.RunAsync(10);
+        await fuzz.SlowClientsAsync(100, timeout.Token);
+        await fuzz.CheckStillServesAsync(timeout.Token);
+
+        logs.Lines.Take(5).Should().BeEmpty("a malformed request is answered or dropped, never met with an exception");
     }
 
     private sealed record Known(string TaskId, string PeerId, string Cid);
@@ -138,7 +209,7 @@ public sealed class HostileInputTests
     }
 
     /// <summary>Builds random requests for the routes of <see cref="SupernodeRoutes.All"/> from hostile parts.</summary>
-    private sealed class HostileRequests(Random random, Uri realUrl, Known known)
+    private sealed class HostileRequests(Uri realUrl, Known known)
     {
         /// <summary>The real peer and task whose ids the requests use half of the time.</summary>
         public Known Known { get; set; } = known;
@@ -158,6 +229,8 @@ public sealed class HostileInputTests
             "full", "notFoundCode", "wait",
         ];
 
+        private Random _random = new(0);
+
         private readonly string[] _strings =
         [
             string.Empty, " ", "..", "../../../../etc/passwd", "%2e%2e%2f%2e%2e%2fetc", "/etc/passwd", "a/b", "\\", "\0",
@@ -169,23 +242,24 @@ public sealed class HostileInputTests
             "http://[::1", "not a url", "5", "200", "10001", "99999999",
         ];
 
-        public (ApiRoute Route, HttpRequestMessage Request) Next()
+        public (ApiRoute Route, HttpRequestMessage Request) Next(Random random)
         {
-            var route = SupernodeRoutes.All[random.Next(SupernodeRoutes.All.Count)];
+            _random = random;
+            var route = SupernodeRoutes.All[_random.Next(SupernodeRoutes.All.Count)];
             var prefix = route.Category == ApiCategory.Legacy
                 ? Pick("", "/v1")
                 : SupernodeRoutes.MountsAtRoot(route) ? Pick("/api/v1", "", "/v1/api/v1") : Pick("/api/v1", "/v1/api/v1");
             var path = route.Path
-                .Replace("{id}", random.Next(2) == 0 ? Pick(Known.TaskId, Known.PeerId) : Segment(), StringComparison.Ordinal)
-                .Replace("{pieceRange}", random.Next(2) == 0 ? Pick("0-4194303", "0-0", "4194304-8388607") : Segment(), StringComparison.Ordinal);
-            var query = random.Next(3) switch
+                .Replace("{id}", _random.Next(2) == 0 ? Pick(Known.TaskId, Known.PeerId) : Segment(), StringComparison.Ordinal)
+                .Replace("{pieceRange}", _random.Next(2) == 0 ? Pick("0-4194303", "0-0", "4194304-8388607") : Segment(), StringComparison.Ordinal);
+            var query = _random.Next(3) switch
             {
                 0 => string.Empty,
                 1 when QueryTemplate(route) is { } template => "?" + NearlyValidQuery(template),
-                _ => "?" + string.Join('&', Enumerable.Range(0, random.Next(1, 6)).Select(_ => $"{Pick(Queries)}={Uri.EscapeDataString(QueryValue())}")),
+                _ => "?" + string.Join('&', Enumerable.Range(0, _random.Next(1, 6)).Select(_ => $"{Pick(Queries)}={Uri.EscapeDataString(QueryValue())}")),
             };
             var request = new HttpRequestMessage(new HttpMethod(route.Method), new Uri(prefix + path + query, UriKind.Relative));
-            if (route.Method is "POST" or "PUT" || random.Next(8) == 0)
+            if (route.Method is "POST" or "PUT" || _random.Next(8) == 0)
             {
                 request.Content = Body(route);
             }
@@ -195,11 +269,11 @@ public sealed class HostileInputTests
 
         private string Segment() => Uri.EscapeDataString(Pick(_strings)) is { Length: > 0 } s ? s : "x";
 
-        private string QueryValue() => random.Next(4) == 0 ? random.Next(-2, 100_000).ToString(System.Globalization.CultureInfo.InvariantCulture) : Pick(_strings);
+        private string QueryValue() => _random.Next(4) == 0 ? _random.Next(-2, 100_000).ToString(System.Globalization.CultureInfo.InvariantCulture) : Pick(_strings);
 
         private HttpContent Body(ApiRoute route)
         {
-            var text = random.Next(10) switch
+            var text = _random.Next(10) switch
             {
                 6 or 7 when Template(route) is { } template => NearlyValid(template),
                 0 => string.Empty,
@@ -271,13 +345,13 @@ public sealed class HostileInputTests
         private Dictionary<string, string> MutateOne(Dictionary<string, string> template, string[] names, Func<string> value)
         {
             var keys = template.Keys.ToArray();
-            switch (random.Next(3))
+            switch (_random.Next(3))
             {
                 case 0:
-                    template[keys[random.Next(keys.Length)]] = value();
+                    template[keys[_random.Next(keys.Length)]] = value();
                     break;
                 case 1:
-                    template.Remove(keys[random.Next(keys.Length)]);
+                    template.Remove(keys[_random.Next(keys.Length)]);
                     break;
                 default:
                     template[Pick(names)] = value();
@@ -287,24 +361,24 @@ public sealed class HostileInputTests
             return template;
         }
 
-        private string Truncated(string json) => json[..random.Next(json.Length)];
+        private string Truncated(string json) => json[.._random.Next(json.Length)];
 
         private string ObjectJson()
         {
-            var fields = Enumerable.Range(0, random.Next(0, 12)).Select(_ => Pick(Fields)).Distinct();
+            var fields = Enumerable.Range(0, _random.Next(0, 12)).Select(_ => Pick(Fields)).Distinct();
             return "{" + string.Join(',', fields.Select(f => $"{JsonSerializer.Serialize(f)}:{JsonValue()}")) + "}";
         }
 
-        private string JsonValue() => random.Next(9) switch
+        private string JsonValue() => _random.Next(9) switch
         {
             0 => "null",
             1 => Pick("true", "false"),
             2 => Pick("-1", "0", "1.5", "1e308", "9223372036854775808", "-9223372036854775809", "65536", "15300"),
-            3 => "[" + string.Join(',', Enumerable.Range(0, random.Next(0, 4)).Select(_ => JsonSerializer.Serialize(Pick(_strings)))) + "]",
+            3 => "[" + string.Join(',', Enumerable.Range(0, _random.Next(0, 4)).Select(_ => JsonSerializer.Serialize(Pick(_strings)))) + "]",
             4 => "{\"a\":" + JsonSerializer.Serialize(Pick(_strings)) + "}",
             _ => JsonSerializer.Serialize(Pick(_strings)),
         };
 
-        private string Pick(params string[] choices) => choices[random.Next(choices.Length)];
+        private string Pick(params string[] choices) => choices[_random.Next(choices.Length)];
     }
 }

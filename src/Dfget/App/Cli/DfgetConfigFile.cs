@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dragonfly.Common.Rates;
+using Dragonfly.Common.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace Dragonfly.Dfget.App.Cli;
@@ -53,10 +54,10 @@ public static class DfgetConfigFile
 
     public static DfgetConfig LoadYaml(string source, string text)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = DepthLimitedParser.Load(text);
         }
         catch (YamlDotNet.Core.YamlException e)
         {
@@ -81,7 +82,12 @@ public static class DfgetConfigFile
         var config = new DfgetConfig { Source = source };
         foreach (var (keyNode, valueNode) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value;
+            if (keyNode is not YamlScalarNode { Value: var key })
+            {
+                // "? [a, b]\n: c" is valid YAML, but no key of this file is a list or a mapping.
+                throw new FormatException($"invalid config {source}: line {keyNode.Start.Line}: a key must be a plain name");
+            }
+
             switch (key)
             {
                 case "nodes":

@@ -122,12 +122,7 @@ public static class DownloadRequestBinder
             throw new CliUsageException($"cannot derive a file name from '{url}': please use --output (-o)");
         }
 
-        if (output.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new CliUsageException("invalid output path");
-        }
-
-        var full = Path.GetFullPath(output, currentDirectory);
+        var full = FullPath(output, "--output", currentDirectory);
         if (Directory.Exists(full) || output.EndsWith('/'))
         {
             throw new CliUsageException($"output '{output}' is a directory: please give a file path");
@@ -145,7 +140,22 @@ public static class DownloadRequestBinder
             home = Path.Combine(UserHome.Resolve(), home[2..]);
         }
 
-        return Path.GetFullPath(home, context.CurrentDirectory);
+        return FullPath(home, "--home (or workHome)", context.CurrentDirectory);
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> made absolute against <paramref name="currentDirectory"/>; a usage error for a path no file
+    /// system holds (a NUL character, as a YAML <c>"\0"</c> gives), which .NET refuses with an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static string FullPath(string path, string name, string currentDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new CliUsageException($"invalid {name}: a path cannot contain a NUL character");
+        }
+
+        return Path.GetFullPath(path, currentDirectory);
     }
 
     public static DownloadPattern ParsePattern(string? value) => Blank(value)?.ToLowerInvariant() switch
@@ -231,7 +241,7 @@ public static class DownloadRequestBinder
         {
             try
             {
-                var bytes = File.ReadAllBytes(Path.GetFullPath(file, currentDirectory));
+                var bytes = File.ReadAllBytes(FullPath(file, "--cacerts", currentDirectory));
                 if (!System.Text.Encoding.ASCII.GetString(bytes).Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
                 {
                     throw new CliUsageException($"invalid --cacerts '{file}': not a PEM certificate file");

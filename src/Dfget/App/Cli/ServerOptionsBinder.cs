@@ -22,13 +22,13 @@ public static class ServerOptionsBinder
             throw new CliUsageException($"invalid --ip '{flags.Ip}': expected an IP address");
         }
 
-        var meta = string.IsNullOrWhiteSpace(flags.Meta) ? home.HostMetaPath : Path.GetFullPath(flags.Meta.Trim(), context.CurrentDirectory);
+        var meta = string.IsNullOrWhiteSpace(flags.Meta) ? home.HostMetaPath : DownloadRequestBinder.FullPath(flags.Meta.Trim(), "--meta", context.CurrentDirectory);
         if (Directory.Exists(meta))
         {
             meta = Path.Combine(meta, "host.meta");
         }
 
-        var data = string.IsNullOrWhiteSpace(flags.Data) ? home.DataDir : Path.GetFullPath(flags.Data.Trim(), context.CurrentDirectory);
+        var data = string.IsNullOrWhiteSpace(flags.Data) ? home.DataDir : DownloadRequestBinder.FullPath(flags.Data.Trim(), "--data", context.CurrentDirectory);
         var lockPath = Path.Combine(Path.GetDirectoryName(meta)!, "uploader.lock");
         var options = new UploaderOptions
         {
