@@ -1,3 +1,4 @@
+using Dragonfly.Common.Pieces;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
 
@@ -192,6 +193,33 @@ public sealed class DownloadOrchestratorTests() : OrchestratorTestBase(seed: 3, 
         result.Success.Should().BeTrue(result.Message);
         result.BackSourceReason.Should().Be(2);
         (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DownloadAsync_SupernodeFinishesBeforeAnyPieceWithoutAnMd5_AFileOfHolesNeverBecomesTheOutput(bool notBackSource)
+    {
+        // Found by the fuzz suite (HostileSupernodeTests): a 600 answered to the first pull, without the file's md5, made a
+        // file of zeros the download's successful result.
+        Session.Md5 = null;
+        Session.Script.Enqueue(_ => new PullOutcome.Finished(null, PieceLayout.WrappedLength(Peer.Content.Length, PieceSize)));
+
+        var result = await Engine().DownloadAsync(Request() with { NotBackSource = notBackSource }, null, Cts.Token);
+
+        if (notBackSource)
+        {
+            result.Success.Should().BeFalse();
+            result.BackSourceReason.Should().Be(1003);
+            result.Message.Should().Contain("no piece wrote byte 0");
+            File.Exists(Output).Should().BeFalse();
+        }
+        else
+        {
+            result.Success.Should().BeTrue(result.Message);
+            result.BackSourceReason.Should().Be(3);
+            (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+        }
     }
 
     [Theory]

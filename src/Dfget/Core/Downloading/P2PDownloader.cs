@@ -33,8 +33,29 @@ internal abstract record P2POutcome
     {
     }
 
-    /// <summary>The supernode reported the task finished (600).</summary>
-    public sealed record Finished(string? Md5, long WrappedLength) : P2POutcome;
+    /// <summary>
+    /// The supernode reported the task finished (600). <paramref name="Written"/>: where the pieces this run has on disk
+    /// lie in the file (content offset and length).
+    /// </summary>
+    public sealed record Finished(string? Md5, long WrappedLength, IReadOnlyCollection<(long Offset, int Length)> Written) : P2POutcome
+    {
+        /// <summary>The first byte below <paramref name="length"/> that no piece wrote, or null when every byte was written.</summary>
+        public long? FirstHole(long length)
+        {
+            var covered = 0L;
+            foreach (var (offset, count) in Written.OrderBy(w => w.Offset))
+            {
+                if (offset > covered)
+                {
+                    break;
+                }
+
+                covered = Math.Max(covered, offset + count);
+            }
+
+            return covered >= length ? null : covered;
+        }
+    }
 
     public sealed record Failed(BackSourceReason Reason, string Message) : P2POutcome;
 }
@@ -141,7 +162,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     }
 
                     await run.WaitReportsAsync().ConfigureAwait(false);
-                    return new P2POutcome.Finished(finished.Md5, finished.WrappedLength);
+                    return new P2POutcome.Finished(finished.Md5, finished.WrappedLength, [.. run.Completed.Values]);
 
                 case PullOutcome.Failed failed:
                     Log.PullFailed(logger, failed.Code, failed.Message);
@@ -297,7 +318,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                 if (result is PieceFetchResult.Success success)
                 {
                     context.Stats.AddPiece(piece, success.ContentLength);
-                    run.Completed[piece.PieceNum] = true;
+                    run.Completed[piece.PieceNum] = (success.ContentOffset, success.ContentLength);
                     context.Progress?.Report(new DownloadProgress(
                         DownloadProgressKind.PieceCompleted, context.SourceLength, context.Stats.Total, piece.PieceNum, piece.PieceSize,
                         success.ContentOffset, success.ContentLength, context.File.Path));
@@ -445,7 +466,8 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         public ConcurrentBag<Task> Fetches { get; } = [];
 
-        public ConcurrentDictionary<int, bool> Completed { get; } = new();
+        /// <summary>The pieces on disk: their numbers, and where their content lies in the file.</summary>
+        public ConcurrentDictionary<int, (long Offset, int Length)> Completed { get; } = new();
 
         public Channel<PullReport> Reports { get; } = Channel.CreateUnbounded<PullReport>(new UnboundedChannelOptions { SingleReader = true });
 

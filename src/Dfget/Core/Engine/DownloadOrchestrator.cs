@@ -256,6 +256,14 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             }
 
             length = known;
+            if (finished.FirstHole(length) is { } hole)
+            {
+                // A supernode finishes a download once every piece is reported; a file with a hole is no result.
+                return P2PRunResult.Failed(
+                    BackSourceReason.DownloadError,
+                    string.Create(CultureInfo.InvariantCulture, $"the supernode said the download finished, but no piece wrote byte {hole} of {length}"),
+                    length);
+            }
 
             try
             {
