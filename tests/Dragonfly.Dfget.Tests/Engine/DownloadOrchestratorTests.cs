@@ -1,5 +1,7 @@
+using Dragonfly.Common.Pieces;
 using Dragonfly.Dfget.Engine;
 using Dragonfly.Dfget.Registration;
+using Dragonfly.Dfget.Tests.Downloading;
 
 namespace Dragonfly.Dfget.Tests.Engine;
 
@@ -192,6 +194,60 @@ public sealed class DownloadOrchestratorTests() : OrchestratorTestBase(seed: 3, 
         result.Success.Should().BeTrue(result.Message);
         result.BackSourceReason.Should().Be(2);
         (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DownloadAsync_SupernodeFinishesBeforeAnyPieceWithoutAnMd5_AFileOfHolesNeverBecomesTheOutput(bool notBackSource)
+    {
+        // Found by the fuzz suite (HostileSupernodeTests): a 600 answered to the first pull, without the file's md5, made a
+        // file of zeros the download's successful result.
+        Session.Md5 = null;
+        Session.Script.Enqueue(_ => new PullOutcome.Finished(null, PieceLayout.WrappedLength(Peer.Content.Length, PieceSize)));
+
+        var result = await Engine().DownloadAsync(Request() with { NotBackSource = notBackSource }, null, Cts.Token);
+
+        if (notBackSource)
+        {
+            result.Success.Should().BeFalse();
+            result.BackSourceReason.Should().Be(1003);
+            result.Message.Should().Contain("no piece wrote byte 0");
+            File.Exists(Output).Should().BeFalse();
+        }
+        else
+        {
+            result.Success.Should().BeTrue(result.Message);
+            result.BackSourceReason.Should().Be(3);
+            (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DownloadAsync_NeitherPieceMd5sNorAFileMd5_ACorruptedPeerPieceNeverBecomesTheOutput(bool notBackSource)
+    {
+        // Found by the fuzz suite (HostileSupernodeTests): a supernode dropping every md5 let a peer's bytes through unchecked.
+        Session.Pieces = [.. Session.Pieces.Select(p => p with { Md5 = null })];
+        Session.Md5 = null;
+        Peer.Behaviour = (pieceNum, _) => pieceNum == 1 ? PieceBehaviour.Corrupt : PieceBehaviour.Good;
+
+        var result = await Engine().DownloadAsync(Request() with { NotBackSource = notBackSource }, null, Cts.Token);
+
+        if (notBackSource)
+        {
+            result.Success.Should().BeFalse();
+            result.BackSourceReason.Should().Be(1003);
+            result.Message.Should().Contain("without an md5");
+            File.Exists(Output).Should().BeFalse();
+        }
+        else
+        {
+            result.Success.Should().BeTrue(result.Message);
+            result.BackSourceReason.Should().Be(3, "nothing vouched for the pieces, so the file comes from the origin");
+            (await File.ReadAllBytesAsync(Output)).Should().Equal(Peer.Content);
+        }
     }
 
     [Theory]

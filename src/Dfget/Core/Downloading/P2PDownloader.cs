@@ -33,8 +33,30 @@ internal abstract record P2POutcome
     {
     }
 
-    /// <summary>The supernode reported the task finished (600).</summary>
-    public sealed record Finished(string? Md5, long WrappedLength) : P2POutcome;
+    /// <summary>
+    /// The supernode reported the task finished (600). <paramref name="Written"/>: where the pieces this run has on disk
+    /// lie in the file (content offset and length); <paramref name="UncheckedPieces"/>: how many of them came from peers or
+    /// the supernode without a piece md5 (<see cref="PieceFetchResult.Success.Unchecked"/>).
+    /// </summary>
+    public sealed record Finished(string? Md5, long WrappedLength, IReadOnlyCollection<(long Offset, int Length)> Written, int UncheckedPieces) : P2POutcome
+    {
+        /// <summary>The first byte below <paramref name="length"/> that no piece wrote, or null when every byte was written.</summary>
+        public long? FirstHole(long length)
+        {
+            var covered = 0L;
+            foreach (var (offset, count) in Written.OrderBy(w => w.Offset))
+            {
+                if (offset > covered)
+                {
+                    break;
+                }
+
+                covered = Math.Max(covered, offset + count);
+            }
+
+            return covered >= length ? null : covered;
+        }
+    }
 
     public sealed record Failed(BackSourceReason Reason, string Message) : P2POutcome;
 }
@@ -141,7 +163,7 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                     }
 
                     await run.WaitReportsAsync().ConfigureAwait(false);
-                    return new P2POutcome.Finished(finished.Md5, finished.WrappedLength);
+                    return new P2POutcome.Finished(finished.Md5, finished.WrappedLength, [.. run.Completed.Values], run.UncheckedPieces);
 
                 case PullOutcome.Failed failed:
                     Log.PullFailed(logger, failed.Code, failed.Message);
@@ -296,8 +318,13 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
                 result = await fetcher.FetchAsync(piece, new PieceFetchTarget(context.File, context.SourceLength, context.MinRate, context.Limiter), token).ConfigureAwait(false);
                 if (result is PieceFetchResult.Success success)
                 {
+                    if (success.Unchecked)
+                    {
+                        Interlocked.Increment(ref run.UncheckedPieces);
+                    }
+
                     var completed = context.Stats.AddPiece(piece, success.ContentOffset, success.ContentLength);
-                    run.Completed[piece.PieceNum] = true;
+                    run.Completed[piece.PieceNum] = (success.ContentOffset, success.ContentLength);
                     context.Progress?.Report(new DownloadProgress(
                         DownloadProgressKind.PieceCompleted, context.SourceLength, completed, piece.PieceNum, piece.PieceSize,
                         success.ContentOffset, success.ContentLength, context.File.Path));
@@ -445,11 +472,15 @@ internal sealed partial class P2PDownloader(PieceFetcher fetcher, TimeProvider t
 
         public ConcurrentBag<Task> Fetches { get; } = [];
 
-        public ConcurrentDictionary<int, bool> Completed { get; } = new();
+        /// <summary>The pieces on disk: their numbers, and where their content lies in the file.</summary>
+        public ConcurrentDictionary<int, (long Offset, int Length)> Completed { get; } = new();
 
         public Channel<PullReport> Reports { get; } = Channel.CreateUnbounded<PullReport>(new UnboundedChannelOptions { SingleReader = true });
 
         public volatile PieceFetchResult.WriteFailed? Fatal;
+
+        /// <summary>Pieces accepted without a piece md5 (counted with <see cref="Interlocked"/>).</summary>
+        public int UncheckedPieces;
 
         /// <summary>Registrations again with a supernode that forgot this download (read and written by the loop only).</summary>
         public int Rejoins { get; set; }

@@ -7,8 +7,12 @@ public abstract record PieceFetchResult
     {
     }
 
-    /// <summary>The piece's content (<paramref name="ContentLength"/> bytes) is on disk at <paramref name="ContentOffset"/>.</summary>
-    public sealed record Success(long ContentOffset, int ContentLength, long WireBytes) : PieceFetchResult;
+    /// <summary>
+    /// The piece's content (<paramref name="ContentLength"/> bytes) is on disk at <paramref name="ContentOffset"/>.
+    /// <paramref name="Unchecked"/>: a wrapped piece that came without a piece md5, so only the file's md5 can vouch for it
+    /// (a piece from the origin needs none: it is the source).
+    /// </summary>
+    public sealed record Success(long ContentOffset, int ContentLength, long WireBytes, bool Unchecked = false) : PieceFetchResult;
 
     /// <summary>The uploader answered 404.</summary>
     public sealed record NotFound(string Message) : PieceFetchResult;

@@ -201,7 +201,7 @@ public sealed class PieceFetcher(DfgetHttpClients clients, TimeProvider timeProv
                 return new PieceFetchResult.Md5Mismatch(real, $"piece {piece.PieceNum}: md5 {real} != {pieceMd5.Md5}");
             }
 
-            return new PieceFetchResult.Success(contentOffset, contentLength, contentLength + PieceFrame.Overhead);
+            return new PieceFetchResult.Success(contentOffset, contentLength, contentLength + PieceFrame.Overhead, Unchecked: string.IsNullOrEmpty(piece.Md5?.Md5));
         }
         finally
         {

@@ -260,6 +260,14 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
             }
 
             length = known;
+            if (finished.FirstHole(length) is { } hole)
+            {
+                // A supernode finishes a download once every piece is reported; a file with a hole is no result.
+                return P2PRunResult.Failed(
+                    BackSourceReason.DownloadError,
+                    string.Create(CultureInfo.InvariantCulture, $"the supernode said the download finished, but no piece wrote byte {hole} of {length}"),
+                    length);
+            }
 
             try
             {
@@ -268,6 +276,16 @@ public sealed partial class DownloadOrchestrator : IDownloadEngine
                 {
                     var real = await hasher.FinishAsync(length, token).ConfigureAwait(false);
                     var expected = string.IsNullOrEmpty(request.Md5) ? finished.Md5 : request.Md5;
+                    if (string.IsNullOrEmpty(expected) && finished.UncheckedPieces > 0)
+                    {
+                        // Nothing vouches for those bytes: a supernode that gives neither piece md5s nor the file's md5
+                        // (never ours, nor the original) would otherwise make any bytes a peer sent the download's result.
+                        return P2PRunResult.Failed(
+                            BackSourceReason.DownloadError,
+                            string.Create(CultureInfo.InvariantCulture, $"{finished.UncheckedPieces} pieces came without an md5 and the supernode gave no md5 of the file to check them by"),
+                            length);
+                    }
+
                     if (!string.IsNullOrEmpty(expected) && !string.Equals(expected, real, StringComparison.OrdinalIgnoreCase))
                     {
                         return P2PRunResult.Failed(BackSourceReason.Md5NotMatch, $"md5 not match, expected:{expected} real:{real}", length);
